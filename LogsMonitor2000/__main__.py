@@ -1,0 +1,7 @@
+"""``python -m LogsMonitor2000``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

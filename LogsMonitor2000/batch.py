@@ -1,0 +1,92 @@
+"""Per-second aggregates: all that the pipeline keeps of events.
+
+A ``Batch`` holds the accepted events of one second of event time, folded into counters
+as the parser reads them: a million lines in one second are one Batch, and no object
+outlives the line it came from.  Batches are what the reorderer buffers, what windows
+hold and what calculators count and discount.
+
+HTTP events fill ``sources``, ``statuses`` and ``bytes_total``; MongoDB operations fill
+``methods``, ``durations_ms`` and ``slowest``.  ``hits`` and ``sections`` are common.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+#: How many of a second's slowest query shapes a Batch keeps (the text output shows 3).
+SLOWEST_KEPT = 3
+
+#: One slow operation: (duration in ms, namespace, operation, masked query shape).
+SlowQuery = tuple[float, str, str, str]
+
+
+@dataclass(slots=True)
+class Batch:
+    """The accepted events of the second ``second`` (seconds since the epoch, UTC)."""
+
+    second: int
+    hits: int = 0
+    sections: Counter[str] = field(default_factory=Counter)
+    # HTTP
+    sources: Counter[str] = field(default_factory=Counter)
+    statuses: Counter[str] = field(default_factory=Counter)
+    bytes_total: int = 0
+    # MongoDB
+    methods: Counter[str] = field(default_factory=Counter)
+    durations_ms: list[float] = field(default_factory=list)
+    slowest: list[SlowQuery] = field(default_factory=list)
+
+    def add_slow(self, query: SlowQuery) -> None:
+        """Keep ``query`` if it is among the second's ``SLOWEST_KEPT`` slowest."""
+        if len(self.slowest) < SLOWEST_KEPT:
+            heapq.heappush(self.slowest, query)
+        elif query > self.slowest[0]:
+            heapq.heapreplace(self.slowest, query)
+
+    def merge(self, other: Batch) -> None:
+        """Fold ``other`` (the same second, counted elsewhere) into this batch."""
+        self.hits += other.hits
+        self.sections.update(other.sections)
+        self.sources.update(other.sources)
+        self.statuses.update(other.statuses)
+        self.bytes_total += other.bytes_total
+        self.methods.update(other.methods)
+        self.durations_ms.extend(other.durations_ms)
+        for query in other.slowest:
+            self.add_slow(query)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict (for ``--state`` checkpoints)."""
+        return {
+            "second": self.second,
+            "hits": self.hits,
+            "sections": dict(self.sections),
+            "sources": dict(self.sources),
+            "statuses": dict(self.statuses),
+            "bytes": self.bytes_total,
+            "methods": dict(self.methods),
+            "durations_ms": self.durations_ms,
+            "slowest": [list(query) for query in self.slowest],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Batch:
+        """The inverse of ``to_json``."""
+        slowest = [
+            (float(ms), str(ns), str(op), str(shape)) for ms, ns, op, shape in data["slowest"]
+        ]
+        heapq.heapify(slowest)
+        return cls(
+            second=int(data["second"]),
+            hits=int(data["hits"]),
+            sections=Counter(data["sections"]),
+            sources=Counter(data["sources"]),
+            statuses=Counter(data["statuses"]),
+            bytes_total=int(data["bytes"]),
+            methods=Counter(data["methods"]),
+            durations_ms=[float(ms) for ms in data["durations_ms"]],
+            slowest=slowest,
+        )

@@ -1,0 +1,267 @@
+"""The command line: options in, a run, and the one place that maps errors to exit codes.
+
+Exit statuses (``ExitStatus``): 0 when the run ends normally, and also when whoever
+reads the output goes away (``| head``); 1 for an internal error; 2 for a usage or input
+error, reported on one line of stderr with no traceback; 130 after Ctrl-C (SIGINT) and
+143 after SIGTERM, both once the summary of what was read has been printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Iterator, Sequence
+from enum import IntEnum
+from types import FrameType
+from typing import NoReturn, TextIO
+
+from . import __version__
+from .errors import MonitorError, UsageError
+from .monitor import Monitor, StopRequested
+from .output import Notifier
+from .output.jsonlines import JsonLinesNotifier
+from .output.text import TextNotifier
+from .parsers import PARSERS
+from .settings import Settings
+from .sources import open_input, read_finished
+
+PROG = "LogsMonitor2000"
+
+
+class ExitStatus(IntEnum):
+    SUCCESS = 0
+    ERROR = 1
+    USAGE = 2
+    INTERRUPTED = 128 + signal.SIGINT
+    TERMINATED = 128 + signal.SIGTERM
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error becomes a ``UsageError`` (one line, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _positive_int(text: str) -> int:
+    value = _int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = _int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, not {text!r}")
+    return value
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, not {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number, not {text!r}")
+    return value
+
+
+def build_argument_parser() -> argparse.ArgumentParser:
+    parser = _ArgumentParser(
+        prog="python -m LogsMonitor2000",
+        description="Streaming analytics for web access logs and MongoDB audit logs: "
+        "stats every few seconds of log time, high-traffic alerts, a summary.",
+        epilog="Exit status: 0 done, 1 internal error, 2 usage or input error, "
+        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "path", metavar="FILE", help="the log; - for standard input; gzip is read transparently"
+    )
+    parser.add_argument(
+        "--format",
+        dest="log_format",
+        choices=["auto", *PARSERS],
+        default="auto",
+        help="the log format (default: auto, decided from the first lines)",
+    )
+    parser.add_argument(
+        "--stats-interval",
+        type=_positive_int,
+        default=10,
+        metavar="SECONDS",
+        help="length of the stats windows (default: 10)",
+    )
+    parser.add_argument(
+        "--alert-window",
+        type=_positive_int,
+        default=120,
+        metavar="SECONDS",
+        help="the high-traffic alert averages over this many seconds (default: 120)",
+    )
+    parser.add_argument(
+        "--threshold",
+        type=_non_negative_float,
+        default=10.0,
+        metavar="PER_SECOND",
+        help="alert when the average exceeds this many hits per second (default: 10)",
+    )
+    parser.add_argument(
+        "--buffer",
+        dest="lateness",
+        type=_non_negative_int,
+        default=2,
+        metavar="SECONDS",
+        help="allowed lateness of out-of-order lines (default: 2)",
+    )
+    parser.add_argument(
+        "--top",
+        type=_non_negative_int,
+        default=5,
+        metavar="N",
+        help="entries in each top list (default: 5)",
+    )
+    parser.add_argument(
+        "--output",
+        choices=["text", "json"],
+        default="text",
+        help="text for people (default) or JSON lines for scripts",
+    )
+    parser.add_argument(
+        "--no-color",
+        dest="color",
+        action="store_false",
+        default=None,
+        help="no colour (there is none either when stdout is not a terminal or " "NO_COLOR is set)",
+    )
+    parser.add_argument(
+        "--verbose",
+        "-v",
+        action="store_true",
+        help="name the first invalid records and their line numbers on stderr",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    # The older spellings keep working.
+    for old, dest, kind in (
+        ("--stats_interval", "stats_interval", _positive_int),
+        ("--high_traffic_interval", "alert_window", _positive_int),
+        ("--high_traffic_threshold", "threshold", _non_negative_float),
+    ):
+        parser.add_argument(
+            old, dest=dest, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS
+        )
+    return parser
+
+
+def parse_settings(argv: Sequence[str] | None) -> Settings:
+    """Settings from the command line; raises ``UsageError``."""
+    args = build_argument_parser().parse_args(argv)
+    return Settings(**vars(args))
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run the command line; returns the exit status."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    for stream in (out, err):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+    try:
+        settings = parse_settings(argv)
+    except UsageError as error:
+        print(f"{PROG}: error: {error} (see --help)", file=err)
+        return ExitStatus.USAGE
+    except SystemExit as done:  # --help, --version
+        return int(done.code or 0)
+    return run(settings, stdout=out, stderr=err)
+
+
+def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
+    """One run of the monitor with ``settings``; returns the exit status."""
+
+    def warn(message: str) -> None:
+        print(f"{PROG}: {message}", file=stderr, flush=True)
+
+    monitor = Monitor(settings, _notifier(settings, stdout), warn=warn)
+    try:
+        with _stop_on_signals(monitor):
+            stream = open_input(settings.path)
+            try:
+                summary = monitor.run(read_finished(stream, warn))
+            finally:
+                stream.close()
+    except MonitorError as error:
+        warn(f"error: {error}")
+        return ExitStatus.USAGE
+    except BrokenPipeError:
+        _detach(stdout)
+        return ExitStatus.SUCCESS
+    except StopRequested as stop:  # before the run started reading
+        return 128 + stop.signum
+    except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+        return ExitStatus.INTERRUPTED
+    except Exception as error:  # a bug: say so in one line, the traceback under -v
+        warn(f"internal error: {error!r}" + ("" if settings.verbose else " (-v for details)"))
+        if settings.verbose:
+            traceback.print_exc(file=stderr)
+        return ExitStatus.ERROR
+    if summary.stopped_by is not None:
+        return 128 + summary.stopped_by
+    return ExitStatus.SUCCESS
+
+
+def _notifier(settings: Settings, stdout: TextIO) -> Notifier:
+    if settings.output == "json":
+        return JsonLinesNotifier(stdout)
+    color = settings.color
+    if color is None:
+        color = stdout.isatty() and "NO_COLOR" not in os.environ
+    return TextNotifier(stdout, color=color and "NO_COLOR" not in os.environ)
+
+
+@contextlib.contextmanager
+def _stop_on_signals(monitor: Monitor) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the monitor to stop (and print its summary)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        monitor.request_stop(signum)
+
+    previous = {
+        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _detach(stdout: TextIO) -> None:
+    """The reader of stdout went away: point stdout at /dev/null so that the final flush
+    at exit doesn't complain (as the Python docs advise for SIGPIPE)."""
+    with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stdout.fileno())

@@ -1,0 +1,108 @@
+"""``--output json``: one JSON object per line on stdout, and nothing else there
+(SPEC §6).  The keys below are a contract; keys may be added, never renamed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from ..records import (
+    Alert,
+    HttpStatsReport,
+    MongoStatsReport,
+    Record,
+    SlowAlert,
+    StatsReport,
+    Summary,
+)
+from . import RunInfo
+
+
+def record_json(record: Record) -> dict[str, Any]:
+    """The JSON object of a record."""
+    if isinstance(record, StatsReport):
+        return _stats_json(record)
+    if isinstance(record, Alert):
+        return {
+            "type": record.kind,
+            "time": record.time,
+            "hits": record.hits,
+            "average": record.average,
+            "threshold": float(record.threshold),
+            "window": record.window_seconds,
+        }
+    return {
+        "type": record.kind,
+        "time": record.time,
+        "p95": record.p95_ms,
+        "count": record.count,
+        "window": record.window_seconds,
+        "threshold_ms": float(record.threshold_ms),
+    }
+
+
+def _stats_json(report: StatsReport) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "type": "stats",
+        "start": report.start,
+        "end": report.end,
+        "hits": report.hits,
+        "sections": [list(item) for item in report.sections],
+    }
+    if isinstance(report, HttpStatsReport):
+        data["sources"] = [list(item) for item in report.sources]
+        data["status"] = dict(report.status)
+        data["bytes"] = report.bytes_total
+    elif isinstance(report, MongoStatsReport):
+        data["methods"] = [list(item) for item in report.methods]
+        if report.duration is not None:
+            data["duration"] = {
+                "p50": report.duration.p50,
+                "p95": report.duration.p95,
+                "p99": report.duration.p99,
+                "max": report.duration.max,
+            }
+        data["slowest"] = [
+            {"ms": ms, "namespace": namespace, "operation": operation, "shape": shape}
+            for ms, namespace, operation, shape in report.slowest
+        ]
+    return data
+
+
+def summary_json(summary: Summary) -> dict[str, Any]:
+    """The JSON object of the summary."""
+    data: dict[str, Any] = {
+        "type": "summary",
+        "events": summary.events,
+        "invalid": summary.invalid,
+        "late": summary.late,
+        "first": summary.first,
+        "last": summary.last,
+        "max_lateness": summary.max_lateness,
+    }
+    if summary.unfinished is not None:
+        data["unfinished"] = summary.unfinished
+    data["alert_since"] = summary.alert_since
+    if summary.slow_since is not None:
+        data["slow_since"] = summary.slow_since
+    return data
+
+
+class JsonLinesNotifier:
+    """Writes records as JSON lines."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def start(self, run: RunInfo) -> None:
+        pass
+
+    def emit(self, record: Record) -> None:
+        self.stream.write(json.dumps(record_json(record)) + "\n")
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def finish(self, summary: Summary) -> None:
+        self.stream.write(json.dumps(summary_json(summary)) + "\n")
+        self.stream.flush()

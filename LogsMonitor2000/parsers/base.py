@@ -1,0 +1,88 @@
+"""What every parser shares: where events go, where invalid records go, the interface.
+
+A parser's ``feed`` takes a block of complete lines (one str, every line ending in
+``"\\n"``) and decides for each record whether it is a header or another valid record
+that is not an event (skipped, not counted), **invalid** (counted in ``Rejects``, never
+fatal) or an **event**.  An event goes straight into the Batch that
+``EventSink.batch_for`` returns for its second; None means the event is late and has
+already been counted as such.  Nothing is kept per line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import ClassVar, Protocol
+
+from ..batch import Batch
+
+#: How much of a rejected line is shown.
+SHOWN_CHARS = 160
+
+
+class EventSink(Protocol):
+    """Where events go: the reorderer."""
+
+    def batch_for(self, second: int) -> Batch | None:
+        """The Batch of ``second``, or None when an event of that time is late."""
+
+
+class Rejects:
+    """Invalid records: counted and skipped.
+
+    The first one is kept for the warning given when most records are invalid, and
+    under ``--verbose`` the first few are named with their line numbers."""
+
+    def __init__(self, *, name_first: int = 0, report: Callable[[str], None] | None = None) -> None:
+        self.count = 0
+        #: (line number, text) of the first invalid record.
+        self.first: tuple[int, str] | None = None
+        self._name_first = name_first
+        self._report = report
+
+    def add(self, line_number: int, text: str, reason: str) -> None:
+        self.count += 1
+        if self.first is None:
+            self.first = (line_number, shown(text))
+        if self.count <= self._name_first and self._report is not None:
+            self._report(f"line {line_number}: invalid record ({reason}): {shown(text)}")
+
+
+def shown(text: str) -> str:
+    """A record as it is safe to show on a terminal: quoted, escaped and shortened."""
+    text = text.rstrip("\r\n")
+    if len(text) > SHOWN_CHARS:
+        return repr(text[:SHOWN_CHARS]) + f"... ({len(text)} characters)"
+    return repr(text)
+
+
+class Parser(Protocol):
+    """Lines in, events out (see the module docstring)."""
+
+    #: The ``--format`` value.
+    name: ClassVar[str]
+    #: What it reads, for people.
+    description: ClassVar[str]
+    #: "http" or "mongo": which stats the events feed.
+    family: ClassVar[str]
+    rejects: Rejects
+    #: Headers and other valid records that are not events.
+    skipped: int
+
+    def feed(self, block: str) -> None:
+        """Parse a block of complete lines."""
+
+    def finish(self) -> None:
+        """The input ended: parse whatever is still held back."""
+
+    def unfinished(self) -> int | None:
+        """Operations that started and never finished (MongoDB), None for HTTP."""
+
+
+class ParserFactory(Protocol):
+    """A parser class: what it reads, and ``make(sink, rejects)``."""
+
+    name: str
+    description: str
+    family: str
+
+    def __call__(self, sink: EventSink, rejects: Rejects) -> Parser: ...

@@ -1,0 +1,109 @@
+"""Common and Combined Log Format, ``--format clf`` (SPEC §1.2)::
+
+    127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326
+
+then anything (Combined's referer and user agent are optional).  The request runs from
+the quote after ``] `` to the first ``" `` that is followed by a 3-digit status and a
+bytes field.  The timestamp is converted to UTC with its own offset.  The source is the
+host.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from datetime import datetime
+from typing import ClassVar
+
+from .base import EventSink, Rejects
+from .http import HttpEvents
+
+_LINE = re.compile(r'(\S+) \S+ \S+ \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
+_TIMESTAMP = re.compile(
+    r"([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) "
+    r"([+-])([0-9]{2})([0-9]{2})"
+)
+_MONTHS = {
+    name: number
+    for number, name in enumerate(
+        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"),
+        start=1,
+    )
+}
+
+#: Distinct timestamps remembered with their epoch second; the memo restarts when full.
+TIMESTAMP_MEMO_SIZE = 4096
+
+
+def clf_epoch(timestamp: str) -> int | None:
+    """``10/Oct/2000:13:55:36 -0700`` -> seconds since the epoch (UTC); None if invalid."""
+    match = _TIMESTAMP.fullmatch(timestamp)
+    if match is None:
+        return None
+    day, month_name, year, hour, minute, second, sign, off_hours, off_minutes = match.groups()
+    month = _MONTHS.get(month_name.lower())
+    if month is None or int(off_minutes) >= 60:
+        return None
+    fields = (int(year), month, int(day), int(hour), int(minute), int(second))
+    try:
+        datetime(*fields)  # validates the calendar (no 31/Feb, no 24:00:00)
+    except ValueError:
+        return None
+    offset = int(off_hours) * 3600 + int(off_minutes) * 60
+    return calendar.timegm(fields) - (offset if sign == "+" else -offset)
+
+
+class ClfParser:
+    """Reads Common / Combined Log Format lines into HTTP events."""
+
+    name: ClassVar[str] = "clf"
+    description: ClassVar[str] = "Common/Combined Log Format"
+    family: ClassVar[str] = "http"
+
+    def __init__(self, sink: EventSink, rejects: Rejects) -> None:
+        self.rejects = rejects
+        self.skipped = 0
+        self._events = HttpEvents(sink)
+        self._timestamps: dict[str, int] = {}
+        self._lines_before = 0
+
+    def feed(self, block: str) -> None:
+        lines = block.split("\n")
+        lines.pop()  # the block ends with "\n"
+        match = _LINE.match
+        add = self._events.add
+        timestamps = self._timestamps
+        for index, line in enumerate(lines):
+            reason: str | None
+            found = match(line)
+            if found is None:
+                if not line or line.isspace():
+                    continue  # a blank line
+                reason = "not Common/Combined Log Format"
+            else:
+                host, timestamp, request, status, size = found.groups()
+                second = timestamps.get(timestamp)
+                if second is None:
+                    second = self._convert(timestamp)
+                if second is None:
+                    reason = "bad timestamp"
+                else:
+                    reason = add(second, host, request, status, size)
+                    if reason is None:
+                        continue
+            self.rejects.add(self._lines_before + index + 1, line, reason)
+        self._lines_before += len(lines)
+
+    def finish(self) -> None:
+        pass
+
+    def unfinished(self) -> int | None:
+        return None
+
+    def _convert(self, timestamp: str) -> int | None:
+        second = clf_epoch(timestamp)
+        if second is not None:
+            if len(self._timestamps) >= TIMESTAMP_MEMO_SIZE:
+                self._timestamps.clear()
+            self._timestamps[timestamp] = second
+        return second

@@ -1,0 +1,178 @@
+"""Allowed lateness: events in arrival order in, closed seconds in time order out.
+
+The vocabulary is bytewax's.  Every event has an *event time* ``t`` in whole seconds.
+``M`` (``newest``) is the newest event time accepted so far and the *allowed lateness*
+``B`` is ``--buffer``.  The *watermark* is ``M - B``:
+
+* an event with ``t < M - B`` is *late*: it only counts in ``late``;
+* any other event is accepted into the Batch of its second, even when older than M;
+* a second ``s`` is *closed* once ``s < M - B``: nothing can enter it any more, so it
+  leaves, in order, for the windows downstream.
+
+::
+
+    event time ─►   95   96   97   98   99   100
+                               watermark ▲ (M = 100, B = 2)
+    closed: ... 97 ─┘└─ open: 98 99 100    t = 97 is late, t = 98 is accepted
+
+Open seconds wait in a dict keyed by second, with a heap of those seconds to release them
+in order: one heap push per new second, never one per line.  The watermark never moves
+backwards.
+
+On a live input the reader reports the time it spent waiting for more (``idle``) and M
+advances by it, so windows keep closing during a silence.  Nothing else moves M.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any, Protocol
+
+from .batch import Batch
+
+
+class Downstream(Protocol):
+    """What the reorderer feeds: the windows."""
+
+    def close(self, batches: list[Batch], through: int) -> None:
+        """Every second up to ``through`` is closed; ``batches`` are the newly closed
+        non-empty seconds, oldest first."""
+
+    def finish(self) -> None:
+        """The input ended: every second has been closed."""
+
+
+class Reorderer:
+    """Buffers open seconds for ``lateness_seconds`` and releases them in order."""
+
+    def __init__(self, *, lateness_seconds: int, downstream: Downstream) -> None:
+        self.lateness_seconds = lateness_seconds
+        self.downstream = downstream
+        #: M, the newest accepted event time (moved on by idle time on live inputs).
+        self.newest: int | None = None
+        #: Idle time not yet added to M (always below one second).
+        self.idle_fraction = 0.0
+        #: The newest closed second: everything up to it has gone downstream.
+        self.closed_through: int | None = None
+        #: Accounting for the summary.
+        self.late = 0
+        self.max_lateness = 0
+        self.first: int | None = None
+        self.last: int | None = None
+        self.released_hits = 0
+        self._open: dict[int, Batch] = {}
+        self._heap: list[int] = []
+        # Consecutive events usually share their second: remember the last Batch handed out.
+        self._recent_second: int | None = None
+        self._recent_batch: Batch | None = None
+
+    @property
+    def accepted(self) -> int:
+        """Accepted events so far, released or still open."""
+        return self.released_hits + sum(batch.hits for batch in self._open.values())
+
+    def batch_for(self, second: int) -> Batch | None:
+        """The Batch an event of time ``second`` goes into, or None when it is late."""
+        if second == self._recent_second:
+            return self._recent_batch
+        newest = self.newest
+        if newest is None or second > newest:
+            batch = self._open_batch(second)
+            self.newest = second
+            self.idle_fraction = 0.0
+            self._close_before(second - self.lateness_seconds)
+        else:
+            lateness = newest - second
+            if lateness > self.max_lateness:
+                self.max_lateness = lateness
+            if lateness > self.lateness_seconds:
+                self.late += 1
+                return None
+            batch = self._open.get(second) or self._open_batch(second)
+        self._recent_second = second
+        self._recent_batch = batch
+        return batch
+
+    def idle(self, seconds: float) -> None:
+        """A live reader waited ``seconds`` at the end of its input: M moves on."""
+        if self.newest is None:
+            return
+        self.idle_fraction += seconds
+        whole = int(self.idle_fraction)
+        if whole > 0:
+            self.idle_fraction -= whole
+            self.newest += whole
+            self._close_before(self.newest - self.lateness_seconds)
+
+    def finish(self) -> None:
+        """The input ended: close every second up to M and tell the windows."""
+        batches = [self._open[second] for second in sorted(self._open)]
+        self._open.clear()
+        self._heap.clear()
+        self._forget_recent()
+        if self.newest is not None:
+            self._release(batches, self.newest)
+        self.downstream.finish()
+
+    def _open_batch(self, second: int) -> Batch:
+        batch = self._open[second] = Batch(second)
+        heapq.heappush(self._heap, second)
+        if self.first is None or second < self.first:
+            self.first = second
+        if self.last is None or second > self.last:
+            self.last = second
+        return batch
+
+    def _close_before(self, watermark: int) -> None:
+        heap = self._heap
+        batches = []
+        while heap and heap[0] < watermark:
+            batches.append(self._open.pop(heapq.heappop(heap)))
+        self._forget_recent()
+        self._release(batches, watermark - 1)
+
+    def _release(self, batches: list[Batch], through: int) -> None:
+        if self.closed_through is not None and through <= self.closed_through:
+            assert not batches, "a closed second received events"
+            return
+        self.closed_through = through
+        for batch in batches:
+            self.released_hits += batch.hits
+        self.downstream.close(batches, through)
+
+    def _forget_recent(self) -> None:
+        self._recent_second = None
+        self._recent_batch = None
+
+    # --state checkpoints -------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        """The reorderer's whole state, JSON-ready."""
+        return {
+            "newest": self.newest,
+            "idle_fraction": self.idle_fraction,
+            "closed_through": self.closed_through,
+            "late": self.late,
+            "max_lateness": self.max_lateness,
+            "first": self.first,
+            "last": self.last,
+            "released_hits": self.released_hits,
+            "open": [self._open[second].to_json() for second in sorted(self._open)],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Carry on from ``to_json``'s output (a fresh reorderer only)."""
+        self.newest = data["newest"]
+        self.idle_fraction = float(data["idle_fraction"])
+        self.closed_through = data["closed_through"]
+        self.late = int(data["late"])
+        self.max_lateness = int(data["max_lateness"])
+        self.first = data["first"]
+        self.last = data["last"]
+        self.released_hits = int(data["released_hits"])
+        self._open = {}
+        for item in data["open"]:
+            batch = Batch.from_json(item)
+            self._open[batch.second] = batch
+        self._heap = sorted(self._open)
+        self._forget_recent()

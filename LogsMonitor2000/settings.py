@@ -1,0 +1,39 @@
+"""Everything a run is configured with, in one keyword-only dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """A run's settings; ``cli`` builds them from the command line."""
+
+    #: The log to read, ``-`` for standard input.
+    path: str
+    #: ``auto`` or a parser name (``csv``, ``clf``, ``mongo``).
+    log_format: str = "auto"
+    #: I: length of the tumbling stats windows.
+    stats_interval: int = 10
+    #: W: the high-traffic alert's sliding window.
+    alert_window: int = 120
+    #: T: requests (operations) per second that the average must exceed to alert.
+    threshold: float = 10.0
+    #: B: allowed lateness, in seconds (``--buffer``).
+    lateness: int = 2
+    #: N: entries in each top list.
+    top: int = 5
+    #: ``text`` or ``json``.
+    output: str = "text"
+    #: None: colour when stdout is a terminal and NO_COLOR is not set.
+    color: bool | None = None
+    verbose: bool = False
+    #: A live input: keep reading as the file grows (tail -F).
+    follow: bool = False
+    #: With ``follow``: start at the current end of the file.
+    from_end: bool = False
+    #: Checkpoint file for ``follow``.
+    state: str | None = None
+    state_reset: bool = False
+    #: MongoDB: alert when the p95 duration over the alert window exceeds this.
+    slow_ms: float | None = None

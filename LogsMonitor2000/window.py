@@ -1,0 +1,148 @@
+"""Windows over closed per-second Batches, and the fan-out that feeds them.
+
+The reorderer hands over closed seconds in order: the non-empty ones as Batches, and how
+far time has closed (``through``).  Each window turns that into ``count`` / ``discount``
+calls on its calculator and asks for a verdict when one can have changed:
+
+* ``SlidingWindow`` keeps the Batches of the last ``span`` seconds in a deque.  A verdict
+  can only change where a Batch enters or leaves, so the calculator is evaluated at those
+  seconds only: a silence of a year costs one step per Batch that leaves, not one per
+  second.
+
+      seconds  ─► 10  11  12  13  14  15  16
+      batches      b           c
+      span 3       [b ....]    enter c ─ evaluate(13)
+                       leave b at 13 ┘   leave c at 16 ─ evaluate(16)
+
+* ``TumblingWindow`` counts the Batches of the aligned window ``[k*I, k*I + I)`` and
+  reports it once its last second has closed (or the input has ended), then discounts
+  them.  Live inputs also report empty windows, so the display keeps its beat.
+
+``Windows`` is the reorderer's downstream: every window sees every Batch, and the records
+they produce leave in SPEC §5 order.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from .batch import Batch
+from .calculators import SlidingCalculator, TumblingCalculator
+from .records import Record
+
+
+class Window(Protocol):
+    """A window turns closed seconds into calculator calls and records."""
+
+    def close(self, batches: list[Batch], through: int) -> list[Record]:
+        """Seconds up to ``through`` closed; ``batches`` are the new non-empty ones."""
+
+    def finish(self) -> list[Record]:
+        """The input ended."""
+
+
+class SlidingWindow:
+    """The Batches of the seconds ``(s - span, s]`` as ``s`` moves on."""
+
+    def __init__(self, *, span_seconds: int, calculator: SlidingCalculator) -> None:
+        self.span_seconds = span_seconds
+        self.calculator = calculator
+        self.batches: deque[Batch] = deque()
+
+    def close(self, batches: list[Batch], through: int) -> list[Record]:
+        records: list[Record] = []
+        for batch in batches:
+            second = batch.second
+            self._leave_before(second, records)
+            # A Batch leaving at this very second is judged together with the one entering.
+            if self.batches and self.batches[0].second + self.span_seconds == second:
+                self.calculator.discount(self.batches.popleft())
+            self.batches.append(batch)
+            self.calculator.count(batch)
+            self._evaluate(second, records)
+        self._leave_before(through + 1, records)
+        return records
+
+    def finish(self) -> list[Record]:
+        return []
+
+    def _leave_before(self, second: int, records: list[Record]) -> None:
+        """Move through the seconds before ``second``, where nothing enters."""
+        span = self.span_seconds
+        while self.batches and self.batches[0].second + span < second:
+            leaving = self.batches.popleft()
+            self.calculator.discount(leaving)
+            self._evaluate(leaving.second + span, records)
+
+    def _evaluate(self, second: int, records: list[Record]) -> None:
+        record = self.calculator.evaluate(second)
+        if record is not None:
+            records.append(record)
+
+
+class TumblingWindow:
+    """Aligned windows ``[k * span, (k + 1) * span)``, reported when complete."""
+
+    def __init__(
+        self, *, span_seconds: int, calculator: TumblingCalculator, report_empty: bool
+    ) -> None:
+        self.span_seconds = span_seconds
+        self.calculator = calculator
+        self.report_empty = report_empty
+        #: The start of the window being counted (None before the first Batch, and,
+        #: when empty windows are not reported, between a report and the next Batch).
+        self.start: int | None = None
+        self.batches: list[Batch] = []
+
+    def close(self, batches: list[Batch], through: int) -> list[Record]:
+        records: list[Record] = []
+        for batch in batches:
+            self._report_through(batch.second - 1, records)
+            if self.start is None:
+                self.start = batch.second - batch.second % self.span_seconds
+            self.batches.append(batch)
+            self.calculator.count(batch)
+        self._report_through(through, records)
+        return records
+
+    def finish(self) -> list[Record]:
+        records: list[Record] = []
+        if self.batches:
+            self._report_current(records)
+        return records
+
+    def _report_through(self, second: int, records: list[Record]) -> None:
+        """Report every window whose last second is at or before ``second``."""
+        # Without report_empty, ``start`` is None unless the window holds a Batch.
+        while self.start is not None and self.start + self.span_seconds <= second + 1:
+            self._report_current(records)
+
+    def _report_current(self, records: list[Record]) -> None:
+        assert self.start is not None
+        end = self.start + self.span_seconds
+        records.append(self.calculator.report(self.start, end))
+        for batch in self.batches:
+            self.calculator.discount(batch)
+        self.batches = []
+        self.start = end if self.report_empty else None
+
+
+class Windows:
+    """The reorderer's downstream: feeds every window and emits records in order."""
+
+    def __init__(self, windows: Sequence[Window], emit: Callable[[Record], None]) -> None:
+        self.windows = list(windows)
+        self.emit = emit
+
+    def close(self, batches: list[Batch], through: int) -> None:
+        self._emit_in_order([record for w in self.windows for record in w.close(batches, through)])
+
+    def finish(self) -> None:
+        self._emit_in_order([record for w in self.windows for record in w.finish()])
+
+    def _emit_in_order(self, records: list[Record]) -> None:
+        records.sort(key=lambda record: record.sort_key())
+        for record in records:
+            self.emit(record)

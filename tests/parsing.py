@@ -1,0 +1,39 @@
+"""Running a parser for real: through a Reorderer that never calls anything late, into
+a downstream that keeps the closed Batches."""
+
+from __future__ import annotations
+
+from LogsMonitor2000.batch import Batch
+from LogsMonitor2000.parsers import PARSERS, Parser, Rejects
+from LogsMonitor2000.reorder import Reorderer
+
+
+class KeepBatches:
+    """A downstream that keeps every closed Batch by second."""
+
+    def __init__(self) -> None:
+        self.batches: dict[int, Batch] = {}
+        self.finished = False
+
+    def close(self, batches: list[Batch], through: int) -> None:
+        for batch in batches:
+            self.batches[batch.second] = batch
+
+    def finish(self) -> None:
+        self.finished = True
+
+
+def parse(
+    format_name: str, *blocks: str, finish: bool = True
+) -> tuple[dict[int, Batch], Rejects, Parser]:
+    """Feed ``blocks`` to the ``format_name`` parser; the Batches, rejects and parser."""
+    keep = KeepBatches()
+    reorderer = Reorderer(lateness_seconds=10**12, downstream=keep)
+    rejects = Rejects()
+    parser = PARSERS[format_name](reorderer, rejects)
+    for block in blocks:
+        parser.feed(block)
+    if finish:
+        parser.finish()
+        reorderer.finish()
+    return keep.batches, rejects, parser

@@ -1,0 +1,96 @@
+"""Helpers shared by the tests: running the monitor for real, in a subprocess or in
+process, and collecting what it reports as JSON-ready dicts."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.output import RunInfo
+from LogsMonitor2000.output.jsonlines import record_json, summary_json
+from LogsMonitor2000.records import Record, Summary
+from LogsMonitor2000.settings import Settings
+from LogsMonitor2000.sources import Idle
+
+TOP = Path(__file__).resolve().parent.parent
+DATA = TOP / "tests" / "data"
+
+
+def monitor_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "LogsMonitor2000", *args]
+
+
+def environment(**extra: str) -> dict[str, str]:
+    """The test environment for a subprocess: UTC unless told otherwise, no colour."""
+    env = dict(os.environ)
+    env.pop("NO_COLOR", None)
+    env.setdefault("TZ", "UTC")
+    env.update(extra)
+    return env
+
+
+def run_monitor(
+    *args: str, input: str | bytes | None = None, timeout: float = 120, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -m LogsMonitor2000 *args`` to its end."""
+    return subprocess.run(
+        monitor_command(*args),
+        input=input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input,
+        capture_output=True,
+        text=True,
+        cwd=TOP,
+        env=environment(**env),
+        timeout=timeout,
+    )
+
+
+def json_lines(stdout: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in stdout.splitlines()]
+
+
+class Collector:
+    """A notifier that keeps what it is given, as the JSON objects it would print."""
+
+    def __init__(self) -> None:
+        self.run: RunInfo | None = None
+        self.records: list[dict[str, Any]] = []
+        self.summary: dict[str, Any] | None = None
+
+    def start(self, run: RunInfo) -> None:
+        self.run = run
+
+    def emit(self, record: Record) -> None:
+        self.records.append(record_json(record))
+
+    def flush(self) -> None:
+        pass
+
+    def finish(self, summary: Summary) -> None:
+        self.summary = summary_json(summary)
+
+
+def analyse(
+    blocks: list[str | Idle], *, warnings: list[str] | None = None, **options: Any
+) -> list[dict[str, Any]]:
+    """Run the monitor in process over ``blocks``; records then the summary."""
+    collector = Collector()
+    sink = warnings if warnings is not None else []
+    monitor = Monitor(Settings(path="test", **options), collector, warn=sink.append)
+    monitor.run(blocks)
+    assert collector.summary is not None
+    return collector.records + [collector.summary]
+
+
+def blocks_of(text: str, lines_per_block: int) -> list[str | Idle]:
+    """``text`` cut into blocks of ``lines_per_block`` complete lines."""
+    lines = text.splitlines(keepends=True)
+    return ["".join(lines[i : i + lines_per_block]) for i in range(0, len(lines), lines_per_block)]
+
+
+def csv_line(time: int, section: str, source: str, status: int, size: int) -> str:
+    return f'"{source}","-","-",{time},"GET {section}/page HTTP/1.0",{status},{size}\n'

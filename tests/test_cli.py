@@ -1,0 +1,311 @@
+"""End to end: ``python -m LogsMonitor2000`` as a subprocess on real files, pipes,
+signals and terminals."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import pty
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from tests.generate import traffic, write_csv
+from tests.support import DATA, TOP, environment, json_lines, monitor_command, run_monitor
+
+HANDMADE_CSV_OPTIONS = ["--alert-window", "4", "--threshold", "1", "--stats-interval", "5"]
+
+
+class ExpectedOutputTest(unittest.TestCase):
+    """Files in tests/data against records worked out by hand from SPEC."""
+
+    def test_handmade_csv(self) -> None:
+        result = run_monitor(
+            str(DATA / "handmade.csv"), "--output", "json", "--top", "2", *HANDMADE_CSV_OPTIONS
+        )
+        self.assertEqual(result.returncode, 0, result.stderr)
+        expected = json_lines((DATA / "handmade.csv.jsonl").read_text())
+        self.assertEqual(json_lines(result.stdout), expected)
+
+    def test_handmade_clf(self) -> None:
+        result = run_monitor(str(DATA / "handmade.log"), "--output", "json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        expected = json_lines((DATA / "handmade.log.jsonl").read_text())
+        self.assertEqual(json_lines(result.stdout), expected)
+
+    def test_the_sample_twins_agree(self) -> None:
+        csv = run_monitor(str(DATA / "sample.csv"), "--output", "json")
+        clf = run_monitor(str(DATA / "sample.log"), "--output", "json")
+        self.assertEqual(csv.returncode, 0, csv.stderr)
+        self.assertEqual(csv.stdout, clf.stdout)
+        kinds = [record["type"] for record in json_lines(csv.stdout)]
+        self.assertEqual(kinds.count("alert"), 1)
+        self.assertEqual(kinds.count("recovery"), 1)
+        summary = json_lines(csv.stdout)[-1]
+        self.assertGreater(summary["late"], 0)
+        self.assertGreater(summary["invalid"], 0)
+
+    def test_stdin_and_gzip_read_like_the_file(self) -> None:
+        plain = run_monitor(str(DATA / "handmade.csv"), "--output", "json")
+        with tempfile.TemporaryDirectory() as tmp:
+            packed = Path(tmp) / "access.log.1"  # gzip is recognised by content
+            packed.write_bytes(gzip.compress((DATA / "handmade.csv").read_bytes()))
+            from_gzip = run_monitor(str(packed), "--output", "json")
+        from_stdin = run_monitor("-", "--output", "json", input=(DATA / "handmade.csv").read_text())
+        self.assertEqual(from_gzip.stdout, plain.stdout)
+        self.assertEqual(from_stdin.stdout, plain.stdout)
+
+    def test_explicit_format_and_older_option_spellings(self) -> None:
+        new = run_monitor(str(DATA / "handmade.csv"), "--output", "json", *HANDMADE_CSV_OPTIONS)
+        old = run_monitor(
+            str(DATA / "handmade.csv"),
+            "--format",
+            "csv",
+            "--output",
+            "json",
+            "--high_traffic_interval",
+            "4",
+            "--high_traffic_threshold",
+            "1",
+            "--stats_interval",
+            "5",
+        )
+        self.assertEqual(old.returncode, 0, old.stderr)
+        self.assertEqual(old.stdout, new.stdout)
+
+
+class TextOutputTest(unittest.TestCase):
+    def test_alert_and_recovery_wording_in_local_time(self) -> None:
+        result = run_monitor(str(DATA / "handmade.csv"), *HANDMADE_CSV_OPTIONS, TZ="Asia/Kolkata")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        # 1002 s after the epoch is 05:46:42 in India (+05:30).
+        self.assertIn(
+            "High traffic generated an alert - hits = 5, " "triggered at 1970-01-01T05:46:42+05:30",
+            result.stdout,
+        )
+        self.assertIn(
+            "High traffic alert recovered - hits = 4, recovered at 1970-01-01T05:46:45+05:30",
+            result.stdout,
+        )
+        self.assertNotIn("\x1b[", result.stdout)  # not a terminal: no colour
+
+    def test_summary_suggests_a_buffer_for_late_lines(self) -> None:
+        result = run_monitor(str(DATA / "handmade.csv"))
+        self.assertIn("run again with --buffer 3", result.stdout)
+
+    def test_colour_on_a_terminal_unless_no_color(self) -> None:
+        for extra_env, options, coloured in [
+            ({}, [], True),
+            ({"NO_COLOR": "1"}, [], False),
+            ({}, ["--no-color"], False),
+        ]:
+            with self.subTest(env=extra_env, options=options):
+                args = [str(DATA / "handmade.csv"), *HANDMADE_CSV_OPTIONS, *options]
+                output = self.run_on_terminal(args, extra_env)
+                self.assertEqual("\x1b[" in output, coloured)
+                self.assertIn("High traffic generated an alert", output)
+
+    def run_on_terminal(self, args: list[str], extra_env: dict[str, str]) -> str:
+        controller, terminal = pty.openpty()
+        process = subprocess.Popen(
+            monitor_command(*args),
+            stdout=terminal,
+            stderr=terminal,
+            cwd=TOP,
+            env=environment(**extra_env),
+        )
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 65536)
+            except OSError:  # the terminal closed
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(controller)
+        self.assertEqual(process.wait(timeout=60), 0)
+        return b"".join(chunks).decode()
+
+
+class BadInputTest(unittest.TestCase):
+    def assert_one_line_error(self, result: subprocess.CompletedProcess[str], *words: str) -> None:
+        self.assertEqual(result.returncode, 2)
+        self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+        self.assertNotIn("Traceback", result.stderr)
+        for word in words:
+            self.assertIn(word, result.stderr)
+        self.assertEqual(result.stdout, "")
+
+    def test_user_errors_exit_2_with_one_line(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            table = {
+                "missing file": ([str(Path(tmp) / "missing.log")], ["No such file"]),
+                "directory": ([tmp], ["directory"]),
+                "no file": ([], ["FILE"]),
+                "bad option": ([str(DATA / "sample.csv"), "--frobnicate"], ["--frobnicate"]),
+                "bad format": ([str(DATA / "sample.csv"), "--format", "xml"], ["xml"]),
+                "zero interval": ([str(DATA / "sample.csv"), "--stats-interval", "0"], ["0"]),
+                "negative window": ([str(DATA / "sample.csv"), "--alert-window", "-5"], ["-5"]),
+                "zero window": ([str(DATA / "sample.csv"), "--alert-window", "0"], ["window"]),
+                "negative threshold": ([str(DATA / "sample.csv"), "--threshold", "-1"], ["-1"]),
+                "nan threshold": ([str(DATA / "sample.csv"), "--threshold", "nan"], ["nan"]),
+                "negative buffer": ([str(DATA / "sample.csv"), "--buffer", "-1"], ["buffer"]),
+                "word buffer": ([str(DATA / "sample.csv"), "--buffer", "two"], ["two"]),
+                "negative top": ([str(DATA / "sample.csv"), "--top", "-1"], ["top"]),
+            }
+            for name, (args, words) in table.items():
+                with self.subTest(name):
+                    self.assert_one_line_error(run_monitor(*args), *words)
+
+    def test_an_undetectable_format_names_the_option(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "notes.txt"
+            path.write_text("dear diary,\ntoday nothing happened\n")
+            self.assert_one_line_error(run_monitor(str(path)), "--format")
+            binary = run_monitor("/bin/sh")
+            self.assert_one_line_error(binary, "--format")
+
+    def test_a_wrong_format_does_not_look_like_a_quiet_log(self) -> None:
+        result = run_monitor(str(DATA / "sample.csv"), "--format", "clf", "--output", "json")
+        self.assertEqual(result.returncode, 0)
+        self.assertIn("records are invalid as Common/Combined Log Format", result.stderr)
+        self.assertIn("line 1", result.stderr)
+        self.assertIn("remotehost", result.stderr)
+        self.assertEqual(json_lines(result.stdout)[-1]["events"], 0)
+
+    def test_verbose_names_the_first_invalid_records(self) -> None:
+        result = run_monitor(str(DATA / "handmade.csv"), "--verbose", "--output", "json")
+        self.assertIn("line 8: invalid record", result.stderr)
+        self.assertIn("line 14: invalid record (status is not 100-599)", result.stderr)
+
+    def test_garbage_never_crashes(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "mixed.csv"
+            valid = (DATA / "handmade.csv").read_bytes()
+            path.write_bytes(
+                valid
+                + b"\xff\xfe\x00\x80 undecodable\n"
+                + b"1.2.3.4,-,-,2000,GET /"
+                + b"x" * 5_000_000
+                + b" HTTP/1.0,200,1\n"  # cut
+                + b"z" * 3_000_000
+                + b"\n"
+                + valid  # a header in the middle, then the same lines again
+            )
+            for output in ("json", "text"):
+                with self.subTest(output=output):
+                    result = run_monitor(str(path), "--output", output)
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    self.assertNotIn("Traceback", result.stderr)
+            summary = json_lines(run_monitor(str(path), "--output", "json").stdout)[-1]
+            self.assertEqual(summary["invalid"], 2 + 3 + 2)
+
+    def test_a_truncated_gzip_reports_what_it_read(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "cut.gz"
+            packed = gzip.compress((DATA / "sample.csv").read_bytes())
+            path.write_bytes(packed[: len(packed) // 2])
+            result = run_monitor(str(path), "--output", "json")
+            self.assertEqual(result.returncode, 0)
+            self.assertIn("input ended early", result.stderr)
+            events = json_lines(result.stdout)[-1]["events"]
+            self.assertGreater(events, 100)
+            self.assertLess(events, 4000)
+
+
+class ProcessTest(unittest.TestCase):
+    """Pipes and signals."""
+
+    def test_output_piped_into_head_exits_quietly(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.csv"
+            with open(path, "w") as out:
+                write_csv(traffic(seed=1, start=0, seconds=60_000, base_rate=0.5), out)
+            process = subprocess.Popen(
+                monitor_command(str(path), "--output", "json"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=TOP,
+                env=environment(),
+            )
+            assert process.stdout is not None and process.stderr is not None
+            first = process.stdout.readline()
+            process.stdout.close()
+            stderr = process.stderr.read()
+            process.stderr.close()
+            self.assertEqual(process.wait(timeout=60), 0)
+        self.assertEqual(json.loads(first)["type"], "stats")
+        self.assertEqual(stderr, b"")
+
+    def test_signals_print_the_summary_of_what_was_read(self) -> None:
+        # 60 lines, 3 a second, in one write of less than a page: read in one block.
+        lines = "".join(
+            f'"10.0.0.1","-","-",{1000 + i // 3},"GET /a HTTP/1.0",200,1\n' for i in range(60)
+        )
+        self.assertLess(len(lines), 4096)
+        for signum, status in [(signal.SIGINT, 130), (signal.SIGTERM, 143)]:
+            with self.subTest(signal=signum.name):
+                process = subprocess.Popen(
+                    monitor_command("-", "--output", "json"),
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.PIPE,
+                    cwd=TOP,
+                    env=environment(),
+                )
+                assert process.stdin is not None
+                process.stdin.write(lines.encode())
+                process.stdin.flush()  # and keep it open: the monitor waits for more
+                records = self.read_until_stats(process)
+                process.send_signal(signum)
+                stdout, stderr = process.communicate(timeout=30)
+                self.assertEqual(process.returncode, status, stderr)
+                self.assertNotIn(b"Traceback", stderr)
+                summary = json_lines(records + stdout.decode())[-1]
+                self.assertEqual(summary["type"], "summary")
+                self.assertEqual(summary["events"], 60)
+
+    def test_ctrl_c_during_a_long_file(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.csv"
+            with open(path, "w") as out:
+                for second in range(100_000):  # 2 million lines
+                    out.write(f'"10.0.0.1","-","-",{second},"GET /a HTTP/1.0",200,1\n' * 20)
+            process = subprocess.Popen(
+                monitor_command(str(path), "--output", "json"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=TOP,
+                env=environment(),
+            )
+            records = self.read_until_stats(process)
+            process.send_signal(signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+        self.assertEqual(process.returncode, 130, stderr)
+        self.assertNotIn(b"Traceback", stderr)
+        summary = json_lines(records + stdout.decode())[-1]
+        self.assertEqual(summary["type"], "summary")
+        self.assertGreater(summary["events"], 0)
+        self.assertLess(summary["events"], 2_000_000)
+
+    def read_until_stats(self, process: subprocess.Popen[bytes]) -> str:
+        """Read stdout until a stats record shows that the lines were processed."""
+        assert process.stdout is not None
+        seen = []
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            line = process.stdout.readline().decode()
+            seen.append(line)
+            if '"stats"' in line:
+                return "".join(seen)
+        self.fail("no stats record within 30 s")
+
+
+if __name__ == "__main__":
+    unittest.main()

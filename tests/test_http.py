@@ -1,0 +1,69 @@
+"""SPEC §1.4: request, status, bytes and section rules shared by the HTTP formats."""
+
+import unittest
+
+from LogsMonitor2000.parsers.http import STATUS_CLASSES, parse_bytes, request_section
+
+
+class RequestSectionTest(unittest.TestCase):
+    def test_sections(self) -> None:
+        table = {
+            "GET /api/user HTTP/1.0": "/api",
+            "GET /report HTTP/1.0": "/report",
+            "GET / HTTP/1.0": "/",
+            "GET /api?x=/a/b HTTP/1.1": "/api",
+            "GET /api#frag/x HTTP/1.1": "/api",
+            "GET /?q=1 HTTP/1.1": "/",
+            "GET //double HTTP/1.1": "/",
+            "POST /login": "/login",
+            "GET /a/b/c/d": "/a",
+            "  GET   /spaced/x   HTTP/1.0": "/spaced",
+            "GET\t/tab/x\tHTTP/1.0": "/tab",
+            "GET http://example.com/api/v1 HTTP/1.1": "/api",
+            "GET https://example.com HTTP/1.1": "/",
+            "GET http://example.com?x=1 HTTP/1.1": "/",
+            "GET http://example.com/ HTTP/1.1": "/",
+            "GET ftp+x.y://h:21/pub/file HTTP/1.1": "/pub",
+        }
+        for request, section in table.items():
+            with self.subTest(request=request):
+                self.assertEqual(request_section(request), section)
+
+    def test_invalid_requests(self) -> None:
+        for request in [
+            "",
+            "GET",
+            "/api/user",
+            "-",
+            "GET api/user HTTP/1.0",
+            "OPTIONS * HTTP/1.1",
+            "CONNECT example.com:443 HTTP/1.1",
+            "GET http:// HTTP/1.1",
+            "GET ://host/x HTTP/1.1",
+            "GET 1http://host/x HTTP/1.1",
+            "\x16\x03\x01\x02\x00",
+        ]:
+            with self.subTest(request=request):
+                self.assertIsNone(request_section(request))
+
+
+class StatusAndBytesTest(unittest.TestCase):
+    def test_status_classes(self) -> None:
+        self.assertEqual(STATUS_CLASSES["100"], "1xx")
+        self.assertEqual(STATUS_CLASSES["200"], "2xx")
+        self.assertEqual(STATUS_CLASSES["599"], "5xx")
+        for bad in ["99", "099", "600", "999", "2000", "20a", " 200", "", "２００"]:
+            with self.subTest(status=bad):
+                self.assertNotIn(bad, STATUS_CLASSES)
+
+    def test_bytes(self) -> None:
+        self.assertEqual(parse_bytes("0"), 0)
+        self.assertEqual(parse_bytes("1234"), 1234)
+        self.assertEqual(parse_bytes("-"), 0)
+        for bad in ["", "--", "-1", "+1", "1.5", "1_000", " 1", "12a", "²", "١٢"]:
+            with self.subTest(size=bad):
+                self.assertIsNone(parse_bytes(bad))
+
+
+if __name__ == "__main__":
+    unittest.main()

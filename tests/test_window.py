@@ -1,0 +1,192 @@
+"""Windows and calculators: SPEC §3 (the alert) and §4 (stats windows)."""
+
+import time
+import unittest
+from collections import Counter
+
+from LogsMonitor2000.batch import Batch
+from LogsMonitor2000.calculators.counting import add_counts, nearest_rank, subtract_counts, top
+from LogsMonitor2000.calculators.stats import HttpStats, percentiles
+from LogsMonitor2000.calculators.traffic import TrafficAlert
+from LogsMonitor2000.records import Alert, HttpStatsReport, Record
+from LogsMonitor2000.window import SlidingWindow, TumblingWindow, Windows
+
+
+def batch(second: int, hits: int, **sections: int) -> Batch:
+    b = Batch(second, hits=hits)
+    b.sections.update(sections)
+    return b
+
+
+def alerts(records: list[Record]) -> list[tuple[str, int, int]]:
+    return [(r.kind, r.time, r.hits) for r in records if isinstance(r, Alert)]
+
+
+class TrafficAlertTest(unittest.TestCase):
+    def window(self, span: int = 4, threshold: float = 1.0) -> SlidingWindow:
+        return SlidingWindow(
+            span_seconds=span, calculator=TrafficAlert(window_seconds=span, threshold=threshold)
+        )
+
+    def test_crossing_up_and_down(self) -> None:
+        # second   10  11  12  13  14  15  16     W = 4, T = 1: alert when hits > 4
+        # hits      2   2   1                     window sums: 2 4 5 5 3 1 0
+        w = self.window()
+        records = w.close([batch(10, 2), batch(11, 2), batch(12, 1)], through=16)
+        self.assertEqual(alerts(records), [("alert", 12, 5), ("recovery", 14, 3)])
+
+    def test_an_average_equal_to_the_threshold_is_no_alert(self) -> None:
+        w = self.window()
+        self.assertEqual(w.close([batch(10, 4)], through=20), [])
+
+    def test_recovery_by_silence(self) -> None:
+        # 8 hits at second 10 leave the window at 10 + 4 = 14, nothing else comes.
+        w = self.window()
+        records = w.close([batch(10, 8)], through=10)
+        self.assertEqual(alerts(records), [("alert", 10, 8)])
+        self.assertEqual(alerts(w.close([], through=13)), [])
+        self.assertEqual(alerts(w.close([], through=14)), [("recovery", 14, 0)])
+
+    def test_an_alert_still_active_at_the_end_stays_active(self) -> None:
+        calculator = TrafficAlert(window_seconds=4, threshold=1.0)
+        w = SlidingWindow(span_seconds=4, calculator=calculator)
+        w.close([batch(10, 8)], through=10)
+        self.assertEqual(w.finish(), [])
+        self.assertEqual(calculator.alerting_since, 10)
+
+    def test_a_batch_leaving_as_one_enters_is_judged_once(self) -> None:
+        # At 14, the 5 hits of 10 leave and 5 enter: the sum stays 5, no recovery.
+        w = self.window()
+        records = w.close([batch(10, 5), batch(14, 5)], through=14)
+        self.assertEqual(alerts(records), [("alert", 10, 5)])
+
+    def test_a_silence_of_years_costs_nothing(self) -> None:
+        calculator = CountingAlert(window_seconds=120, threshold=0.0)
+        w = SlidingWindow(span_seconds=120, calculator=calculator)
+        started = time.perf_counter()
+        records = w.close([batch(0, 1), batch(10**9, 1)], through=10**9 + 10**8)
+        self.assertLess(time.perf_counter() - started, 0.5)
+        self.assertEqual(calculator.evaluated, [0, 120, 10**9, 10**9 + 120])
+        self.assertEqual(
+            alerts(records),
+            [("alert", 0, 1), ("recovery", 120, 0)]
+            + [
+                ("alert", 10**9, 1),
+                ("recovery", 10**9 + 120, 0),
+            ],
+        )
+
+
+class CountingAlert(TrafficAlert):
+    """A traffic alert that remembers the seconds it was asked about."""
+
+    def __init__(self, *, window_seconds: int, threshold: float) -> None:
+        super().__init__(window_seconds=window_seconds, threshold=threshold)
+        self.evaluated: list[int] = []
+
+    def evaluate(self, second: int) -> Alert | None:
+        self.evaluated.append(second)
+        return super().evaluate(second)
+
+
+class TumblingWindowTest(unittest.TestCase):
+    def stats(self, *, report_empty: bool = False, span: int = 10) -> TumblingWindow:
+        return TumblingWindow(
+            span_seconds=span, calculator=HttpStats(top_n=5), report_empty=report_empty
+        )
+
+    def spans(self, records: list[Record]) -> list[tuple[int, int, int]]:
+        return [(r.start, r.end, r.hits) for r in records if isinstance(r, HttpStatsReport)]
+
+    def test_windows_are_aligned_and_reported_when_their_last_second_closes(self) -> None:
+        w = self.stats()
+        self.assertEqual(w.close([batch(13, 1), batch(18, 2)], through=18), [])
+        self.assertEqual(self.spans(w.close([], through=19)), [(10, 20, 3)])
+
+    def test_finished_inputs_skip_empty_windows(self) -> None:
+        w = self.stats()
+        records = w.close([batch(5, 1), batch(47, 1)], through=47) + w.finish()
+        self.assertEqual(self.spans(records), [(0, 10, 1), (40, 50, 1)])
+
+    def test_live_inputs_report_empty_windows(self) -> None:
+        w = self.stats(report_empty=True)
+        records = w.close([batch(5, 1)], through=39)
+        self.assertEqual(self.spans(records), [(0, 10, 1), (10, 20, 0), (20, 30, 0), (30, 40, 0)])
+
+    def test_the_last_partial_window_is_reported_at_the_end(self) -> None:
+        w = self.stats()
+        w.close([batch(21, 3)], through=21)
+        self.assertEqual(self.spans(w.finish()), [(20, 30, 3)])
+
+
+class OrderTest(unittest.TestCase):
+    def test_alerts_come_before_stats_of_the_same_second(self) -> None:
+        emitted: list[Record] = []
+        windows = Windows(
+            [
+                TumblingWindow(span_seconds=10, calculator=HttpStats(top_n=1), report_empty=False),
+                SlidingWindow(
+                    span_seconds=10, calculator=TrafficAlert(window_seconds=10, threshold=0.0)
+                ),
+            ],
+            emitted.append,
+        )
+        windows.close([batch(9, 1)], through=19)
+        self.assertEqual(
+            [(type(r).__name__, r.sort_key()) for r in emitted],
+            [("Alert", (9, 0)), ("HttpStatsReport", (9, 2)), ("Alert", (19, 0))],
+        )
+
+
+class CountingTest(unittest.TestCase):
+    def test_count_then_discount_restores_the_state(self) -> None:
+        stats = HttpStats(top_n=3)
+        b1 = batch(1, 2, a=2)
+        b1.sources.update(x=1, y=1)
+        b1.statuses.update({"2xx": 2})
+        b1.bytes_total = 10
+        stats.count(b1)
+        before = (stats.hits, dict(stats.sections), dict(stats.sources), stats.bytes_total)
+        b2 = batch(2, 3, a=1, b=2)
+        b2.sources.update(y=3)
+        stats.count(b2)
+        stats.discount(b2)
+        self.assertEqual(
+            (stats.hits, dict(stats.sections), dict(stats.sources), stats.bytes_total), before
+        )
+        stats.discount(b1)
+        self.assertEqual((stats.sections, stats.sources, stats.statuses), ({}, {}, {}))
+
+    def test_subtract_deletes_keys_that_reach_zero(self) -> None:
+        total: Counter[str] = Counter()
+        add_counts(total, {"a": 1, "b": 2})
+        subtract_counts(total, {"a": 1, "b": 1})
+        self.assertEqual(dict(total), {"b": 1})
+
+    def test_top_orders_by_count_then_key(self) -> None:
+        self.assertEqual(
+            top({"/b": 2, "/a": 2, "/c": 5, "/d": 1}, 3), [("/c", 5), ("/a", 2), ("/b", 2)]
+        )
+        self.assertEqual(top({"x": 1}, 0), [])
+
+    def test_nearest_rank(self) -> None:
+        values = sorted(Counter(float(v) for v in range(1, 101)).items())
+        self.assertEqual(nearest_rank(values, 100, 50), 50.0)
+        self.assertEqual(nearest_rank(values, 100, 95), 95.0)
+        self.assertEqual(nearest_rank(values, 100, 99), 99.0)
+        three = sorted(Counter([1.0, 2.0, 3.0]).items())
+        self.assertEqual(nearest_rank(three, 3, 50), 2.0)  # ceil(1.5) = 2nd
+        self.assertEqual(nearest_rank(three, 3, 95), 3.0)
+        self.assertEqual(nearest_rank([(7.0, 1)], 1, 99), 7.0)
+        with self.assertRaises(ValueError):
+            nearest_rank([], 0, 50)
+
+    def test_percentiles_of_a_multiset(self) -> None:
+        result = percentiles(Counter({1.0: 10, 2.0: 9, 30.0: 1}))
+        assert result is not None
+        self.assertEqual((result.p50, result.p95, result.p99, result.max), (1.0, 2.0, 30.0, 30.0))
+        self.assertIsNone(percentiles(Counter()))
+
+
+if __name__ == "__main__":
+    unittest.main()
