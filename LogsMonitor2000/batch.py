@@ -1,7 +1,7 @@
 """Per-second aggregates: all that the pipeline keeps of events.
 
-A ``Batch`` holds the accepted events of one second of event time, folded into counters
-as the parser reads them: a million lines in one second are one Batch, and no object
+A ``Batch`` holds the accepted events of one second of event time, folded into counts
+(plain dicts: a dict subscript is twice as fast as a Counter's) as the parser reads them: a million lines in one second are one Batch, and no object
 outlives the line it came from.  Batches are what the reorderer buffers, what windows
 hold and what calculators count and discount.
 
@@ -12,7 +12,6 @@ HTTP events fill ``sources``, ``statuses`` and ``bytes_total``; MongoDB operatio
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,13 +28,13 @@ class Batch:
 
     second: int
     hits: int = 0
-    sections: Counter[str] = field(default_factory=Counter)
+    sections: dict[str, int] = field(default_factory=dict)
     # HTTP
-    sources: Counter[str] = field(default_factory=Counter)
-    statuses: Counter[str] = field(default_factory=Counter)
+    sources: dict[str, int] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
     bytes_total: int = 0
     # MongoDB
-    methods: Counter[str] = field(default_factory=Counter)
+    methods: dict[str, int] = field(default_factory=dict)
     durations_ms: list[float] = field(default_factory=list)
     slowest: list[SlowQuery] = field(default_factory=list)
 
@@ -45,18 +44,6 @@ class Batch:
             heapq.heappush(self.slowest, query)
         elif query > self.slowest[0]:
             heapq.heapreplace(self.slowest, query)
-
-    def merge(self, other: Batch) -> None:
-        """Fold ``other`` (the same second, counted elsewhere) into this batch."""
-        self.hits += other.hits
-        self.sections.update(other.sections)
-        self.sources.update(other.sources)
-        self.statuses.update(other.statuses)
-        self.bytes_total += other.bytes_total
-        self.methods.update(other.methods)
-        self.durations_ms.extend(other.durations_ms)
-        for query in other.slowest:
-            self.add_slow(query)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``--state`` checkpoints)."""
@@ -82,11 +69,15 @@ class Batch:
         return cls(
             second=int(data["second"]),
             hits=int(data["hits"]),
-            sections=Counter(data["sections"]),
-            sources=Counter(data["sources"]),
-            statuses=Counter(data["statuses"]),
+            sections=_counts(data["sections"]),
+            sources=_counts(data["sources"]),
+            statuses=_counts(data["statuses"]),
             bytes_total=int(data["bytes"]),
-            methods=Counter(data["methods"]),
+            methods=_counts(data["methods"]),
             durations_ms=[float(ms) for ms in data["durations_ms"]],
             slowest=slowest,
         )
+
+
+def _counts(data: dict[str, Any]) -> dict[str, int]:
+    return {str(key): int(count) for key, count in data.items()}

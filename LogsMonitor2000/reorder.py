@@ -62,9 +62,6 @@ class Reorderer:
         self.released_hits = 0
         self._open: dict[int, Batch] = {}
         self._heap: list[int] = []
-        # Consecutive events usually share their second: remember the last Batch handed out.
-        self._recent_second: int | None = None
-        self._recent_batch: Batch | None = None
 
     @property
     def accepted(self) -> int:
@@ -73,8 +70,6 @@ class Reorderer:
 
     def batch_for(self, second: int) -> Batch | None:
         """The Batch an event of time ``second`` goes into, or None when it is late."""
-        if second == self._recent_second:
-            return self._recent_batch
         newest = self.newest
         if newest is None or second > newest:
             batch = self._open_batch(second)
@@ -89,8 +84,6 @@ class Reorderer:
                 self.late += 1
                 return None
             batch = self._open.get(second) or self._open_batch(second)
-        self._recent_second = second
-        self._recent_batch = batch
         return batch
 
     def idle(self, seconds: float) -> None:
@@ -109,7 +102,6 @@ class Reorderer:
         batches = [self._open[second] for second in sorted(self._open)]
         self._open.clear()
         self._heap.clear()
-        self._forget_recent()
         if self.newest is not None:
             self._release(batches, self.newest)
         self.downstream.finish()
@@ -128,7 +120,6 @@ class Reorderer:
         batches = []
         while heap and heap[0] < watermark:
             batches.append(self._open.pop(heapq.heappop(heap)))
-        self._forget_recent()
         self._release(batches, watermark - 1)
 
     def _release(self, batches: list[Batch], through: int) -> None:
@@ -139,10 +130,6 @@ class Reorderer:
         for batch in batches:
             self.released_hits += batch.hits
         self.downstream.close(batches, through)
-
-    def _forget_recent(self) -> None:
-        self._recent_second = None
-        self._recent_batch = None
 
     # --state checkpoints -------------------------------------------------------------
 
@@ -175,4 +162,3 @@ class Reorderer:
             batch = Batch.from_json(item)
             self._open[batch.second] = batch
         self._heap = sorted(self._open)
-        self._forget_recent()

@@ -15,8 +15,8 @@ calls on its calculator and asks for a verdict when one can have changed:
                        leave b at 13 ┘   leave c at 16 ─ evaluate(16)
 
 * ``TumblingWindow`` counts the Batches of the aligned window ``[k*I, k*I + I)`` and
-  reports it once its last second has closed (or the input has ended), then discounts
-  them.  Live inputs also report empty windows, so the display keeps its beat.
+  reports it once its last second has closed (or the input has ended), then resets the
+  calculator.  Live inputs also report empty windows, so the display keeps its beat.
 
 ``Windows`` is the reorderer's downstream: every window sees every Batch, and the records
 they produce leave in SPEC §5 order.
@@ -94,7 +94,8 @@ class TumblingWindow:
         #: The start of the window being counted (None before the first Batch, and,
         #: when empty windows are not reported, between a report and the next Batch).
         self.start: int | None = None
-        self.batches: list[Batch] = []
+        #: Whether a Batch was counted since the last report.
+        self.counted = False
 
     def close(self, batches: list[Batch], through: int) -> list[Record]:
         records: list[Record] = []
@@ -102,14 +103,14 @@ class TumblingWindow:
             self._report_through(batch.second - 1, records)
             if self.start is None:
                 self.start = batch.second - batch.second % self.span_seconds
-            self.batches.append(batch)
             self.calculator.count(batch)
+            self.counted = True
         self._report_through(through, records)
         return records
 
     def finish(self) -> list[Record]:
         records: list[Record] = []
-        if self.batches:
+        if self.counted:
             self._report_current(records)
         return records
 
@@ -123,9 +124,8 @@ class TumblingWindow:
         assert self.start is not None
         end = self.start + self.span_seconds
         records.append(self.calculator.report(self.start, end))
-        for batch in self.batches:
-            self.calculator.discount(batch)
-        self.batches = []
+        self.calculator.reset()
+        self.counted = False
         self.start = end if self.report_empty else None
 
 

@@ -2,7 +2,8 @@
 
 import unittest
 
-from LogsMonitor2000.parsers.http import STATUS_CLASSES, parse_bytes, request_section
+from LogsMonitor2000.parsers.http import STATUS_CLASSES, parse_digits, request_section
+from tests.parsing import parse
 
 
 class RequestSectionTest(unittest.TestCase):
@@ -56,13 +57,23 @@ class StatusAndBytesTest(unittest.TestCase):
             with self.subTest(status=bad):
                 self.assertNotIn(bad, STATUS_CLASSES)
 
+    def test_digits(self) -> None:
+        self.assertEqual(parse_digits("0"), 0)
+        self.assertEqual(parse_digits("1234"), 1234)
+        for bad in ["", "-", "-1", "+1", "1.5", "1_000", " 1", "12a", "²", "١٢", "9" * 5000]:
+            with self.subTest(text=bad):
+                self.assertIsNone(parse_digits(bad))
+
     def test_bytes(self) -> None:
-        self.assertEqual(parse_bytes("0"), 0)
-        self.assertEqual(parse_bytes("1234"), 1234)
-        self.assertEqual(parse_bytes("-"), 0)
+        line = '"10.0.0.1","-","-",100,"GET / HTTP/1.0",200,{}\n'
+        for size, expected in [("0", 0), ("1234", 1234), ("-", 0), ("007", 7)]:
+            with self.subTest(size=size):
+                batches, rejects, _ = parse("csv", line.format(size))
+                self.assertEqual((batches[100].bytes_total, rejects.count), (expected, 0))
         for bad in ["", "--", "-1", "+1", "1.5", "1_000", " 1", "12a", "²", "١٢"]:
             with self.subTest(size=bad):
-                self.assertIsNone(parse_bytes(bad))
+                batches, rejects, _ = parse("csv", line.format(bad))
+                self.assertEqual((batches, rejects.count), ({}, 1))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Windows and calculators: SPEC §3 (the alert) and §4 (stats windows)."""
 
+import random
 import time
 import unittest
 from collections import Counter
@@ -139,23 +140,27 @@ class OrderTest(unittest.TestCase):
 
 
 class CountingTest(unittest.TestCase):
-    def test_count_then_discount_restores_the_state(self) -> None:
+    def test_count_then_reset_empties_the_stats(self) -> None:
         stats = HttpStats(top_n=3)
         b1 = batch(1, 2, a=2)
         b1.sources.update(x=1, y=1)
         b1.statuses.update({"2xx": 2})
         b1.bytes_total = 10
         stats.count(b1)
-        before = (stats.hits, dict(stats.sections), dict(stats.sources), stats.bytes_total)
-        b2 = batch(2, 3, a=1, b=2)
-        b2.sources.update(y=3)
-        stats.count(b2)
-        stats.discount(b2)
-        self.assertEqual(
-            (stats.hits, dict(stats.sections), dict(stats.sources), stats.bytes_total), before
-        )
-        stats.discount(b1)
-        self.assertEqual((stats.sections, stats.sources, stats.statuses), ({}, {}, {}))
+        stats.count(b1)
+        report = stats.report(0, 10)
+        self.assertEqual((report.hits, report.sections, report.bytes_total), (4, [("a", 4)], 20))
+        stats.reset()
+        empty = stats.report(10, 20)
+        self.assertEqual((empty.hits, empty.sections, empty.sources, empty.status), (0, [], [], {}))
+
+    def test_count_then_discount_restores_the_alert(self) -> None:
+        alert = TrafficAlert(window_seconds=10, threshold=0.5)
+        alert.count(batch(1, 3))
+        before = alert.hits
+        alert.count(batch(2, 7))
+        alert.discount(batch(2, 7))
+        self.assertEqual(alert.hits, before)
 
     def test_subtract_deletes_keys_that_reach_zero(self) -> None:
         total: Counter[str] = Counter()
@@ -168,6 +173,18 @@ class CountingTest(unittest.TestCase):
             top({"/b": 2, "/a": 2, "/c": 5, "/d": 1}, 3), [("/c", 5), ("/a", 2), ("/b", 2)]
         )
         self.assertEqual(top({"x": 1}, 0), [])
+
+    def test_top_agrees_with_a_full_sort(self) -> None:
+        rng = random.Random(5)
+        for _ in range(300):
+            counts = {
+                f"k{rng.randint(0, 60)}": rng.choice([1, 1, 2, 3, 5, 8])
+                for _ in range(rng.randint(0, 40))
+            }
+            n = rng.randint(0, 8)
+            expected = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+            with self.subTest(counts=counts, n=n):
+                self.assertEqual(top(counts, n), expected)
 
     def test_nearest_rank(self) -> None:
         values = sorted(Counter(float(v) for v in range(1, 101)).items())

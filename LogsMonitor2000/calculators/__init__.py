@@ -1,9 +1,10 @@
 """Calculators: incremental statistics over windows of closed per-second Batches.
 
 Like river's rolling statistics, a calculator owns its running totals and is told when a
-Batch enters its window (``count``) and when it leaves (``discount``); ``discount`` undoes
-``count`` exactly.  The window (see ``window.py``) decides when those happen and when to
-ask for a verdict, so a calculator never looks at the clock.
+Batch enters its window (``count``) and when it leaves (``discount``, which undoes
+``count`` exactly).  In a tumbling window every Batch leaves at once, so a tumbling
+calculator is ``reset`` instead.  The window (see ``window.py``) decides when those
+happen and when to ask for a verdict, so a calculator never looks at the clock.
 
 Adding a calculator (an error-rate alert, say) means one new module here and one line
 where ``monitor.py`` builds the windows; nothing else changes.
@@ -17,18 +18,14 @@ from ..batch import Batch
 from ..records import Record
 
 
-class Calculator(Protocol):
-    """Running totals over the Batches in a window."""
+class SlidingCalculator(Protocol):
+    """A calculator over the last ``span`` seconds, judged second by second."""
 
     def count(self, batch: Batch) -> None:
         """``batch`` entered the window."""
 
     def discount(self, batch: Batch) -> None:
         """``batch`` left the window: undo ``count(batch)`` exactly."""
-
-
-class SlidingCalculator(Calculator, Protocol):
-    """A calculator over the last ``span`` seconds, judged second by second."""
 
     def evaluate(self, second: int) -> Record | None:
         """The window now holds the seconds ``(second - span, second]``: what happens now?
@@ -37,8 +34,15 @@ class SlidingCalculator(Calculator, Protocol):
         seconds where a Batch entered or left, never during a stretch without change."""
 
 
-class TumblingCalculator(Calculator, Protocol):
+class TumblingCalculator(Protocol):
     """A calculator over aligned windows ``[k * span, (k + 1) * span)``."""
+
+    def count(self, batch: Batch) -> None:
+        """``batch`` entered the window."""
 
     def report(self, start: int, end: int) -> Record:
         """The window ``[start, end)`` is complete: its report."""
+
+    def reset(self) -> None:
+        """Every Batch left the window at once (what discounting each would do, in
+        one step)."""

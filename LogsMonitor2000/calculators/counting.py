@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import TypeVar
 
 Key = TypeVar("Key")
 
 
-def add_counts(total: Counter[Key], part: Mapping[Key, int]) -> None:
+def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
     """``total += part``, touching only the keys of ``part``."""
     get = total.get
     for key, count in part.items():
         total[key] = get(key, 0) + count
 
 
-def subtract_counts(total: Counter[Key], part: Mapping[Key, int]) -> None:
+def subtract_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
     """Undo ``add_counts(total, part)``; keys that reach 0 are deleted.
 
     (``Counter -=`` would rescan the whole counter and is ten times slower.)"""
@@ -29,13 +29,20 @@ def subtract_counts(total: Counter[Key], part: Mapping[Key, int]) -> None:
             del total[key]
 
 
-def _count_then_key(item: tuple[str, int]) -> tuple[int, str]:
-    return (-item[1], item[0])
-
-
 def top(counts: Mapping[str, int], n: int) -> list[tuple[str, int]]:
-    """The ``n`` largest counts: count descending, then key ascending (SPEC §4)."""
-    return heapq.nsmallest(n, counts.items(), key=_count_then_key)
+    """The ``n`` largest counts: count descending, then key ascending (SPEC §4).
+
+    The heap compares counts in C; only when a tie straddles the cut are the tied keys
+    sorted, so a window of many thousand keys costs no sort of all of them."""
+    if n <= 0 or not counts:
+        return []
+    best = heapq.nlargest(n, counts.items(), key=itemgetter(1))
+    cut = best[-1][1]
+    if list(counts.values()).count(cut) > sum(1 for _, count in best if count == cut):
+        above = [item for item in best if item[1] > cut]
+        tied = sorted(key for key, count in counts.items() if count == cut)
+        best = above + [(key, cut) for key in tied[: n - len(above)]]
+    return sorted(best, key=lambda item: (-item[1], item[0]))
 
 
 def nearest_rank(sorted_values: list[tuple[float, int]], total: int, percent: int) -> float:

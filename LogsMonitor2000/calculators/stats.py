@@ -8,7 +8,7 @@ from collections import Counter
 
 from ..batch import SLOWEST_KEPT, Batch, SlowQuery
 from ..records import HttpStatsReport, MongoStatsReport, Percentiles
-from .counting import add_counts, nearest_rank, subtract_counts, top
+from .counting import add_counts, nearest_rank, top
 
 
 class HttpStats:
@@ -17,9 +17,9 @@ class HttpStats:
     def __init__(self, *, top_n: int) -> None:
         self.top_n = top_n
         self.hits = 0
-        self.sections: Counter[str] = Counter()
-        self.sources: Counter[str] = Counter()
-        self.statuses: Counter[str] = Counter()
+        self.sections: dict[str, int] = {}
+        self.sources: dict[str, int] = {}
+        self.statuses: dict[str, int] = {}
         self.bytes_total = 0
 
     def count(self, batch: Batch) -> None:
@@ -29,12 +29,12 @@ class HttpStats:
         add_counts(self.statuses, batch.statuses)
         self.bytes_total += batch.bytes_total
 
-    def discount(self, batch: Batch) -> None:
-        self.hits -= batch.hits
-        subtract_counts(self.sections, batch.sections)
-        subtract_counts(self.sources, batch.sources)
-        subtract_counts(self.statuses, batch.statuses)
-        self.bytes_total -= batch.bytes_total
+    def reset(self) -> None:
+        self.hits = 0
+        self.sections = {}
+        self.sources = {}
+        self.statuses = {}
+        self.bytes_total = 0
 
     def report(self, start: int, end: int) -> HttpStatsReport:
         return HttpStatsReport(
@@ -55,26 +55,26 @@ class MongoStats:
     def __init__(self, *, top_n: int) -> None:
         self.top_n = top_n
         self.hits = 0
-        self.sections: Counter[str] = Counter()
-        self.methods: Counter[str] = Counter()
+        self.sections: dict[str, int] = {}
+        self.methods: dict[str, int] = {}
         #: Known durations (ms) as a multiset.
         self.durations: Counter[float] = Counter()
-        #: The per-second slowest queries of the window's Batches, as a multiset.
-        self.slow_candidates: Counter[SlowQuery] = Counter()
+        #: The window's slowest queries so far.
+        self.slowest: list[SlowQuery] = []
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
         add_counts(self.sections, batch.sections)
         add_counts(self.methods, batch.methods)
-        add_counts(self.durations, Counter(batch.durations_ms))
-        add_counts(self.slow_candidates, Counter(batch.slowest))
+        self.durations.update(batch.durations_ms)
+        self.slowest = heapq.nlargest(SLOWEST_KEPT, self.slowest + batch.slowest)
 
-    def discount(self, batch: Batch) -> None:
-        self.hits -= batch.hits
-        subtract_counts(self.sections, batch.sections)
-        subtract_counts(self.methods, batch.methods)
-        subtract_counts(self.durations, Counter(batch.durations_ms))
-        subtract_counts(self.slow_candidates, Counter(batch.slowest))
+    def reset(self) -> None:
+        self.hits = 0
+        self.sections = {}
+        self.methods = {}
+        self.durations = Counter()
+        self.slowest = []
 
     def report(self, start: int, end: int) -> MongoStatsReport:
         return MongoStatsReport(
@@ -84,7 +84,7 @@ class MongoStats:
             sections=top(self.sections, self.top_n),
             methods=top(self.methods, self.top_n),
             duration=percentiles(self.durations),
-            slowest=heapq.nlargest(SLOWEST_KEPT, self.slow_candidates.elements()),
+            slowest=self.slowest,
         )
 
 

@@ -10,18 +10,14 @@ are valid (``http.py``).  The source is ``remotehost``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import ClassVar
 
 from .base import EventSink, Rejects
-from .csvrecords import CsvRecords
-from .http import HttpEvents
+from .csvrecords import CsvBlock, CsvRecords
+from .http import HttpEvents, parse_digits
 
 HEADER_FIRST_FIELD = "remotehost"
 FIELDS = 7
-
-#: Longer digit strings are refused by int() (CPython's integer string limit).
-MAX_DIGITS = 4300
 
 
 class AccessCsvParser:
@@ -35,10 +31,11 @@ class AccessCsvParser:
         self.rejects = rejects
         self.skipped = 0
         self._records = CsvRecords(rejects)
-        self._events = HttpEvents(sink)
+        self._events = HttpEvents(sink, parse_digits, header=HEADER_FIRST_FIELD)
 
     def feed(self, block: str) -> None:
-        self._parse(self._records.rows(block))
+        for rows in self._records.read(block):
+            self._parse(rows)
 
     def finish(self) -> None:
         self._parse(self._records.flush())
@@ -46,23 +43,18 @@ class AccessCsvParser:
     def unfinished(self) -> int | None:
         return None
 
-    def _parse(self, rows: Iterable[list[str]]) -> None:
-        add = self._events.add
-        for row in rows:
-            reason: str | None
-            if len(row) == FIELDS and row[0] != HEADER_FIRST_FIELD:
-                date = row[3]
-                if date.isdigit() and date.isascii() and len(date) <= MAX_DIGITS:
-                    reason = add(int(date), row[0], row[4], row[5], row[6])
-                    if reason is None:
-                        continue
-                else:
-                    reason = "date is not epoch seconds"
-            elif not row or (len(row) == 1 and row[0].isspace()):
-                continue  # a blank line
-            elif row[0] == HEADER_FIRST_FIELD:
-                self.skipped += 1
-                continue
-            else:
+    def _parse(self, block: CsvBlock) -> None:
+        rows = block.rows
+
+        def unusual(index: int, reason: str | None) -> None:
+            row = rows[index]
+            if reason is None:
+                if not row or (len(row) == 1 and row[0].isspace()):
+                    return  # a blank line
+                if row[0] == HEADER_FIRST_FIELD:
+                    self.skipped += 1
+                    return
                 reason = f"{len(row)} fields, expected {FIELDS}"
-            self.rejects.add(self._records.line_number(), self._records.text(), reason)
+            self.rejects.add(block.line_number(index), block.text(index), reason)
+
+        self._events.fold(rows, unusual)

@@ -18,7 +18,8 @@ from typing import ClassVar
 from .base import EventSink, Rejects
 from .http import HttpEvents
 
-_LINE = re.compile(r'(\S+) \S+ \S+ \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
+#: The 7 fields of a line, in the order of access CSV's columns.
+_LINE = re.compile(r'(\S+) (\S+) (\S+) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
 _TIMESTAMP = re.compile(
     r"([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) "
     r"([+-])([0-9]{2})([0-9]{2})"
@@ -30,6 +31,9 @@ _MONTHS = {
         start=1,
     )
 }
+
+#: What a line that doesn't match stands as (HttpEvents calls it unusual).
+_NOT_CLF: tuple[str, ...] = ()
 
 #: Distinct timestamps remembered with their epoch second; the memo restarts when full.
 TIMESTAMP_MEMO_SIZE = 4096
@@ -63,35 +67,26 @@ class ClfParser:
     def __init__(self, sink: EventSink, rejects: Rejects) -> None:
         self.rejects = rejects
         self.skipped = 0
-        self._events = HttpEvents(sink)
+        self._events = HttpEvents(sink, self._epoch, header=None)
         self._timestamps: dict[str, int] = {}
         self._lines_before = 0
 
     def feed(self, block: str) -> None:
         lines = block.split("\n")
         lines.pop()  # the block ends with "\n"
-        match = _LINE.match
-        add = self._events.add
-        timestamps = self._timestamps
-        for index, line in enumerate(lines):
-            reason: str | None
-            found = match(line)
-            if found is None:
+        records = [
+            _NOT_CLF if found is None else found.groups() for found in map(_LINE.match, lines)
+        ]
+
+        def unusual(index: int, reason: str | None) -> None:
+            line = lines[index]
+            if reason is None:
                 if not line or line.isspace():
-                    continue  # a blank line
+                    return  # a blank line
                 reason = "not Common/Combined Log Format"
-            else:
-                host, timestamp, request, status, size = found.groups()
-                second = timestamps.get(timestamp)
-                if second is None:
-                    second = self._convert(timestamp)
-                if second is None:
-                    reason = "bad timestamp"
-                else:
-                    reason = add(second, host, request, status, size)
-                    if reason is None:
-                        continue
             self.rejects.add(self._lines_before + index + 1, line, reason)
+
+        self._events.fold(records, unusual)
         self._lines_before += len(lines)
 
     def finish(self) -> None:
@@ -100,10 +95,12 @@ class ClfParser:
     def unfinished(self) -> int | None:
         return None
 
-    def _convert(self, timestamp: str) -> int | None:
-        second = clf_epoch(timestamp)
-        if second is not None:
-            if len(self._timestamps) >= TIMESTAMP_MEMO_SIZE:
-                self._timestamps.clear()
-            self._timestamps[timestamp] = second
+    def _epoch(self, timestamp: str) -> int | None:
+        second = self._timestamps.get(timestamp)
+        if second is None:
+            second = clf_epoch(timestamp)
+            if second is not None:
+                if len(self._timestamps) >= TIMESTAMP_MEMO_SIZE:
+                    self._timestamps.clear()
+                self._timestamps[timestamp] = second
         return second
