@@ -23,14 +23,15 @@ from types import FrameType
 from typing import NoReturn, TextIO
 
 from . import __version__
-from .errors import MonitorError, UsageError
+from .errors import MonitorError, StateError, UsageError
 from .monitor import Monitor, StopRequested
 from .output import Notifier
 from .output.jsonlines import JsonLinesNotifier
 from .output.text import TextNotifier
 from .parsers import PARSERS
 from .settings import Settings
-from .sources import open_input, read_finished
+from .sources import FollowedFile, Source, open_source
+from .state import Saved, StateFile
 
 PROG = "LogsMonitor2000"
 
@@ -155,6 +156,30 @@ def build_argument_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="name the first invalid records and their line numbers on stderr",
     )
+    live = parser.add_argument_group("live logs")
+    live.add_argument(
+        "--follow",
+        "-f",
+        action="store_true",
+        help="keep reading as the log grows, across rotations (like tail -F); "
+        "windows keep closing while it is silent",
+    )
+    live.add_argument(
+        "--from-end",
+        action="store_true",
+        help="with --follow: start at the current end of the file (like tail -n0 -F)",
+    )
+    live.add_argument(
+        "--state",
+        metavar="STATE_FILE",
+        help="with --follow: checkpoint the position and all state there; a restart "
+        "with the same file carries on exactly",
+    )
+    live.add_argument(
+        "--state-reset",
+        action="store_true",
+        help="ignore what STATE_FILE holds and start over",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # The older spellings keep working.
     for old, dest, kind in (
@@ -171,7 +196,20 @@ def build_argument_parser() -> argparse.ArgumentParser:
 def parse_settings(argv: Sequence[str] | None) -> Settings:
     """Settings from the command line; raises ``UsageError``."""
     args = build_argument_parser().parse_args(argv)
-    return Settings(**vars(args))
+    settings = Settings(**vars(args))
+    if not settings.follow:
+        for option, given in [
+            ("--from-end", settings.from_end),
+            ("--state", settings.state is not None),
+            ("--state-reset", settings.state_reset),
+        ]:
+            if given:
+                raise UsageError(f"{option} only makes sense with --follow")
+    if settings.state is not None and settings.path == "-":
+        raise UsageError("--state needs a file to follow, not standard input")
+    if settings.state_reset and settings.state is None:
+        raise UsageError("--state-reset needs --state")
+    return settings
 
 
 def main(
@@ -202,14 +240,23 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     def warn(message: str) -> None:
         print(f"{PROG}: {message}", file=stderr, flush=True)
 
-    monitor = Monitor(settings, _notifier(settings, stdout), warn=warn)
     try:
-        with _stop_on_signals(monitor):
-            stream = open_input(settings.path)
-            try:
-                summary = monitor.run(read_finished(stream, warn))
-            finally:
-                stream.close()
+        checkpoint, saved = _load_state(settings)
+        monitor = Monitor(settings, _notifier(settings, stdout), warn=warn, checkpoint=checkpoint)
+        if saved is not None:
+            _restore(monitor, saved, checkpoint)
+        source = open_source(
+            settings.path,
+            follow=settings.follow,
+            from_end=settings.from_end,
+            start=saved.position if saved is not None else None,
+            warn=warn,
+        )
+        try:
+            with _signals(monitor, source):
+                summary = monitor.run(source)
+        finally:
+            source.close()
     except MonitorError as error:
         warn(f"error: {error}")
         return ExitStatus.USAGE
@@ -230,6 +277,41 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     return ExitStatus.SUCCESS
 
 
+def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
+    if settings.state is None:
+        return None, None
+    checkpoint = StateFile(
+        settings.state,
+        log=settings.path,
+        settings={
+            "stats_interval": settings.stats_interval,
+            "alert_window": settings.alert_window,
+            "threshold": settings.threshold,
+            "buffer": settings.lateness,
+            "top": settings.top,
+            "slow_ms": settings.slow_ms,
+        },
+    )
+    saved = None if settings.state_reset else checkpoint.load()
+    checkpoint.check_writable()
+    return checkpoint, saved
+
+
+def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> None:
+    requested = monitor.settings.log_format
+    if requested not in ("auto", saved.monitor.get("format")):
+        raise StateError(
+            f"{monitor.settings.state} was written for --format {saved.monitor.get('format')}, "
+            f"not --format {requested}; --state-reset starts over"
+        )
+    try:
+        monitor.restore(saved.monitor)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise StateError(
+            f"{monitor.settings.state} is damaged ({error!r}); --state-reset starts over"
+        ) from None
+
+
 def _notifier(settings: Settings, stdout: TextIO) -> Notifier:
     if settings.output == "json":
         return JsonLinesNotifier(stdout)
@@ -240,18 +322,24 @@ def _notifier(settings: Settings, stdout: TextIO) -> Notifier:
 
 
 @contextlib.contextmanager
-def _stop_on_signals(monitor: Monitor) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the monitor to stop (and print its summary)."""
+def _signals(monitor: Monitor, source: Source) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the monitor to stop (and print its summary); SIGHUP makes
+    a followed file be opened again (logrotate's postrotate)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum: int, frame: FrameType | None) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
         monitor.request_stop(signum)
 
-    previous = {
-        signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)
-    }
+    def reopen(signum: int, frame: FrameType | None) -> None:
+        if isinstance(source, FollowedFile):
+            source.request_reopen()
+
+    handlers = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    if isinstance(source, FollowedFile):
+        handlers[signal.SIGHUP] = reopen
+    previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         yield
     finally:

@@ -4,12 +4,16 @@ The format is decided once the first lines are in (``--format auto``); then the 
 are built and every block goes through them.  ``Idle`` items from a live source move the
 clock.  A stop request (a signal, see ``cli``) ends the run between two blocks, or at
 once while the source is waiting, without reporting the seconds still open: they were
-not finished, and ``--state`` carries them over to the next run.
+not finished, and ``--state`` carries them over to the next run.  After each block the
+output is flushed, then (``--state``) a checkpoint may be written: never the other way
+round, so no checkpoint covers a record that was not printed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
+from typing import Any
 
 from .calculators.stats import HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
@@ -20,7 +24,8 @@ from .parsers.detect import SAMPLE_LINES, detect, sample_lines
 from .records import Summary
 from .reorder import Reorderer
 from .settings import Settings
-from .sources import Idle
+from .sources import Idle, Source
+from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
 from .window import SlidingWindow, TumblingWindow, Window, Windows
 
 #: Invalid records named under --verbose.
@@ -41,14 +46,21 @@ class Monitor:
     """Runs the pipeline over a source and produces the summary."""
 
     def __init__(
-        self, settings: Settings, notifier: Notifier, *, warn: Callable[[str], None]
+        self,
+        settings: Settings,
+        notifier: Notifier,
+        *,
+        warn: Callable[[str], None],
+        checkpoint: StateFile | None = None,
     ) -> None:
         self.settings = settings
         self.notifier = notifier
         self.warn = warn
+        self.checkpoint = checkpoint
         self.rejects = Rejects(name_first=NAMED_REJECTS if settings.verbose else 0, report=warn)
         self.parser: Parser | None = None
         self.reorderer: Reorderer | None = None
+        self.windows: list[Window] = []
         self.traffic = TrafficAlert(
             window_seconds=settings.alert_window, threshold=settings.threshold
         )
@@ -57,6 +69,9 @@ class Monitor:
         #: True while a block is being processed: a stop then waits for its end.
         self.busy = False
         self._warned_invalid = False
+        self._saved_at = time.monotonic()
+        self._saved_newest: int | None = None
+        self._unsaved_lines = False
 
     def request_stop(self, signum: int) -> None:
         """Stop after the current block, or now when nothing is being processed."""
@@ -65,7 +80,7 @@ class Monitor:
         if not self.busy or not first_request:
             raise StopRequested(signum)
 
-    def run(self, source: Iterable[str | Idle]) -> Summary:
+    def run(self, source: Source) -> Summary:
         """Read ``source`` to its end (or until stopped); notify; return the summary."""
         pending: list[str] = []
         items = iter(source)
@@ -79,9 +94,13 @@ class Monitor:
                     break
                 self._process(item, pending)
                 self.notifier.flush()
+                self._save(source, final=False)
         except StopRequested as stop:
             self.stopped_by = stop.signum
         self.busy = True  # finishing: a signal now only marks the run as stopped
+        self._save(source, final=True)
+        if self.stopped_by is not None and source.held():
+            self.warn(f"an incomplete last line was not counted: {source.held()[:160]!r}")
         if self.parser is None:
             self._start(None)
         summary = self.summary()
@@ -104,15 +123,64 @@ class Monitor:
             stopped_by=self.stopped_by,
         )
 
+    # -- --state --------------------------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The whole state of the pipeline, JSON-ready (see ``state.py``)."""
+        assert self.parser is not None and self.reorderer is not None
+        return {
+            "format": self.parser.name,
+            "parser": self.parser.to_json(),
+            "rejects": self.rejects.to_json(),
+            "reorderer": self.reorderer.to_json(),
+            "windows": [window.to_json() for window in self.windows],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Carry on from ``snapshot``'s output (before ``run``)."""
+        name = data["format"]
+        if name not in PARSERS:
+            raise ValueError(f"unknown format {name!r}")
+        self._start(name)
+        assert self.parser is not None and self.reorderer is not None
+        self.parser.restore(data["parser"])
+        self.rejects.restore(data["rejects"])
+        self.reorderer.restore(data["reorderer"])
+        for window, state in zip(self.windows, data["windows"], strict=True):
+            window.restore(state)
+        self._saved_newest = self.reorderer.newest
+
+    def _save(self, source: Source, *, final: bool) -> None:
+        """Write a checkpoint when one is due (see ``state.py``)."""
+        if self.checkpoint is None or self.reorderer is None:
+            return
+        position = source.position()
+        if position is None:
+            return
+        age = time.monotonic() - self._saved_at
+        moved = self.reorderer.newest != self._saved_newest
+        if not (
+            final
+            or (self._unsaved_lines and age >= CHECKPOINT_SECONDS)
+            or (moved and age >= IDLE_CHECKPOINT_SECONDS)
+        ):
+            return
+        self.checkpoint.save(position, self.snapshot())
+        self._saved_at = time.monotonic()
+        self._saved_newest = self.reorderer.newest
+        self._unsaved_lines = False
+
     # -- stages -------------------------------------------------------------------------
 
     def _process(self, item: str | Idle, pending: list[str]) -> None:
         if isinstance(item, Idle):
-            if self.parser is None and pending:
+            if self.parser is None and any(line.strip() for line in pending):
                 self._start_with(pending)
             if self.reorderer is not None:
                 self.reorderer.idle(item.seconds)
-        elif self.parser is not None:
+            return
+        self._unsaved_lines = True
+        if self.parser is not None:
             self.parser.feed(item)
             self._warn_if_mostly_invalid(final=False)
         else:
@@ -121,7 +189,7 @@ class Monitor:
                 self._start_with(pending)
 
     def _end_of_input(self, pending: list[str]) -> None:
-        if self.parser is None and pending:
+        if self.parser is None and any(line.strip() for line in pending):
             self._start_with(pending)
         if self.parser is not None and self.reorderer is not None:
             self.parser.finish()
@@ -154,7 +222,7 @@ class Monitor:
                 if factory.family == "http"
                 else MongoStats(top_n=settings.top)
             )
-            windows: list[Window] = [
+            self.windows = [
                 SlidingWindow(span_seconds=settings.alert_window, calculator=self.traffic),
                 TumblingWindow(
                     span_seconds=settings.stats_interval,
@@ -164,7 +232,7 @@ class Monitor:
             ]
             self.reorderer = Reorderer(
                 lateness_seconds=settings.lateness,
-                downstream=Windows(windows, self.notifier.emit),
+                downstream=Windows(self.windows, self.notifier.emit),
             )
             self.parser = factory(self.reorderer, self.rejects)
         self.notifier.start(

@@ -1,7 +1,8 @@
-"""Where lines come from: a file, standard input, a ``.gz``.
+"""Where lines come from: a file, standard input, a ``.gz``, a growing file (tail -F).
 
 A source is an iterable of *blocks*: one str holding complete lines, each ending in
-``"\\n"`` (and, when live, of ``Idle`` items).  Bytes are decoded as UTF-8, undecodable ones replaced (U+FFFD), a leading
+``"\\n"``, and, when it is live, of ``Idle`` items saying how long it waited with
+nothing new.  Bytes are decoded as UTF-8, undecodable ones replaced (U+FFFD), a leading
 byte-order mark dropped.  A line is only handed on once its newline has arrived; at the
 end of a finished input the last line counts without one.  A line longer than
 ``MAX_LINE_BYTES`` is cut there (the rest of it is skipped) so that memory stays bounded
@@ -13,11 +14,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import select
 import sys
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .errors import InputError
 
@@ -25,6 +29,10 @@ from .errors import InputError
 BLOCK_BYTES = 1 << 20
 #: Lines are cut at this length.
 MAX_LINE_BYTES = 1 << 20
+#: How often a live source looks for more (os.stat of the path, a read, a select).
+POLL_SECONDS = 0.1
+#: How much of the start of a followed file is compared to notice it was rewritten.
+FINGERPRINT_BYTES = 1024
 
 _GZIP_MAGIC = b"\x1f\x8b"
 _BOM = "\ufeff"
@@ -37,10 +45,55 @@ class Idle:
     seconds: float
 
 
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a followed file has been read to: its identity, the offset just after the
+    last complete line handed over, and its first bytes (to notice a rewrite)."""
+
+    device: int
+    inode: int
+    offset: int
+    fingerprint: bytes
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "inode": self.inode,
+            "offset": self.offset,
+            "fingerprint": self.fingerprint.hex(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Position:
+        return cls(
+            device=int(data["device"]),
+            inode=int(data["inode"]),
+            offset=int(data["offset"]),
+            fingerprint=bytes.fromhex(data["fingerprint"]),
+        )
+
+
+class Source(Protocol):
+    """What the monitor reads: blocks and Idle items, and where it has got to."""
+
+    def __iter__(self) -> Iterator[str | Idle]: ...
+
+    def position(self) -> Position | None:
+        """Where the last item handed over ends (None: not a followed file)."""
+
+    def held(self) -> bytes:
+        """A partial line still waiting for its newline."""
+
+    def close(self) -> None:
+        """Release the file."""
+
+
 class Readable(Protocol):
     """A binary stream: a file, a pipe, a gzip stream."""
 
     def read1(self, size: int = ..., /) -> bytes: ...
+
+    def fileno(self) -> int: ...
 
     def close(self) -> None: ...
 
@@ -145,20 +198,323 @@ class _GzipInput(gzip.GzipFile):
             self._raw.close()
 
 
-def read_finished(stream: Readable, warn: Callable[[str], None]) -> Iterator[str]:
-    """Blocks of a finished input (a file, or a pipe read to its end)."""
-    splitter = LineSplitter()
-    while True:
-        try:
-            data = stream.read1(BLOCK_BYTES)
-        except (OSError, EOFError, zlib.error) as error:
-            warn(f"input ended early: {error}")
-            break
-        if not data:
-            break
-        block = splitter.feed(data)
+class FinishedInput:
+    """A finished input (a file, or a pipe read to its end, however slowly)."""
+
+    def __init__(self, stream: Readable, warn: Callable[[str], None]) -> None:
+        self._stream = stream
+        self._warn = warn
+        self._splitter = LineSplitter()
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return self._splitter.held
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __iter__(self) -> Iterator[str | Idle]:
+        while True:
+            try:
+                data = self._stream.read1(BLOCK_BYTES)
+            except (OSError, EOFError, zlib.error) as error:
+                self._warn(f"input ended early: {error}")
+                break
+            if not data:
+                break
+            block = self._splitter.feed(data)
+            if block:
+                yield block
+        block = self._splitter.flush()
         if block:
             yield block
-    block = splitter.flush()
-    if block:
-        yield block
+
+
+class FollowedPipe:
+    """A pipe (standard input) read live: blocks as they come, ``Idle`` while none come
+    (a ``select`` with a timeout, no busy loop), the end of the input when it closes.
+    It reads the descriptor itself: a buffered reader would hide data from select."""
+
+    def __init__(self, descriptor: int, *, poll_seconds: float = POLL_SECONDS) -> None:
+        self._descriptor = descriptor
+        self._poll_seconds = poll_seconds
+        self._splitter = LineSplitter()
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return self._splitter.held
+
+    def close(self) -> None:
+        pass  # standard input is not ours to close
+
+    def __iter__(self) -> Iterator[str | Idle]:
+        descriptor = self._descriptor
+        waiting_since: float | None = None
+        first = True
+        while True:
+            ready, _, _ = select.select([descriptor], [], [], self._poll_seconds)
+            if ready:
+                data = os.read(descriptor, BLOCK_BYTES)
+                if not data:
+                    break
+                if first and data.startswith(_GZIP_MAGIC):
+                    raise InputError("cannot follow compressed input: it is gzip")
+                first = False
+                block = self._splitter.feed(data)
+                if block:
+                    waiting_since = None
+                    yield block
+                continue
+            now = time.monotonic()
+            if waiting_since is not None:
+                yield Idle(now - waiting_since)
+            waiting_since = now
+        block = self._splitter.flush()
+        if block:
+            yield block
+
+
+class FollowedFile:
+    """``tail -F`` on a path: what exists, then lines as they are appended.
+
+    * renamed or removed, and a new file at the path: the old one is read to its end
+      (its last line counts even without a newline), then the new one from its start;
+    * shrunk, or its first bytes changed (copytruncate, then writes past the old size):
+      read again from its start;
+    * absent: waited for (one message);
+    * ``request_reopen`` (SIGHUP) checks the path at once.
+
+    Every ``POLL_SECONDS`` at the end of the file it looks again (a read, an ``os.stat``
+    of the path, a ``pread`` of the first bytes) and yields ``Idle`` with the time it
+    has waited.  A line is handed on only once its newline has arrived."""
+
+    def __init__(
+        self,
+        path: str,
+        *,
+        warn: Callable[[str], None],
+        start: Position | None = None,
+        from_end: bool = False,
+        poll_seconds: float = POLL_SECONDS,
+    ) -> None:
+        self.path = path
+        self._warn = warn
+        self._start = start
+        self._from_end = from_end
+        self._poll_seconds = poll_seconds
+        self._descriptor: int | None = None
+        self._identity = (0, 0)
+        self._read_offset = 0  # bytes read from the current file
+        self._line_start = 0  # just after the last complete line read
+        self._fingerprint = b""
+        self._splitter = LineSplitter()
+        self._reopen = False
+        self._position: Position | None = None
+
+    def request_reopen(self) -> None:
+        """Look at the path again now (logrotate's postrotate sends SIGHUP)."""
+        self._reopen = True
+
+    def position(self) -> Position | None:
+        return self._position
+
+    def held(self) -> bytes:
+        return self._splitter.held
+
+    def close(self) -> None:
+        if self._descriptor is not None:
+            os.close(self._descriptor)
+            self._descriptor = None
+
+    def __iter__(self) -> Iterator[str | Idle]:
+        if not self._open_first():
+            self._warn(f"waiting for {self.path} to appear")
+        waiting_since: float | None = None
+        while True:
+            block = self._read()
+            if block:
+                waiting_since = None
+                self._position = self._here()
+                yield block
+                continue
+            if waiting_since is None:
+                waiting_since = time.monotonic()
+            time.sleep(self._poll_seconds)
+            now = time.monotonic()
+            self._position = self._here()
+            yield Idle(now - waiting_since)
+            waiting_since = now
+            # Before reading what came meanwhile: is it still the same file?
+            last = self._look_again()
+            if last:
+                waiting_since = None
+                self._position = self._here()
+                yield last
+
+    # -- files --------------------------------------------------------------------------
+
+    def _open_first(self) -> bool:
+        """Open the file to follow first; False when it doesn't exist yet."""
+        start = self._start
+        if start is not None:
+            old = _find_inode(self.path, start.device, start.inode)
+            if old is not None:
+                self._open(old, start.offset, expect=start.fingerprint)
+                return True
+            self._warn(
+                f"{self.path} was replaced while the monitor was stopped and the file it "
+                "was reading is gone: reading the current file from its start"
+            )
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return False
+        offset = stat.st_size if self._from_end and start is None else 0
+        self._open(self.path, offset)
+        if offset:
+            self._back_to_line_start()
+        return True
+
+    def _open(self, path: str, offset: int, *, expect: bytes = b"") -> None:
+        self.close()
+        self._descriptor = descriptor = os.open(path, os.O_RDONLY)
+        stat = os.fstat(descriptor)
+        self._identity = (stat.st_dev, stat.st_ino)
+        self._fingerprint = os.pread(descriptor, FINGERPRINT_BYTES, 0)
+        if expect and not self._fingerprint.startswith(expect[: len(self._fingerprint)]):
+            self._warn(f"{self.path} was rewritten while the monitor was stopped: from its start")
+            offset = 0
+        elif offset > stat.st_size:
+            self._warn(f"{self.path} shrank while the monitor was stopped: from its start")
+            offset = 0
+        os.lseek(descriptor, offset, os.SEEK_SET)
+        self._read_offset = self._line_start = offset
+        self._splitter = LineSplitter()
+
+    def _back_to_line_start(self) -> None:
+        """--from-end: start after the last complete line (a partial one is new)."""
+        assert self._descriptor is not None
+        tail = os.pread(self._descriptor, BLOCK_BYTES, max(0, self._read_offset - BLOCK_BYTES))
+        cut = tail.rfind(b"\n")
+        if 0 <= cut < len(tail) - 1:
+            self._read_offset = self._line_start = self._read_offset - (len(tail) - cut - 1)
+            os.lseek(self._descriptor, self._read_offset, os.SEEK_SET)
+
+    def _read(self) -> str:
+        """Complete lines read from the current file ("" at its end)."""
+        if self._descriptor is None:
+            return ""
+        while True:
+            data = os.read(self._descriptor, BLOCK_BYTES)
+            if not data:
+                return ""
+            cut = data.rfind(b"\n")
+            if cut >= 0:
+                self._line_start = self._read_offset + cut + 1
+            self._read_offset += len(data)
+            block = self._splitter.feed(data)
+            if block:
+                return block
+
+    def _look_again(self) -> str | None:
+        """At the end of the file: has it been rotated, truncated, rewritten?  None
+        when nothing changed; otherwise the last lines of a finished file ("" if none)."""
+        reopen, self._reopen = self._reopen, False
+        try:
+            stat = os.stat(self.path)
+        except OSError:
+            return None  # gone: keep reading the old file until a new one appears
+        if self._descriptor is None:
+            self._open(self.path, 0)
+            return ""
+        if (stat.st_dev, stat.st_ino) != self._identity:
+            last = self._read() + self._splitter.flush()
+            self._open(self.path, 0)
+            return last
+        size = os.fstat(self._descriptor).st_size
+        if size < self._read_offset or not self._same_start(size):
+            self._rewind()
+            return ""
+        if reopen:  # the same file: open it again where we are
+            splitter, line_start = self._splitter, self._line_start
+            self._open(self.path, self._read_offset)
+            self._splitter, self._line_start = splitter, line_start
+        return None
+
+    def _same_start(self, size: int) -> bool:
+        assert self._descriptor is not None
+        known = len(self._fingerprint)
+        if known < FINGERPRINT_BYTES and size > known:
+            now = os.pread(self._descriptor, FINGERPRINT_BYTES, 0)
+            if not now.startswith(self._fingerprint):
+                return False
+            self._fingerprint = now
+            return True
+        return os.pread(self._descriptor, known, 0) == self._fingerprint
+
+    def _rewind(self) -> None:
+        held = self._splitter.discard()
+        if held:
+            self._warn(f"{self.path} was truncated: an incomplete line was dropped")
+        self._warn(f"{self.path} was truncated or rewritten: reading it from its start")
+        assert self._descriptor is not None
+        os.lseek(self._descriptor, 0, os.SEEK_SET)
+        self._read_offset = self._line_start = 0
+        self._fingerprint = os.pread(self._descriptor, FINGERPRINT_BYTES, 0)
+
+    def _here(self) -> Position | None:
+        if self._descriptor is None:
+            return None
+        device, inode = self._identity
+        return Position(device, inode, self._line_start, self._fingerprint)
+
+
+def _find_inode(path: str, device: int, inode: int) -> str | None:
+    """The file that is (device, inode): the path itself, or a file next to it (the
+    name logrotate gave it)."""
+    try:
+        stat = os.stat(path)
+        if (stat.st_dev, stat.st_ino) == (device, inode):
+            return path
+    except OSError:
+        pass
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.inode() == inode and entry.is_file(follow_symlinks=False):
+                    if entry.stat(follow_symlinks=False).st_dev == device:
+                        return entry.path
+    except OSError:
+        pass
+    return None
+
+
+def open_source(
+    path: str,
+    *,
+    follow: bool,
+    from_end: bool = False,
+    start: Position | None = None,
+    warn: Callable[[str], None],
+) -> Source:
+    """The source for ``path`` (``-``: standard input): finished, or followed.
+    Raises ``InputError`` with a one-line reason when it can't be read."""
+    if not follow:
+        return FinishedInput(open_input(path), warn)
+    if path == "-":
+        if sys.stdin is None:
+            raise InputError("there is no standard input to read")
+        return FollowedPipe(sys.stdin.fileno())
+    if os.path.isdir(path):
+        raise InputError(f"cannot follow {path}: it is a directory")
+    if os.path.exists(path):
+        stream = open_input(path)  # readable, and not compressed?
+        stream.close()
+        if isinstance(stream, _GzipInput):
+            raise InputError(f"cannot follow {path}: it is gzip")
+    return FollowedFile(path, warn=warn, start=start, from_end=from_end)

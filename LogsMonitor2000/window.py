@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 from .batch import Batch
 from .calculators import SlidingCalculator, TumblingCalculator
@@ -41,6 +41,12 @@ class Window(Protocol):
 
     def finish(self) -> list[Record]:
         """The input ended."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The window's and its calculator's state (--state)."""
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Carry on from ``to_json``'s output."""
 
 
 class SlidingWindow:
@@ -67,6 +73,16 @@ class SlidingWindow:
 
     def finish(self) -> list[Record]:
         return []
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "batches": [batch.to_json() for batch in self.batches],
+            "calculator": self.calculator.to_json(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.batches = deque(Batch.from_json(item) for item in data["batches"])
+        self.calculator.restore(data["calculator"])
 
     def _leave_before(self, second: int, records: list[Record]) -> None:
         """Move through the seconds before ``second``, where nothing enters."""
@@ -113,6 +129,18 @@ class TumblingWindow:
         if self.counted:
             self._report_current(records)
         return records
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "start": self.start,
+            "counted": self.counted,
+            "calculator": self.calculator.to_json(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.start = None if data["start"] is None else int(data["start"])
+        self.counted = bool(data["counted"])
+        self.calculator.restore(data["calculator"])
 
     def _report_through(self, second: int, records: list[Record]) -> None:
         """Report every window whose last second is at or before ``second``."""

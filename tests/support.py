@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from LogsMonitor2000.output import RunInfo
 from LogsMonitor2000.output.jsonlines import record_json, summary_json
 from LogsMonitor2000.records import Record, Summary
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.sources import Idle
+from LogsMonitor2000.sources import Idle, Position
 
 TOP = Path(__file__).resolve().parent.parent
 DATA = TOP / "tests" / "data"
@@ -74,6 +75,25 @@ class Collector:
         self.summary = summary_json(summary)
 
 
+class Blocks:
+    """A source made of given blocks and Idle items (a finished or live input)."""
+
+    def __init__(self, items: list[str | Idle]) -> None:
+        self.items = items
+
+    def __iter__(self) -> Iterator[str | Idle]:
+        return iter(self.items)
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        pass
+
+
 def analyse(
     blocks: list[str | Idle], *, warnings: list[str] | None = None, **options: Any
 ) -> list[dict[str, Any]]:
@@ -81,7 +101,7 @@ def analyse(
     collector = Collector()
     sink = warnings if warnings is not None else []
     monitor = Monitor(Settings(path="test", **options), collector, warn=sink.append)
-    monitor.run(blocks)
+    monitor.run(Blocks(blocks))
     assert collector.summary is not None
     return collector.records + [collector.summary]
 

@@ -6,7 +6,7 @@ import unittest
 from pathlib import Path
 
 from LogsMonitor2000.errors import InputError
-from LogsMonitor2000.sources import MAX_LINE_BYTES, LineSplitter, open_input, read_finished
+from LogsMonitor2000.sources import MAX_LINE_BYTES, FinishedInput, LineSplitter, open_input
 
 
 class LineSplitterTest(unittest.TestCase):
@@ -54,11 +54,11 @@ class OpenInputTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "plain-name.log"
             path.write_bytes(gzip.compress(b"a\nb"))
-            stream = open_input(str(path))
+            source = FinishedInput(open_input(str(path)), print)
             try:
-                self.assertEqual(list(read_finished(stream, print)), ["a\n", "b\n"])
+                self.assertEqual(list(source), ["a\n", "b\n"])
             finally:
-                stream.close()
+                source.close()
 
     def test_errors_name_the_file(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:

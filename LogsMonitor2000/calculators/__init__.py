@@ -12,13 +12,23 @@ where ``monitor.py`` builds the windows; nothing else changes.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from ..batch import Batch
 from ..records import Record
 
 
-class SlidingCalculator(Protocol):
+class Checkpointed(Protocol):
+    """Something whose whole state a ``--state`` checkpoint carries."""
+
+    def to_json(self) -> dict[str, Any]:
+        """The state, JSON-ready."""
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Carry on from what ``to_json`` returned."""
+
+
+class SlidingCalculator(Checkpointed, Protocol):
     """A calculator over the last ``span`` seconds, judged second by second."""
 
     def count(self, batch: Batch) -> None:
@@ -34,7 +44,7 @@ class SlidingCalculator(Protocol):
         seconds where a Batch entered or left, never during a stretch without change."""
 
 
-class TumblingCalculator(Protocol):
+class TumblingCalculator(Checkpointed, Protocol):
     """A calculator over aligned windows ``[k * span, (k + 1) * span)``."""
 
     def count(self, batch: Batch) -> None:

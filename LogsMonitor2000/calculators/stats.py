@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from typing import Any
 
 from ..batch import SLOWEST_KEPT, Batch, SlowQuery
 from ..records import HttpStatsReport, MongoStatsReport, Percentiles
@@ -35,6 +36,22 @@ class HttpStats:
         self.sources = {}
         self.statuses = {}
         self.bytes_total = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "sections": self.sections,
+            "sources": self.sources,
+            "statuses": self.statuses,
+            "bytes": self.bytes_total,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.hits = int(data["hits"])
+        self.sections = dict(data["sections"])
+        self.sources = dict(data["sources"])
+        self.statuses = dict(data["statuses"])
+        self.bytes_total = int(data["bytes"])
 
     def report(self, start: int, end: int) -> HttpStatsReport:
         return HttpStatsReport(
@@ -75,6 +92,24 @@ class MongoStats:
         self.methods = {}
         self.durations = Counter()
         self.slowest = []
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "sections": self.sections,
+            "methods": self.methods,
+            "durations": [[ms, count] for ms, count in self.durations.items()],
+            "slowest": [list(query) for query in self.slowest],
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.hits = int(data["hits"])
+        self.sections = dict(data["sections"])
+        self.methods = dict(data["methods"])
+        self.durations = Counter({float(ms): int(count) for ms, count in data["durations"]})
+        self.slowest = [
+            (float(ms), str(ns), str(op), str(shape)) for ms, ns, op, shape in data["slowest"]
+        ]
 
     def report(self, start: int, end: int) -> MongoStatsReport:
         return MongoStatsReport(

@@ -9,7 +9,7 @@ change it: the sliding window only asks at seconds where something did.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from ..batch import Batch
 from ..records import Alert
@@ -41,6 +41,14 @@ class TrafficAlert:
             self.alerting_since = None
             return self._record("recovery", second, average)
         return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"hits": self.hits, "alerting_since": self.alerting_since}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.hits = int(data["hits"])
+        since = data["alerting_since"]
+        self.alerting_since = None if since is None else int(since)
 
     def _record(self, kind: Literal["alert", "recovery"], second: int, average: float) -> Alert:
         return Alert(

@@ -10,7 +10,7 @@ are valid (``http.py``).  The source is ``remotehost``.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
@@ -42,6 +42,13 @@ class AccessCsvParser:
 
     def unfinished(self) -> int | None:
         return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"skipped": self.skipped, "records": self._records.to_json()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.skipped = int(data["skipped"])
+        self._records.restore(data["records"])
 
     def _parse(self, block: CsvBlock) -> None:
         rows = block.rows

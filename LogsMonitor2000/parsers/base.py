@@ -11,7 +11,7 @@ already been counted as such.  Nothing is kept per line.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar, Protocol
 
 from ..batch import Batch
 
@@ -38,6 +38,14 @@ class Rejects:
         self.first: tuple[int, str] | None = None
         self._name_first = name_first
         self._report = report
+
+    def to_json(self) -> dict[str, Any]:
+        return {"count": self.count, "first": self.first}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.count = int(data["count"])
+        first = data["first"]
+        self.first = None if first is None else (int(first[0]), str(first[1]))
 
     def add(self, line_number: int, text: str, reason: str) -> None:
         self.count += 1
@@ -76,6 +84,12 @@ class Parser(Protocol):
 
     def unfinished(self) -> int | None:
         """Operations that started and never finished (MongoDB), None for HTTP."""
+
+    def to_json(self) -> dict[str, Any]:
+        """What the parser carries from one block to the next (--state)."""
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Carry on from ``to_json``'s output."""
 
 
 class ParserFactory(Protocol):

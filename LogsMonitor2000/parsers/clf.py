@@ -13,7 +13,7 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from .base import EventSink, Rejects
 from .http import HttpEvents
@@ -94,6 +94,13 @@ class ClfParser:
 
     def unfinished(self) -> int | None:
         return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"skipped": self.skipped, "lines_before": self._lines_before}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.skipped = int(data["skipped"])
+        self._lines_before = int(data["lines_before"])
 
     def _epoch(self, timestamp: str) -> int | None:
         second = self._timestamps.get(timestamp)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import itertools
 from collections.abc import Iterator
+from typing import Any
 
 from .base import Rejects
 
@@ -91,6 +92,13 @@ class CsvRecords:
         self._held: list[str] = []
         #: Physical lines before the lines being read.
         self._lines_before = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"held": self._held, "lines_before": self._lines_before}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._held = [str(line) for line in data["held"]]
+        self._lines_before = int(data["lines_before"])
 
     def read(self, block: str) -> Iterator[CsvBlock]:
         """The complete rows of ``block`` (after what was held back before it), a few

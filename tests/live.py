@@ -1,0 +1,140 @@
+"""A monitor running live in a subprocess, its output read as it comes, with the
+monotonic time each line arrived (for latency checks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from tests.support import TOP, environment, monitor_command
+
+#: Generous timeouts: the machine may be slow and shared.
+PATIENCE = 30.0
+
+
+def csv_row(time_: int, source: str = "10.0.0.1", section: str = "/api") -> str:
+    return f'"{source}","-","-",{time_},"GET {section}/x HTTP/1.0",200,10\n'
+
+
+def append(path: Path, text: str) -> None:
+    """Append like a log writer does: opened in append mode, flushed."""
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(text)
+        log.flush()
+
+
+class LiveMonitor:
+    """``python -m LogsMonitor2000 ... --follow --output json`` in the background."""
+
+    def __init__(self, *args: str, stdin: int | IO[bytes] | None = None) -> None:
+        self.process = subprocess.Popen(
+            monitor_command(*args, "--follow", "--output", "json"),
+            stdin=stdin,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=TOP,
+            env=environment(),
+        )
+        self.lines: list[tuple[float, dict[str, Any]]] = []
+        self.stderr = ""
+        self._changed = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read_stdout, daemon=True),
+            threading.Thread(target=self._read_stderr, daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        for raw in self.process.stdout:
+            with self._changed:
+                self.lines.append((time.monotonic(), json.loads(raw)))
+                self._changed.notify_all()
+        self.process.stdout.close()
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for raw in self.process.stderr:
+            with self._changed:
+                self.stderr += raw.decode()
+                self._changed.notify_all()
+        self.process.stderr.close()
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        with self._changed:
+            return [record for _, record in self.lines]
+
+    def wait_for(
+        self, predicate: Callable[[list[dict[str, Any]]], bool], timeout: float = PATIENCE
+    ) -> float:
+        """Wait until ``predicate(records)`` holds; the monotonic time it first did."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while True:
+                records = [record for _, record in self.lines]
+                if predicate(records):
+                    return self.lines[-1][0] if self.lines else time.monotonic()
+                left = deadline - time.monotonic()
+                if left <= 0 or self.process.poll() is not None and not self._alive():
+                    raise AssertionError(
+                        f"gave up waiting; records: {records[-5:]}; stderr: {self.stderr!r}"
+                    )
+                self._changed.wait(min(left, 0.5))
+
+    def wait_for_stderr(self, text: str, timeout: float = PATIENCE) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while text not in self.stderr:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{text!r} not on stderr: {self.stderr!r}")
+                self._changed.wait(min(left, 0.5))
+
+    def _alive(self) -> bool:
+        return any(reader.is_alive() for reader in self._readers)
+
+    def stop(self, signum: int = signal.SIGINT) -> int:
+        """Send ``signum`` and wait for the process and its output to end."""
+        if self.process.poll() is None:
+            self.process.send_signal(signum)
+        status = self.process.wait(timeout=PATIENCE)
+        for reader in self._readers:
+            reader.join(timeout=PATIENCE)
+        return status
+
+    def kill(self) -> None:
+        """kill -9."""
+        self.process.kill()
+        self.process.wait(timeout=PATIENCE)
+        for reader in self._readers:
+            reader.join(timeout=PATIENCE)
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time used so far (Linux /proc)."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def __enter__(self) -> LiveMonitor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.process.poll() is None:
+            self.kill()
+
+
+def stats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [record for record in records if record["type"] == "stats"]
+
+
+def hits_seen(records: list[dict[str, Any]]) -> int:
+    return sum(record["hits"] for record in stats(records))

@@ -1,0 +1,180 @@
+"""--state: checkpoints survive kill -9, rotation while stopped, and refuse a state
+file that belongs to another log or other settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import tempfile
+import threading
+import time
+import unittest
+from pathlib import Path
+from typing import Any
+
+from tests.live import LiveMonitor, append, csv_row, hits_seen
+from tests.support import run_monitor
+
+# Small windows so that every record is settled a few seconds after the last line.
+OPTIONS = ["--alert-window", "10", "--threshold", "4", "--stats-interval", "5", "--buffer", "2"]
+HORIZON = 10 + 5 + 2 + 1  # W + I + B + 1: past that, only empty windows
+
+
+def log_lines(rng: random.Random, second: int) -> str:
+    """One second of traffic: a burst now and then, a little disorder, a late line."""
+    count = rng.choice([1, 2, 3, 12]) if second % 40 < 20 else rng.choice([0, 1])
+    lines = []
+    for _ in range(count):
+        lag = rng.choice([0, 0, 0, 1, 2, 7])  # 7 s behind is late with B = 2
+        lines.append(csv_row(second - lag, source=f"10.0.0.{rng.randint(1, 6)}"))
+    return "".join(lines)
+
+
+def settled(records: list[dict[str, Any]], last: int) -> set[str]:
+    """The records an input decides on its own (not the empty windows of a silence)."""
+    kept = set()
+    for record in records:
+        time_ = record.get("time", record.get("end", 0) - 1)
+        if record["type"] != "summary" and time_ <= last + HORIZON:
+            kept.add(json.dumps(record, sort_keys=True))
+    return kept
+
+
+class KillTest(unittest.TestCase):
+    def test_kill_9_and_restart_print_what_one_run_prints(self) -> None:
+        rng = random.Random(3)
+        with tempfile.TemporaryDirectory() as folder:
+            log = Path(folder) / "access.log"
+            state = Path(folder) / "state.json"
+            append(log, "")
+            start, seconds = 1_000_000, 260
+            done = threading.Event()
+
+            def write() -> None:  # a log growing one second of log time every 40 ms
+                for second in range(start, start + seconds):
+                    append(log, log_lines(rng, second))
+                    time.sleep(0.04)
+                done.set()
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            union: set[str] = set()
+            restarts = 0
+            while True:
+                monitor = LiveMonitor(str(log), *OPTIONS, "--state", str(state))
+                if done.wait(random.Random(restarts).uniform(0.3, 1.5)):
+                    break
+                monitor.kill()
+                union |= settled(monitor.records, start + seconds)
+                restarts += 1
+            writer.join()
+            monitor.wait_for(
+                lambda r: any(
+                    x["type"] == "stats" and x["end"] > start + seconds + HORIZON for x in r
+                )
+            )
+            self.assertEqual(monitor.stop(), 130)
+            union |= settled(monitor.records, start + seconds)
+            self.assertGreaterEqual(restarts, 3)
+
+            with LiveMonitor(str(log), *OPTIONS) as whole:
+                whole.wait_for(
+                    lambda r: any(
+                        x["type"] == "stats" and x["end"] > start + seconds + HORIZON for x in r
+                    )
+                )
+                whole.stop()
+            expected = settled(whole.records, start + seconds)
+
+        self.assertEqual(union, expected)
+        kinds = {json.loads(record)["type"] for record in expected}
+        self.assertLessEqual({"stats", "alert", "recovery"}, kinds)
+        late = whole.records[-1]["late"]
+        self.assertGreater(late, 0)
+
+
+class StateTest(unittest.TestCase):
+    def setUp(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.addCleanup(self.folder.cleanup)
+        self.log = Path(self.folder.name) / "access.log"
+        self.state = Path(self.folder.name) / "state.json"
+
+    def rows(self, count: int, source: str = "10.0.0.1") -> str:
+        now = int(time.time())
+        return "".join(csv_row(now, source) for _ in range(count))
+
+    def run_until(self, hits: int, *extra: str, signum: int = signal.SIGTERM) -> LiveMonitor:
+        with LiveMonitor(str(self.log), "--state", str(self.state), *extra) as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) >= hits)
+            self.assertEqual(monitor.stop(signum), 128 + signum)
+        return monitor
+
+    def test_sigterm_saves_and_a_restart_carries_on(self) -> None:
+        append(self.log, self.rows(3))
+        first = self.run_until(3, "--stats-interval", "1")
+        self.assertEqual(first.records[-1]["events"], 3)
+        saved = json.loads(self.state.read_text())
+        self.assertEqual(saved["position"]["offset"], self.log.stat().st_size)
+        append(self.log, self.rows(2))
+        second = self.run_until(2, "--stats-interval", "1", signum=signal.SIGINT)
+        self.assertEqual(second.records[-1]["events"], 5)  # the counts carry on
+        self.assertEqual(hits_seen(second.records), 2)  # and nothing is read twice
+
+    def test_rotation_while_stopped(self) -> None:
+        append(self.log, self.rows(2))
+        self.run_until(2, "--stats-interval", "1")
+        append(self.log, self.rows(1))  # written before the rotation
+        os.rename(self.log, self.log.with_suffix(".log.1"))
+        append(self.log, self.rows(3, source="10.0.0.2"))
+        second = self.run_until(4, "--stats-interval", "1")
+        self.assertEqual(second.records[-1]["events"], 6)
+
+    def test_state_reset_starts_over(self) -> None:
+        append(self.log, self.rows(2))
+        self.run_until(2, "--stats-interval", "1")
+        again = self.run_until(2, "--stats-interval", "1", "--state-reset")
+        self.assertEqual(again.records[-1]["events"], 2)
+
+    def test_refused_state_files(self) -> None:
+        append(self.log, self.rows(1))
+        self.run_until(1)
+        other = Path(self.folder.name) / "other.log"
+        append(other, self.rows(1))
+        cases = {
+            "another log": ([str(other), "--follow", "--state", str(self.state)], "not of"),
+            "other settings": (
+                [str(self.log), "--follow", "--state", str(self.state), "--alert-window", "7"],
+                "other settings",
+            ),
+            "another format": (
+                [str(self.log), "--follow", "--state", str(self.state), "--format", "clf"],
+                "--format",
+            ),
+        }
+        for name, (args, words) in cases.items():
+            with self.subTest(name):
+                result = run_monitor(*args, timeout=30)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(words, result.stderr)
+                self.assertIn("--state-reset", result.stderr)
+                self.assertEqual(len(result.stderr.splitlines()), 1)
+        for damage in ["{not json", '{"version": 1}', "", '{"version": 99}']:
+            with self.subTest(damage=damage):
+                self.state.write_text(damage)
+                result = run_monitor(str(self.log), "--follow", "--state", str(self.state))
+                self.assertEqual(result.returncode, 2)
+                self.assertIn("--state-reset", result.stderr)
+
+    def test_an_unwritable_state_file(self) -> None:
+        append(self.log, self.rows(1))
+        target = Path(self.folder.name) / "no" / "such" / "folder" / "state.json"
+        result = run_monitor(str(self.log), "--follow", "--state", str(target))
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("cannot write the state file", result.stderr)
+
+
+if __name__ == "__main__":
+    unittest.main()
