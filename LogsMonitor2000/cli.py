@@ -156,6 +156,13 @@ def build_argument_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="name the first invalid records and their line numbers on stderr",
     )
+    parser.add_argument(
+        "--slow-ms",
+        type=_non_negative_float,
+        metavar="MS",
+        help="MongoDB: also alert when the p95 operation duration over the alert window "
+        "exceeds MS milliseconds",
+    )
     live = parser.add_argument_group("live logs")
     live.add_argument(
         "--follow",

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .calculators.latency import SlowQueries
 from .calculators.stats import HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
-from .errors import FormatError
+from .errors import FormatError, UsageError
 from .output import Notifier, RunInfo
 from .parsers import PARSERS, Parser, Rejects
 from .parsers.detect import SAMPLE_LINES, detect, sample_lines
@@ -64,6 +65,7 @@ class Monitor:
         self.traffic = TrafficAlert(
             window_seconds=settings.alert_window, threshold=settings.threshold
         )
+        self.slow: SlowQueries | None = None
         #: Set when a stop was requested (the signal's number).
         self.stopped_by: int | None = None
         #: True while a block is being processed: a stop then waits for its end.
@@ -120,6 +122,7 @@ class Monitor:
             lateness_seconds=self.settings.lateness,
             unfinished=parser.unfinished() if parser else None,
             alert_since=self.traffic.alerting_since,
+            slow_since=self.slow.slow_since if self.slow else None,
             stopped_by=self.stopped_by,
         )
 
@@ -230,6 +233,18 @@ class Monitor:
                     report_empty=settings.follow,
                 ),
             ]
+            if settings.slow_ms is not None:
+                if factory.family != "mongo":
+                    raise UsageError(
+                        f"--slow-ms needs operation durations: a MongoDB log, not "
+                        f"{factory.description}"
+                    )
+                self.slow = SlowQueries(
+                    window_seconds=settings.alert_window, threshold_ms=settings.slow_ms
+                )
+                self.windows.append(
+                    SlidingWindow(span_seconds=settings.alert_window, calculator=self.slow)
+                )
             self.reorderer = Reorderer(
                 lateness_seconds=settings.lateness,
                 downstream=Windows(self.windows, self.notifier.emit),

@@ -7,8 +7,15 @@ accepted events.  Slow (seconds x window), independent of the code under test.
 
 from __future__ import annotations
 
+import csv
+import heapq
+import io
+import math
 from collections import Counter
+from datetime import datetime
 from typing import Any, NamedTuple
+
+from LogsMonitor2000.parsers.shapes import query_shape
 
 
 class Event(NamedTuple):
@@ -104,6 +111,199 @@ def reference(
         "first": min((e.time for e in accepted), default=None),
         "last": max((e.time for e in accepted), default=None),
         "max_lateness": max_lateness,
+        "alert_since": alert_since,
+    }
+    return [record for _, _, record in timed] + [summary]
+
+
+class Operation(NamedTuple):
+    time: int
+    namespace: str
+    operation: str
+    ms: float | None
+    shape: str
+
+
+def mongo_operations(text: str) -> tuple[list[Operation], dict[str, int]]:
+    """SPEC §1.3 read the obvious way: the events of a pymongowatch CSV in arrival
+    order, and the counts of invalid rows and unfinished operations."""
+    columns = [
+        "WatcherName",
+        "WatchID",
+        "Iteration",
+        "StartTime",
+        "EndTime",
+        "DB",
+        "Collection",
+        "Operation",
+        "Filter",
+        "Duration",
+        "MatchedCount",
+        "InsertedCount",
+        "UpsertedCount",
+        "ModifiedCount",
+        "DeletedCount",
+    ]
+
+    def when(value: str) -> int | None:
+        if value in ("", "None"):
+            return None
+        for layout in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S"):
+            try:
+                return math.floor(datetime.strptime(value, layout).timestamp())
+            except ValueError:
+                pass
+        raise ValueError(value)
+
+    events, invalid, started, finished = [], 0, set(), set()
+    for row in csv.reader(io.StringIO(text, newline="")):
+        if not row:
+            continue
+        if "WatchID" in row and "Iteration" in row:
+            columns = row
+            continue
+        if len(row) != len(columns):
+            invalid += 1
+            continue
+        field = dict(zip(columns, row))
+        try:
+            start, end = when(field["StartTime"]), when(field["EndTime"])
+            duration = None if field["Duration"] in ("", "None") else float(field["Duration"])
+        except ValueError:
+            invalid += 1
+            continue
+        wid = field["WatchID"]
+        if not wid:
+            invalid += 1
+        elif wid in finished:
+            pass
+        elif not field["Iteration"].startswith("final"):
+            started.add(wid)
+        elif end is None and start is None:
+            invalid += 1
+        else:
+            started.discard(wid)
+            finished.add(wid)
+            events.append(
+                Operation(
+                    time=start if end is None else end,
+                    namespace=f"{field['DB']}.{field['Collection']}",
+                    operation=field["Operation"],
+                    ms=None if duration is None else duration * 1000.0,
+                    shape=query_shape(field["Filter"]),
+                )
+            )
+    return events, {"invalid": invalid, "unfinished": len(started)}
+
+
+def _nearest(ordered: list[float], percent: int) -> float:
+    return ordered[max(1, math.ceil(percent * len(ordered) / 100 - 1e-9)) - 1]
+
+
+def mongo_reference(
+    text: str,
+    *,
+    lateness: int = 2,
+    alert_window: int = 120,
+    threshold: float = 10.0,
+    stats_interval: int = 10,
+    top: int = 5,
+    slow_ms: float | None = None,
+) -> list[dict[str, Any]]:
+    """The records and summary SPEC defines for a pymongowatch CSV read to its end."""
+    operations, counts = mongo_operations(text)
+    newest: int | None = None
+    accepted: list[Operation] = []
+    late = max_lateness = 0
+    for op in operations:
+        if newest is not None and op.time < newest - lateness:
+            late += 1
+            max_lateness = max(max_lateness, newest - op.time)
+            continue
+        newest = op.time if newest is None else max(newest, op.time)
+        max_lateness = max(max_lateness, newest - op.time)
+        accepted.append(op)
+    timed: list[tuple[int, int, dict[str, Any]]] = []
+    alert_since = None
+    if accepted:
+        first, last = min(o.time for o in accepted), max(o.time for o in accepted)
+        alerting = slow = False
+        for second in range(first, last + 1):
+            inside = [o for o in accepted if second - alert_window < o.time <= second]
+            average = len(inside) / alert_window
+            if alerting != (average > threshold):
+                alerting = average > threshold
+                alert_since = second if alerting else None
+                timed.append(
+                    (
+                        second,
+                        0,
+                        {
+                            "type": "alert" if alerting else "recovery",
+                            "time": second,
+                            "hits": len(inside),
+                            "average": average,
+                            "threshold": float(threshold),
+                            "window": alert_window,
+                        },
+                    )
+                )
+            if slow_ms is not None:
+                known = sorted(o.ms for o in inside if o.ms is not None)
+                p95 = _nearest(known, 95) if known else None
+                now_slow = p95 is not None and p95 > slow_ms
+                if slow != now_slow:
+                    slow = now_slow
+                    timed.append(
+                        (
+                            second,
+                            1,
+                            {
+                                "type": "slow" if slow else "slow-recovery",
+                                "time": second,
+                                "p95": p95,
+                                "count": len(known),
+                                "window": alert_window,
+                                "threshold_ms": float(slow_ms),
+                            },
+                        )
+                    )
+        for start in sorted({o.time - o.time % stats_interval for o in accepted}):
+            inside = [o for o in accepted if start <= o.time < start + stats_interval]
+            known = sorted(o.ms for o in inside if o.ms is not None)
+            record: dict[str, Any] = {
+                "type": "stats",
+                "start": start,
+                "end": start + stats_interval,
+                "hits": len(inside),
+                "sections": _top(Counter(o.namespace for o in inside), top),
+                "methods": _top(Counter(o.operation for o in inside), top),
+            }
+            if known:
+                record["duration"] = {
+                    "p50": _nearest(known, 50),
+                    "p95": _nearest(known, 95),
+                    "p99": _nearest(known, 99),
+                    "max": known[-1],
+                }
+            slowest = heapq.nlargest(
+                3, [(o.ms, o.namespace, o.operation, o.shape) for o in inside if o.ms is not None]
+            )
+            record["slowest"] = [
+                {"ms": ms, "namespace": ns, "operation": op, "shape": shape}
+                for ms, ns, op, shape in slowest
+            ]
+            timed.append((start + stats_interval - 1, 2, record))
+    timed.sort(key=lambda item: (item[0], item[1]))
+    summary = {
+        "type": "summary",
+        "events": len(accepted),
+        "invalid": counts["invalid"],
+        "late": late,
+        "first": min((o.time for o in accepted), default=None),
+        "last": max((o.time for o in accepted), default=None),
+        "max_lateness": max_lateness,
+        "unfinished": counts["unfinished"],
         "alert_since": alert_since,
     }
     return [record for _, _, record in timed] + [summary]

@@ -14,8 +14,11 @@ import unittest
 from pathlib import Path
 from typing import Any
 
+from LogsMonitor2000.monitor import Monitor, StopRequested
+from LogsMonitor2000.settings import Settings
+from LogsMonitor2000.sources import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
-from tests.support import run_monitor
+from tests.support import DATA, Blocks, Collector, blocks_of, run_monitor
 
 # Small windows so that every record is settled a few seconds after the last line.
 OPTIONS = ["--alert-window", "10", "--threshold", "4", "--stats-interval", "5", "--buffer", "2"]
@@ -93,6 +96,74 @@ class KillTest(unittest.TestCase):
         self.assertLessEqual({"stats", "alert", "recovery"}, kinds)
         late = whole.records[-1]["late"]
         self.assertGreater(late, 0)
+
+
+class StoppingBlocks(Blocks):
+    """Blocks, then a wait (which decides the format of a short input, as a live
+    reader's wait does), then the end a signal brings: StopRequested while waiting."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from self.items
+        yield Idle(0.0)
+        raise StopRequested(signal.SIGTERM)
+
+
+class SnapshotTest(unittest.TestCase):
+    """snapshot() then restore() in a new monitor: the two halves print what one run
+    prints, for every format (held CSV lines and MongoDB bookkeeping included)."""
+
+    def test_halves_print_what_one_run_prints(self) -> None:
+        rng = random.Random(8)
+        cases = [
+            ("sample.csv", {}),
+            ("sample.log", {"alert_window": 30, "threshold": 5.0}),
+            ("mongo-traffic.csv", {"slow_ms": 30.0, "stats_interval": 5}),
+            ("mongo.csv", {"alert_window": 4, "threshold": 0.5, "slow_ms": 100.0}),
+        ]
+        for name, options in cases:
+            text = (DATA / name).read_text()
+            # Cut inside a multi-line CSV record too: the held lines must carry over.
+            blocks: list[str | Idle] = list(blocks_of(text, rng.randint(3, 40)))
+            whole = self.run_whole(blocks, options)
+            for cut in sorted(rng.sample(range(1, len(blocks)), 3)):
+                with self.subTest(name=name, cut=cut):
+                    first = Monitor(Settings(path=name, **options), Collector(), warn=print)
+                    first.run(StoppingBlocks(blocks[:cut]))
+                    saved = json.loads(json.dumps(first.snapshot()))
+                    second_notes = Collector()
+                    second = Monitor(Settings(path=name, **options), second_notes, warn=print)
+                    second.restore(saved)
+                    second.run(Blocks(blocks[cut:]))
+                    assert isinstance(first.notifier, Collector)
+                    halves = first.notifier.records + second_notes.records
+                    self.assertEqual(halves + [second_notes.summary], whole)
+
+    def test_a_cut_inside_an_open_record_or_between_repeated_rows(self) -> None:
+        valid = '"10.0.0.2","-","apache",1549573860,"GET /api/user HTTP/1.0",200,1234\n'
+        mongo = (DATA / "mongo.csv").read_text().splitlines(keepends=True)
+        cases: list[tuple[list[str | Idle], int]] = [
+            # A CSV record open at the end of the first part: held, then finished.
+            ([valid * 3 + '"10.0.0.9","-","-",1549573861,"GET /a\n', 'b HTTP/1.0",200,1\n'], 1),
+            # The final row of a cursor, then (after the cut) its repetition.
+            (["".join(mongo[:9]), "".join(mongo[9:])], 1),
+        ]
+        for blocks, cut in cases:
+            with self.subTest(blocks=blocks[0][:40]):
+                whole = self.run_whole(blocks, {})
+                first = Monitor(Settings(path="x"), Collector(), warn=print)
+                first.run(StoppingBlocks(blocks[:cut]))
+                second_notes = Collector()
+                second = Monitor(Settings(path="x"), second_notes, warn=print)
+                second.restore(json.loads(json.dumps(first.snapshot())))
+                second.run(Blocks(blocks[cut:]))
+                assert isinstance(first.notifier, Collector)
+                halves = first.notifier.records + second_notes.records
+                self.assertEqual(halves + [second_notes.summary], whole)
+
+    def run_whole(self, blocks: list[str | Idle], options: dict[str, Any]) -> list[dict[str, Any]]:
+        notes = Collector()
+        Monitor(Settings(path="whole", **options), notes, warn=print).run(Blocks(blocks))
+        return notes.records + [notes.summary]
 
 
 class StateTest(unittest.TestCase):

@@ -45,14 +45,20 @@ def top(counts: Mapping[str, int], n: int) -> list[tuple[str, int]]:
     return sorted(best, key=lambda item: (-item[1], item[0]))
 
 
+def rank(percent: int, total: int) -> int:
+    """The nearest rank (1-based) of the ``percent`` percentile of ``total`` values:
+    ``ceil(percent / 100 * total)``, at least 1, in integers (no rounding surprises)."""
+    return max(1, (percent * total + 99) // 100)
+
+
 def nearest_rank(sorted_values: list[tuple[float, int]], total: int, percent: int) -> float:
     """The nearest-rank ``percent`` percentile of a multiset given as sorted
     (value, multiplicity) pairs holding ``total`` values: the smallest value with at
-    least ``ceil(percent / 100 * total)`` values at or below it."""
-    rank = max(1, (percent * total + 99) // 100)
+    least ``rank(percent, total)`` values at or below it."""
+    wanted = rank(percent, total)
     seen = 0
     for value, count in sorted_values:
         seen += count
-        if seen >= rank:
+        if seen >= wanted:
             return value
     raise ValueError("percentile of an empty multiset")

@@ -8,11 +8,13 @@ from __future__ import annotations
 from .access_csv import AccessCsvParser
 from .base import EventSink, Parser, ParserFactory, Rejects
 from .clf import ClfParser
+from .mongo import MongoParser
 
 #: ``--format`` value -> parser class, in the order auto-detection tries them.
 PARSERS: dict[str, ParserFactory] = {
     AccessCsvParser.name: AccessCsvParser,
     ClfParser.name: ClfParser,
+    MongoParser.name: MongoParser,
 }
 
 __all__ = ["PARSERS", "EventSink", "Parser", "ParserFactory", "Rejects"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import csv
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from .base import Rejects
@@ -86,9 +86,10 @@ class CsvBlock:
 class CsvRecords:
     """Turns blocks into CSV rows, holding back a record still open at a block's end."""
 
-    def __init__(self, rejects: Rejects) -> None:
+    def __init__(self, rejects: Rejects, *, redact: Callable[[str], str] = str) -> None:
         csv.field_size_limit(max(csv.field_size_limit(), FIELD_SIZE_LIMIT))
         self._rejects = rejects
+        self._redact = redact
         self._held: list[str] = []
         #: Physical lines before the lines being read.
         self._lines_before = 0
@@ -163,7 +164,7 @@ class CsvRecords:
                 return None
             except csv.Error as error:
                 start, done = done, max(reader.line_num, done + 1)
-                text = "\n".join(part[start:done])
+                text = self._redact("\n".join(part[start:done]))
                 self._rejects.add(self._lines_before + 1 + offset + start, text, f"CSV: {error}")
             except _BlockEnd:
                 return offset + done
