@@ -12,14 +12,24 @@ HTTP events fill ``sources``, ``statuses`` and ``bytes_total``; MongoDB operatio
 from __future__ import annotations
 
 import heapq
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+
+Key = TypeVar("Key")
 
 #: How many of a second's slowest query shapes a Batch keeps (the text output shows 3).
 SLOWEST_KEPT = 3
 
 #: One slow operation: (duration in ms, namespace, operation, masked query shape).
 SlowQuery = tuple[float, str, str, str]
+
+
+def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
+    """``total += part``, touching only the keys of ``part``."""
+    get = total.get
+    for key, count in part.items():
+        total[key] = get(key, 0) + count
 
 
 @dataclass(slots=True)
@@ -44,6 +54,18 @@ class Batch:
             heapq.heappush(self.slowest, query)
         elif query > self.slowest[0]:
             heapq.heapreplace(self.slowest, query)
+
+    def merge(self, other: Batch) -> None:
+        """Fold ``other`` (the same second, counted elsewhere) into this batch."""
+        self.hits += other.hits
+        self.bytes_total += other.bytes_total
+        add_counts(self.sections, other.sections)
+        add_counts(self.sources, other.sources)
+        add_counts(self.statuses, other.statuses)
+        add_counts(self.methods, other.methods)
+        self.durations_ms.extend(other.durations_ms)
+        for query in other.slowest:
+            self.add_slow(query)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``--state`` checkpoints)."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
+import gc
 import io
 import math
 import os
@@ -24,16 +26,20 @@ from typing import NoReturn, TextIO
 
 from . import __version__
 from .errors import MonitorError, StateError, UsageError
-from .monitor import Monitor, StopRequested
+from .monitor import Input, Monitor, StopRequested
 from .output import Notifier
 from .output.jsonlines import JsonLinesNotifier
 from .output.text import TextNotifier
 from .parsers import PARSERS
 from .settings import Settings
-from .sources import FollowedFile, Source, open_source
+from .parallel import parallel_source
+from .sources import FollowedFile, open_source
 from .state import Saved, StateFile
 
 PROG = "LogsMonitor2000"
+
+#: Allocations between two young-generation collections (CPython's default is 700).
+GC_THRESHOLD = 100_000
 
 
 class ExitStatus(IntEnum):
@@ -151,6 +157,15 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="no colour (there is none either when stdout is not a terminal or " "NO_COLOR is set)",
     )
     parser.add_argument(
+        "--jobs",
+        "-j",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="processes reading a large finished CSV or Combined log (default: one per "
+        "core; 1 reads in one process)",
+    )
+    parser.add_argument(
         "--verbose",
         "-v",
         action="store_true",
@@ -226,6 +241,11 @@ def main(
     stderr: TextIO | None = None,
 ) -> int:
     """Run the command line; returns the exit status."""
+    # Nothing on the hot path makes reference cycles: rows and counts die by reference
+    # counting.  With the default thresholds the cyclic collector would still rescan
+    # every live Batch every few hundred rows - a third of the parsing time.
+    gc.freeze()
+    gc.set_threshold(GC_THRESHOLD, 50, 100)
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
     for stream in (out, err):
@@ -249,16 +269,25 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
 
     try:
         checkpoint, saved = _load_state(settings)
+        source: Input | None = None
+        if not settings.follow:
+            parallel = parallel_source(
+                settings.path, settings.log_format, lateness=settings.lateness, jobs=settings.jobs
+            )
+            if parallel is not None:
+                settings = dataclasses.replace(settings, log_format=parallel.format_name)
+                source = parallel
         monitor = Monitor(settings, _notifier(settings, stdout), warn=warn, checkpoint=checkpoint)
         if saved is not None:
             _restore(monitor, saved, checkpoint)
-        source = open_source(
-            settings.path,
-            follow=settings.follow,
-            from_end=settings.from_end,
-            start=saved.position if saved is not None else None,
-            warn=warn,
-        )
+        if source is None:
+            source = open_source(
+                settings.path,
+                follow=settings.follow,
+                from_end=settings.from_end,
+                start=saved.position if saved is not None else None,
+                warn=warn,
+            )
         try:
             with _signals(monitor, source):
                 summary = monitor.run(source)
@@ -329,7 +358,7 @@ def _notifier(settings: Settings, stdout: TextIO) -> Notifier:
 
 
 @contextlib.contextmanager
-def _signals(monitor: Monitor, source: Source) -> Iterator[None]:
+def _signals(monitor: Monitor, source: Input) -> Iterator[None]:
     """SIGINT and SIGTERM ask the monitor to stop (and print its summary); SIGHUP makes
     a followed file be opened again (logrotate's postrotate)."""
     if threading.current_thread() is not threading.main_thread():

@@ -12,27 +12,42 @@ round, so no checkpoint covers a record that was not printed.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 from .calculators.latency import SlowQueries
 from .calculators.stats import HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
 from .errors import FormatError, UsageError
 from .output import Notifier, RunInfo
-from .parsers import PARSERS, Parser, Rejects
+from .parallel import Chunk
+from .parsers import NAMED_REJECTS, PARSERS, Parser, Rejects
 from .parsers.detect import SAMPLE_LINES, detect, sample_lines
 from .records import Summary
 from .reorder import Reorderer
 from .settings import Settings
-from .sources import Idle, Source
+from .sources import Idle, Position
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
 from .window import SlidingWindow, TumblingWindow, Window, Windows
 
-#: Invalid records named under --verbose.
-NAMED_REJECTS = 5
 #: Records read before "most records are invalid" can be said of a live input.
 INVALID_WARNING_AFTER = 1000
+
+
+class Input(Protocol):
+    """What a monitor reads: blocks of lines, Idle items (a live source waiting), or
+    chunks parsed by workers; and where it has got to (for checkpoints)."""
+
+    def __iter__(self) -> Iterator[str | Idle | Chunk]: ...
+
+    def position(self) -> Position | None:
+        """Where the last item handed over ends (None: not a followed file)."""
+
+    def held(self) -> bytes:
+        """A partial line still waiting for its newline."""
+
+    def close(self) -> None:
+        """Release what it holds."""
 
 
 class StopRequested(Exception):
@@ -74,6 +89,7 @@ class Monitor:
         self._saved_at = time.monotonic()
         self._saved_newest: int | None = None
         self._unsaved_lines = False
+        self._lines_merged = 0  # lines of the chunks merged so far
 
     def request_stop(self, signum: int) -> None:
         """Stop after the current block, or now when nothing is being processed."""
@@ -82,7 +98,7 @@ class Monitor:
         if not self.busy or not first_request:
             raise StopRequested(signum)
 
-    def run(self, source: Source) -> Summary:
+    def run(self, source: Input) -> Summary:
         """Read ``source`` to its end (or until stopped); notify; return the summary."""
         pending: list[str] = []
         items = iter(source)
@@ -153,7 +169,7 @@ class Monitor:
             window.restore(state)
         self._saved_newest = self.reorderer.newest
 
-    def _save(self, source: Source, *, final: bool) -> None:
+    def _save(self, source: Input, *, final: bool) -> None:
         """Write a checkpoint when one is due (see ``state.py``)."""
         if self.checkpoint is None or self.reorderer is None:
             return
@@ -175,7 +191,10 @@ class Monitor:
 
     # -- stages -------------------------------------------------------------------------
 
-    def _process(self, item: str | Idle, pending: list[str]) -> None:
+    def _process(self, item: str | Idle | Chunk, pending: list[str]) -> None:
+        if isinstance(item, Chunk):
+            self._merge(item)
+            return
         if isinstance(item, Idle):
             if self.parser is None and any(line.strip() for line in pending):
                 self._start_with(pending)
@@ -183,13 +202,26 @@ class Monitor:
                 self.reorderer.idle(item.seconds)
             return
         self._unsaved_lines = True
-        if self.parser is not None:
+        if self.parser is not None and self.reorderer is not None:
             self.parser.feed(item)
+            self.reorderer.release()
             self._warn_if_mostly_invalid(final=False)
         else:
             pending.append(item)
             if len(sample_lines("".join(pending))) >= SAMPLE_LINES:
                 self._start_with(pending)
+
+    def _merge(self, chunk: Chunk) -> None:
+        """A chunk read in a worker (see ``parallel.py``): as if read here."""
+        if self.parser is None:
+            self._start(self.settings.log_format)
+        assert self.parser is not None and self.reorderer is not None
+        self.reorderer.merge(chunk.reorderer)
+        self.rejects.merge(chunk.rejects, self._lines_merged)
+        self._lines_merged += chunk.lines
+        self.parser.skipped += chunk.skipped
+        self.reorderer.release()
+        self._warn_if_mostly_invalid(final=False)
 
     def _end_of_input(self, pending: list[str]) -> None:
         if self.parser is None and any(line.strip() for line in pending):
@@ -213,8 +245,9 @@ class Monitor:
                 )
             name = detected
         self._start(name)
-        assert self.parser is not None
+        assert self.parser is not None and self.reorderer is not None
         self.parser.feed(text)
+        self.reorderer.release()
 
     def _start(self, name: str | None) -> None:
         settings = self.settings

@@ -17,7 +17,9 @@ The vocabulary is bytewax's.  Every event has an *event time* ``t`` in whole sec
 
 Open seconds wait in a dict keyed by second, with a heap of those seconds to release them
 in order: one heap push per new second, never one per line.  The watermark never moves
-backwards.
+backwards.  Closed seconds are handed over by ``release``, once per block read rather
+than once per new second: an event can't enter a closed second (it would be late), so
+the records are the same, and the windows work in bulk.
 
 On a live input the reader reports the time it spent waiting for more (``idle``) and M
 advances by it, so windows keep closing during a silence.  Nothing else moves M.
@@ -59,6 +61,8 @@ class Reorderer:
         self.max_lateness = 0
         self.first: int | None = None
         self.last: int | None = None
+        #: The oldest event time seen, accepted or late (for ``merge``).
+        self.earliest: int | None = None
         self.released_hits = 0
         self._open: dict[int, Batch] = {}
         self._heap: list[int] = []
@@ -70,12 +74,13 @@ class Reorderer:
 
     def batch_for(self, second: int) -> Batch | None:
         """The Batch an event of time ``second`` goes into, or None when it is late."""
+        if self.earliest is None or second < self.earliest:
+            self.earliest = second
         newest = self.newest
         if newest is None or second > newest:
             batch = self._open_batch(second)
             self.newest = second
             self.idle_fraction = 0.0
-            self._close_before(second - self.lateness_seconds)
         else:
             lateness = newest - second
             if lateness > self.max_lateness:
@@ -86,6 +91,48 @@ class Reorderer:
             batch = self._open.get(second) or self._open_batch(second)
         return batch
 
+    def open_batches(self) -> list[Batch]:
+        """The seconds not yet released, oldest first."""
+        return [self._open[second] for second in sorted(self._open)]
+
+    def merge(self, chunk: Reorderer) -> None:
+        """Take over what another reorderer read on its own, from an empty start, as if
+        its events had come here after this one's.
+
+        With M0 this one's newest time and L the chunk's own running maximum, an event
+        of the chunk is late here when ``t < max(M0, L) - B``: when it was late there,
+        or when ``t < M0 - B`` - which depends on its second only, so a whole Batch is
+        judged at once.  Likewise its lateness here is the larger of its lateness there
+        and ``M0 - t``, largest for the chunk's earliest event."""
+        m0 = self.newest
+        if chunk.newest is None:
+            assert chunk.late == 0
+            return
+        watermark = None if m0 is None else m0 - self.lateness_seconds
+        for batch in chunk.open_batches():
+            if watermark is not None and batch.second < watermark:
+                self.late += batch.hits
+                continue
+            mine = self._open.get(batch.second)
+            if mine is None:
+                self._adopt(batch)
+            else:
+                mine.merge(batch)
+        self.late += chunk.late
+        self.max_lateness = max(self.max_lateness, chunk.max_lateness)
+        if m0 is not None and chunk.earliest is not None:
+            self.max_lateness = max(self.max_lateness, m0 - chunk.earliest)
+        if self.earliest is None or (chunk.earliest is not None and chunk.earliest < self.earliest):
+            self.earliest = chunk.earliest
+        if m0 is None or chunk.newest > m0:
+            self.newest = chunk.newest
+            self.idle_fraction = 0.0
+
+    def release(self) -> None:
+        """Hand the seconds closed since the last call over to the windows."""
+        if self.newest is not None:
+            self._close_before(self.newest - self.lateness_seconds)
+
     def idle(self, seconds: float) -> None:
         """A live reader waited ``seconds`` at the end of its input: M moves on."""
         if self.newest is None:
@@ -95,7 +142,7 @@ class Reorderer:
         if whole > 0:
             self.idle_fraction -= whole
             self.newest += whole
-            self._close_before(self.newest - self.lateness_seconds)
+        self.release()
 
     def finish(self) -> None:
         """The input ended: close every second up to M and tell the windows."""
@@ -107,7 +154,11 @@ class Reorderer:
         self.downstream.finish()
 
     def _open_batch(self, second: int) -> Batch:
-        batch = self._open[second] = Batch(second)
+        return self._adopt(Batch(second))
+
+    def _adopt(self, batch: Batch) -> Batch:
+        second = batch.second
+        self._open[second] = batch
         heapq.heappush(self._heap, second)
         if self.first is None or second < self.first:
             self.first = second
@@ -143,6 +194,7 @@ class Reorderer:
             "max_lateness": self.max_lateness,
             "first": self.first,
             "last": self.last,
+            "earliest": self.earliest,
             "released_hits": self.released_hits,
             "open": [self._open[second].to_json() for second in sorted(self._open)],
         }
@@ -156,6 +208,7 @@ class Reorderer:
         self.max_lateness = int(data["max_lateness"])
         self.first = data["first"]
         self.last = data["last"]
+        self.earliest = data["earliest"]
         self.released_hits = int(data["released_hits"])
         self._open = {}
         for item in data["open"]:

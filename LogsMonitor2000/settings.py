@@ -32,6 +32,8 @@ class Settings:
     follow: bool = False
     #: With ``follow``: start at the current end of the file.
     from_end: bool = False
+    #: Processes that read a large finished file (see ``parallel.py``).
+    jobs: int = 1
     #: Checkpoint file for ``follow``.
     state: str | None = None
     state_reset: bool = False

@@ -165,12 +165,23 @@ class Windows:
         self.emit = emit
 
     def close(self, batches: list[Batch], through: int) -> None:
-        self._emit_in_order([record for w in self.windows for record in w.close(batches, through)])
+        records: list[Record] = []
+        for window in self.windows:
+            records += window.close(batches, through)
+        self._emit_in_order(records)
 
     def finish(self) -> None:
-        self._emit_in_order([record for w in self.windows for record in w.finish()])
+        records: list[Record] = []
+        for window in self.windows:
+            records += window.finish()
+        self._emit_in_order(records)
 
     def _emit_in_order(self, records: list[Record]) -> None:
-        records.sort(key=lambda record: record.sort_key())
+        if len(records) > 1:
+            records.sort(key=_sort_key)
         for record in records:
             self.emit(record)
+
+
+def _sort_key(record: Record) -> tuple[int, int]:
+    return record.sort_key()

@@ -33,6 +33,7 @@ def parse(
     parser = PARSERS[format_name](reorderer, rejects)
     for block in blocks:
         parser.feed(block)
+        reorderer.release()
     if finish:
         parser.finish()
         reorderer.finish()

@@ -258,6 +258,7 @@ class ProcessTest(unittest.TestCase):
                     stderr=subprocess.PIPE,
                     cwd=TOP,
                     env=environment(),
+                    bufsize=0,  # readline takes one line, communicate the rest
                 )
                 assert process.stdin is not None
                 process.stdin.write(lines.encode())
@@ -283,6 +284,7 @@ class ProcessTest(unittest.TestCase):
                 stderr=subprocess.PIPE,
                 cwd=TOP,
                 env=environment(),
+                bufsize=0,  # readline takes one line, communicate the rest
             )
             records = self.read_until_stats(process)
             process.send_signal(signal.SIGINT)

@@ -25,13 +25,14 @@ class Recorder:
 
 
 def feed(reorderer: Reorderer, *seconds: int) -> list[bool]:
-    """Offer one event per second given; whether each was accepted."""
+    """Offer one event per second given, one block each; whether each was accepted."""
     accepted = []
     for second in seconds:
         batch = reorderer.batch_for(second)
         if batch is not None:
             batch.hits += 1
         accepted.append(batch is not None)
+        reorderer.release()
     return accepted
 
 
@@ -62,6 +63,14 @@ class ReordererTest(unittest.TestCase):
         feed(self.reorderer, 13)
         self.assertEqual(self.down.released, [10])
         self.assertEqual(self.down.closed[-1], ([10], 10))
+
+    def test_release_hands_over_what_closed_in_the_block(self) -> None:
+        for second in (10, 11, 14, 20):
+            self.reorderer.batch_for(second)
+        self.assertEqual(self.down.closed, [])  # nothing before release
+        self.assertIsNone(self.reorderer.batch_for(12))  # 12 < 20 - 2: late all the same
+        self.reorderer.release()
+        self.assertEqual(self.down.closed, [([10, 11, 14], 17)])
 
     def test_equal_seconds_share_one_batch(self) -> None:
         first = self.reorderer.batch_for(5)

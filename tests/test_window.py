@@ -6,7 +6,7 @@ import unittest
 from collections import Counter
 
 from LogsMonitor2000.batch import Batch
-from LogsMonitor2000.calculators.counting import add_counts, nearest_rank, subtract_counts, top
+from LogsMonitor2000.calculators.counting import nearest_rank, top
 from LogsMonitor2000.calculators.stats import HttpStats, percentiles
 from LogsMonitor2000.calculators.traffic import TrafficAlert
 from LogsMonitor2000.records import Alert, HttpStatsReport, Record
@@ -161,12 +161,6 @@ class CountingTest(unittest.TestCase):
         alert.count(batch(2, 7))
         alert.discount(batch(2, 7))
         self.assertEqual(alert.hits, before)
-
-    def test_subtract_deletes_keys_that_reach_zero(self) -> None:
-        total: Counter[str] = Counter()
-        add_counts(total, {"a": 1, "b": 2})
-        subtract_counts(total, {"a": 1, "b": 1})
-        self.assertEqual(dict(total), {"b": 1})
 
     def test_top_orders_by_count_then_key(self) -> None:
         self.assertEqual(

@@ -1,48 +1,29 @@
-"""Small helpers shared by the calculators: multiset arithmetic, top lists, percentiles."""
+"""Small helpers shared by the calculators: top lists and percentiles."""
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
-from operator import itemgetter
-from typing import TypeVar
-
-Key = TypeVar("Key")
-
-
-def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
-    """``total += part``, touching only the keys of ``part``."""
-    get = total.get
-    for key, count in part.items():
-        total[key] = get(key, 0) + count
-
-
-def subtract_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
-    """Undo ``add_counts(total, part)``; keys that reach 0 are deleted.
-
-    (``Counter -=`` would rescan the whole counter and is ten times slower.)"""
-    for key, count in part.items():
-        left = total[key] - count
-        if left:
-            total[key] = left
-        else:
-            del total[key]
+from collections.abc import Iterable, Mapping
+from itertools import compress, repeat
+from operator import le
 
 
 def top(counts: Mapping[str, int], n: int) -> list[tuple[str, int]]:
     """The ``n`` largest counts: count descending, then key ascending (SPEC §4).
 
-    The heap compares counts in C; only when a tie straddles the cut are the tied keys
-    sorted, so a window of many thousand keys costs no sort of all of them."""
+    The n-th largest count is found among the counts alone, the items at or above it
+    are picked in C (``compress``), and only those few are sorted by (count, key)."""
     if n <= 0 or not counts:
         return []
-    best = heapq.nlargest(n, counts.items(), key=itemgetter(1))
-    cut = best[-1][1]
-    if list(counts.values()).count(cut) > sum(1 for _, count in best if count == cut):
-        above = [item for item in best if item[1] > cut]
-        tied = sorted(key for key, count in counts.items() if count == cut)
-        best = above + [(key, cut) for key in tied[: n - len(above)]]
-    return sorted(best, key=lambda item: (-item[1], item[0]))
+    items: Iterable[tuple[str, int]] = counts.items()
+    if len(counts) > n:
+        cut = heapq.nlargest(n, counts.values())[-1]
+        items = compress(items, map(le, repeat(cut), counts.values()))
+    return sorted(items, key=_count_then_key)[:n]
+
+
+def _count_then_key(item: tuple[str, int]) -> tuple[int, str]:
+    return (-item[1], item[0])
 
 
 def rank(percent: int, total: int) -> int:

@@ -7,9 +7,9 @@ import heapq
 from collections import Counter
 from typing import Any
 
-from ..batch import SLOWEST_KEPT, Batch, SlowQuery
+from ..batch import SLOWEST_KEPT, Batch, SlowQuery, add_counts
 from ..records import HttpStatsReport, MongoStatsReport, Percentiles
-from .counting import add_counts, nearest_rank, top
+from .counting import nearest_rank, top
 
 
 class HttpStats:

@@ -6,7 +6,7 @@ See ``base.py`` for what a parser does and ``detect.py`` for ``--format auto``.
 from __future__ import annotations
 
 from .access_csv import AccessCsvParser
-from .base import EventSink, Parser, ParserFactory, Rejects
+from .base import NAMED_REJECTS, EventSink, Parser, ParserFactory, Rejects
 from .clf import ClfParser
 from .mongo import MongoParser
 
@@ -17,4 +17,4 @@ PARSERS: dict[str, ParserFactory] = {
     MongoParser.name: MongoParser,
 }
 
-__all__ = ["PARSERS", "EventSink", "Parser", "ParserFactory", "Rejects"]
+__all__ = ["NAMED_REJECTS", "PARSERS", "EventSink", "Parser", "ParserFactory", "Rejects"]

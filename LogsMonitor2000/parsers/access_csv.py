@@ -40,6 +40,9 @@ class AccessCsvParser:
     def finish(self) -> None:
         self._parse(self._records.flush())
 
+    def pending(self) -> str:
+        return self._records.pending()
+
     def unfinished(self) -> int | None:
         return None
 

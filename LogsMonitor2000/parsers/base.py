@@ -18,6 +18,9 @@ from ..batch import Batch
 #: How much of a rejected line is shown.
 SHOWN_CHARS = 160
 
+#: Invalid records named under --verbose (and kept as examples).
+NAMED_REJECTS = 5
+
 
 class EventSink(Protocol):
     """Where events go: the reorderer."""
@@ -30,12 +33,15 @@ class Rejects:
     """Invalid records: counted and skipped.
 
     The first one is kept for the warning given when most records are invalid, and
-    under ``--verbose`` the first few are named with their line numbers."""
+    the first few (``examples``) are named with their line numbers under ``--verbose``.
+    ``merge`` takes over the rejects of a part of the input read elsewhere."""
 
     def __init__(self, *, name_first: int = 0, report: Callable[[str], None] | None = None) -> None:
         self.count = 0
         #: (line number, text) of the first invalid record.
         self.first: tuple[int, str] | None = None
+        #: (line number, text as shown, reason) of the first ``name_first`` invalid records.
+        self.examples: list[tuple[int, str, str]] = []
         self._name_first = name_first
         self._report = report
 
@@ -49,10 +55,25 @@ class Rejects:
 
     def add(self, line_number: int, text: str, reason: str) -> None:
         self.count += 1
+        if self.first is None or len(self.examples) < self._name_first:
+            self._remember(line_number, shown(text), reason)
+
+    def merge(self, other: Rejects, line_offset: int) -> None:
+        """Count the rejects of a part of the input that starts after ``line_offset``
+        lines (``other`` kept at least as many examples as this one names)."""
+        self.count += other.count
+        for line_number, text, reason in other.examples:
+            self._remember(line_offset + line_number, text, reason)
+        if self.first is None and other.first is not None:
+            self.first = (line_offset + other.first[0], other.first[1])
+
+    def _remember(self, line_number: int, text: str, reason: str) -> None:
         if self.first is None:
-            self.first = (line_number, shown(text))
-        if self.count <= self._name_first and self._report is not None:
-            self._report(f"line {line_number}: invalid record ({reason}): {shown(text)}")
+            self.first = (line_number, text)
+        if len(self.examples) < self._name_first:
+            self.examples.append((line_number, text, reason))
+            if self._report is not None:
+                self._report(f"line {line_number}: invalid record ({reason}): {text}")
 
 
 def shown(text: str) -> str:
@@ -81,6 +102,10 @@ class Parser(Protocol):
 
     def finish(self) -> None:
         """The input ended: parse whatever is still held back."""
+
+    def pending(self) -> str:
+        """What was fed but is held back, as it came: a CSV record still open at the
+        end of the last block ("" for other formats)."""
 
     def unfinished(self) -> int | None:
         """Operations that started and never finished (MongoDB), None for HTTP."""

@@ -92,6 +92,9 @@ class ClfParser:
     def finish(self) -> None:
         pass
 
+    def pending(self) -> str:
+        return ""
+
     def unfinished(self) -> int | None:
         return None
 

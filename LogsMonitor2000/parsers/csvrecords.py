@@ -101,6 +101,10 @@ class CsvRecords:
         self._held = [str(line) for line in data["held"]]
         self._lines_before = int(data["lines_before"])
 
+    def pending(self) -> str:
+        """The held-back lines, as they came."""
+        return "".join(line + "\n" for line in self._held)
+
     def read(self, block: str) -> Iterator[CsvBlock]:
         """The complete rows of ``block`` (after what was held back before it), a few
         hundred at a time."""

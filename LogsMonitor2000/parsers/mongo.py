@@ -123,6 +123,9 @@ class MongoParser:
     def finish(self) -> None:
         self._parse(self._records.flush())
 
+    def pending(self) -> str:
+        return self._records.pending()
+
     def unfinished(self) -> int | None:
         return len(self._started) + self._abandoned
 

@@ -1,0 +1,225 @@
+"""Both cores for a finished file: chunks read in worker processes, merged in order.
+
+For a regular file in access CSV or Common/Combined Log Format (records that don't
+depend on each other), the file is cut into chunks of about ``CHUNK_BYTES`` at line
+ends.  A worker reads a chunk with the ordinary parser, into a reorderer of its own
+that judges lateness by the chunk's events alone; the main process takes the chunks in
+file order and ``Reorderer.merge`` completes every verdict with what came before.  The
+records are those of one process reading the whole file (the tests compare them).
+
+At most ``IN_FLIGHT`` chunks per worker are read ahead, so memory stays flat whatever
+the file's size.  A CSV record still open at the end of a chunk (a quoted field across
+lines) is read again with the next chunk, in the main process.  Workers ignore SIGINT
+(Ctrl-C reaches the whole process group): the main process decides, and stops them.
+
+MongoDB logs are read in one process: whether a row is an event depends on every
+earlier row of its operation.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass
+from multiprocessing.pool import AsyncResult, Pool
+from typing import Any
+
+from .batch import Batch
+from .parsers import NAMED_REJECTS, PARSERS, Rejects
+from .parsers.detect import detect
+from .reorder import Reorderer
+from .sources import Position
+
+CHUNK_BYTES = 1 << 21
+#: Smaller files are not worth the workers.
+MIN_BYTES = 8 << 20
+#: Chunks read ahead per worker.
+IN_FLIGHT = 2
+FORMATS = ("csv", "clf")
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What a worker made of a chunk: the part of the input it read, parsed."""
+
+    reorderer: Reorderer
+    rejects: Rejects
+    skipped: int
+    #: Lines parsed (a record held back at the end not included).
+    lines: int
+    #: A CSV record still open at the end, as it came.
+    pending: str
+
+
+class _Nowhere:
+    """A worker's reorderer never releases anything: the main process merges."""
+
+    def close(self, batches: list[Batch], through: int) -> None:
+        raise AssertionError("a chunk's reorderer released seconds")
+
+    def finish(self) -> None:
+        pass
+
+
+def read_chunk(
+    format_name: str, path: str, start: int, end: int, lateness: int, carried: str, last: bool
+) -> Chunk:
+    """Parse bytes ``[start, end)`` of ``path`` after ``carried`` (a record left open by
+    the chunk before).  Runs in a worker, or in the main process for a chunk read again."""
+    with open(path, "rb") as file:
+        file.seek(start)
+        data = file.read(end - start)
+    text = data.decode("utf-8", "replace")
+    if start == 0 and text.startswith("\ufeff"):
+        text = text[1:]
+    text = carried + text
+    if text and not text.endswith("\n"):
+        text += "\n"  # the last line of a finished file counts without a newline
+    reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
+    rejects = Rejects(name_first=NAMED_REJECTS)
+    parser = PARSERS[format_name](reorderer, rejects)
+    parser.feed(text)
+    if last:
+        parser.finish()
+    pending = parser.pending()
+    return Chunk(
+        reorderer=reorderer,
+        rejects=rejects,
+        skipped=parser.skipped,
+        lines=text.count("\n") - pending.count("\n"),
+        pending=pending,
+    )
+
+
+def chunk_bounds(path: str, size: int, chunk_bytes: int = CHUNK_BYTES) -> list[tuple[int, int]]:
+    """``[start, end)`` byte ranges of about ``chunk_bytes`` each, cut after a newline."""
+    bounds = []
+    with open(path, "rb") as file:
+        start = 0
+        while start < size:
+            end = min(size, start + chunk_bytes)
+            file.seek(end)
+            while end < size:  # on to the end of the line
+                tail = file.read(1 << 16)
+                cut = tail.find(b"\n")
+                if cut >= 0:
+                    end += cut + 1
+                    break
+                end = min(size, end + len(tail)) if tail else size
+            bounds.append((start, end))
+            start = end
+    return bounds
+
+
+def _start_worker() -> None:
+    # Ctrl-C reaches the whole process group: the main process decides what to do.  The
+    # handlers inherited from it (which stop a monitor) don't belong here: SIGTERM, which
+    # ends the pool, must end a worker at once.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
+class ParallelFile:
+    """A finished regular file read by ``jobs`` worker processes: a source of
+    ``Chunk`` items (see ``Monitor``)."""
+
+    def __init__(
+        self,
+        path: str,
+        format_name: str,
+        *,
+        lateness: int,
+        jobs: int,
+        chunk_bytes: int = CHUNK_BYTES,
+    ) -> None:
+        self.path = path
+        self.format_name = format_name
+        self.lateness = lateness
+        self.jobs = jobs
+        self.chunk_bytes = chunk_bytes
+        self._pool: Pool | None = None
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        """Stop the workers if the reading was not finished (a stop, an error)."""
+        self._end_pool(finished=False)
+
+    def _end_pool(self, *, finished: bool) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if finished:
+            pool.close()
+        else:  # the chunks still being read are not wanted
+            pool.terminate()
+        pool.join()
+
+    def __iter__(self) -> Iterator[Chunk]:
+        size = os.path.getsize(self.path)
+        bounds = chunk_bounds(self.path, size, self.chunk_bytes)
+        pool = self._pool = _pool(self.jobs)
+        waiting: deque[tuple[int, AsyncResult[Chunk]]] = deque()
+        finished = False
+        try:
+            submitted, carried = 0, ""
+            while waiting or submitted < len(bounds):
+                while submitted < len(bounds) and len(waiting) < IN_FLIGHT * self.jobs:
+                    waiting.append(
+                        (submitted, pool.apply_async(read_chunk, self._task(bounds, submitted, "")))
+                    )
+                    submitted += 1
+                index, result = waiting.popleft()
+                chunk = result.get()
+                if carried:  # read again after the record the chunk before left open
+                    chunk = read_chunk(*self._task(bounds, index, carried))
+                carried = chunk.pending
+                yield chunk
+            finished = True
+        finally:
+            self._end_pool(finished=finished)
+
+    def _task(self, bounds: list[tuple[int, int]], index: int, carried: str) -> tuple[Any, ...]:
+        start, end = bounds[index]
+        last = index == len(bounds) - 1
+        return (self.format_name, self.path, start, end, self.lateness, carried, last)
+
+
+def _pool(jobs: int) -> Pool:
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    return context.Pool(jobs, initializer=_start_worker)
+
+
+def parallel_source(
+    path: str, requested_format: str, *, lateness: int, jobs: int
+) -> ParallelFile | None:
+    """The parallel reading of ``path`` when it is worth it: a regular file of at
+    least ``MIN_BYTES`` in a format whose records are independent (decided from its
+    first lines when ``requested_format`` is ``auto``), and more than one job.  None
+    otherwise: read it in one process."""
+    if jobs < 2 or path == "-":
+        return None
+    try:
+        if not os.path.isfile(path) or os.path.getsize(path) < MIN_BYTES:
+            return None
+        with open(path, "rb") as file:
+            start = file.read(1 << 20)
+    except OSError:
+        return None
+    if start.startswith(b"\x1f\x8b"):  # gzip: one stream
+        return None
+    name = requested_format
+    if name == "auto":
+        name = detect(start[: start.rfind(b"\n") + 1].decode("utf-8", "replace"), PARSERS) or ""
+    if name not in FORMATS:
+        return None
+    return ParallelFile(path, name, lateness=lateness, jobs=jobs)

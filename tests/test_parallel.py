@@ -1,0 +1,235 @@
+"""Reading with worker processes (``parallel.py``) against reading in one process, on
+random logs with disorder, late lines, garbage and records across chunk boundaries."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import signal
+import subprocess
+import tempfile
+import unittest
+from pathlib import Path
+from typing import Any
+
+from LogsMonitor2000.monitor import Input, Monitor
+from LogsMonitor2000.parallel import MIN_BYTES, ParallelFile, chunk_bounds, parallel_source
+from LogsMonitor2000.parsers import Rejects
+from LogsMonitor2000.settings import Settings
+from LogsMonitor2000.sources import open_source
+from tests.generate import Request, write_clf, write_csv
+from tests.support import (
+    Blocks,
+    Collector,
+    environment,
+    json_lines,
+    monitor_command,
+    run_monitor,
+    TOP,
+)
+from tests.test_bruteforce import random_events
+
+GARBAGE = [
+    "garbage",
+    "",
+    '"10.0.0.1","-","-",notatime,"GET /a HTTP/1.0",200,1',
+    "\x00\x01\x02 binary",
+    "x" * 400,
+    '"remotehost","rfc931","authuser","date","request","status","bytes"',
+]
+
+
+def random_log(rng: random.Random, format_name: str) -> str:
+    """A log of random events in ``format_name`` with garbage lines among them (and,
+    for CSV, quoted fields that hold newlines, and a quote never closed at the end)."""
+    requests = []
+    for event in random_events(rng, rng.randint(0, 800)):
+        path = event.section + "/page"
+        if format_name == "csv" and rng.random() < 0.02:
+            path += "?q=one\ntwo"  # a record on two lines
+        garbage = rng.choice(GARBAGE) if rng.random() < 0.03 else None
+        requests.append(
+            Request(
+                event.time, event.source, "-", "GET", path, event.status, event.size, "t", garbage
+            )
+        )
+    out = io.StringIO()
+    if format_name == "csv":
+        write_csv(iter(requests), out)
+        if rng.random() < 0.2:
+            out.write('"10.0.0.9","-","-",5,"GET /unclosed HTTP/1.0,200,1\n')
+    else:
+        write_clf(iter(requests), out, utc_offset_minutes=rng.choice([-300, 0, 60]))
+    return out.getvalue()
+
+
+def analyse_source(source: Input, **options: Any) -> tuple[list[dict[str, Any]], list[str]]:
+    """Records, the summary last, and warnings of the monitor reading ``source``."""
+    collector = Collector()
+    warnings: list[str] = []
+    monitor = Monitor(
+        Settings(path="test", verbose=True, **options), collector, warn=warnings.append
+    )
+    try:
+        monitor.run(source)
+    finally:
+        source.close()
+    assert collector.summary is not None
+    return collector.records + [collector.summary], warnings
+
+
+class ParallelTest(unittest.TestCase):
+    def test_workers_read_as_one_process_does(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            for seed in range(30):
+                rng = random.Random(seed)
+                format_name = rng.choice(["csv", "clf"])
+                options = {
+                    "log_format": format_name,
+                    "lateness": rng.randint(0, 5),
+                    "alert_window": rng.randint(1, 40),
+                    "threshold": rng.choice([0.0, 0.5, 1.0, 2.5]),
+                    "stats_interval": rng.randint(1, 15),
+                    "top": rng.randint(0, 5),
+                }
+                path = Path(tmp) / f"{seed}.log"
+                path.write_text(random_log(rng, format_name))
+                chunk_bytes = rng.choice([1, 64, 500, 4000])
+                with self.subTest(seed=seed, chunk_bytes=chunk_bytes, **options):
+                    plain = analyse_source(
+                        open_source(str(path), follow=False, warn=print), **options
+                    )
+                    parallel = ParallelFile(
+                        str(path),
+                        format_name,
+                        lateness=int(options["lateness"]),
+                        jobs=2,
+                        chunk_bytes=chunk_bytes,
+                    )
+                    self.assertEqual(analyse_source(parallel, **options), plain)
+
+    def test_the_random_logs_hold_what_they_should(self) -> None:
+        # The comparison above is only worth something if the logs have late, invalid
+        # and multi-line records, and chunks that cut records.
+        text = random_log(random.Random(3), "csv")
+        records, _ = analyse_source(Blocks([text]), log_format="csv", lateness=2)
+        summary = records[-1]
+        self.assertGreater(summary["late"], 0)
+        self.assertGreater(summary["invalid"], 0)
+        self.assertIn("?q=one\ntwo", text)
+
+    def test_chunks_end_at_line_ends(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "lines"
+            data = b"a\n" + b"b" * 200_000 + b"\nc\nd"
+            path.write_bytes(data)
+            bounds = chunk_bounds(str(path), len(data), chunk_bytes=3)
+        self.assertEqual(bounds[0][0], 0)
+        self.assertEqual(bounds[-1][1], len(data))
+        for (_, end), (start, _) in zip(bounds, bounds[1:]):
+            self.assertEqual(end, start)
+            self.assertEqual(data[end - 1 : end], b"\n")
+        self.assertEqual(bounds[0], (0, 200_003))  # on to the end of the long line
+
+    def test_rejects_merge_renumbers_lines(self) -> None:
+        chunk = Rejects(name_first=5)
+        for line in (2, 7):
+            chunk.add(line, "bad", "why")
+        merged = Rejects(name_first=1)
+        merged.add(1, "first", "why")
+        merged.merge(chunk, line_offset=10)
+        self.assertEqual(merged.count, 3)
+        self.assertEqual(merged.first, (1, "'first'"))
+        self.assertEqual(merged.examples, [(1, "'first'", "why")])
+        fresh = Rejects(name_first=5)
+        fresh.merge(chunk, line_offset=10)
+        self.assertEqual([example[0] for example in fresh.examples], [12, 17])
+        self.assertEqual(fresh.first, (12, "'bad'"))
+
+    def test_which_inputs_are_read_in_parallel(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            small = Path(tmp) / "small.csv"
+            small.write_text(random_log(random.Random(1), "csv"))
+            self.assertIsNone(parallel_source(str(small), "auto", lateness=2, jobs=2))
+            big = Path(tmp) / "big.log"
+            write_big(big, "clf")
+            source = parallel_source(str(big), "auto", lateness=2, jobs=2)
+            self.assertIsNotNone(source)
+            assert source is not None
+            self.assertEqual(source.format_name, "clf")
+            self.assertIsNone(parallel_source(str(big), "auto", lateness=2, jobs=1))
+            self.assertIsNone(parallel_source(str(big), "mongo", lateness=2, jobs=2))
+            self.assertIsNone(parallel_source("-", "auto", lateness=2, jobs=2))
+
+
+class ParallelCommandTest(unittest.TestCase):
+    """The command line on a file large enough for workers."""
+
+    def test_jobs_change_nothing_in_the_output(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "big.csv"
+            write_big(path, "csv")
+            results = [
+                run_monitor(str(path), "--output", "json", "--verbose", "--jobs", jobs)
+                for jobs in ("1", "2")
+            ]
+        self.assertEqual(results[0].returncode, 0, results[0].stderr)
+        self.assertEqual(results[1].returncode, 0, results[1].stderr)
+        self.assertEqual(results[1].stdout, results[0].stdout)
+        self.assertEqual(results[1].stderr, results[0].stderr)
+        summary = json_lines(results[0].stdout)[-1]
+        self.assertGreater(summary["late"], 0)
+        self.assertGreater(summary["invalid"], 0)
+
+    def test_ctrl_c_stops_the_workers(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "long.csv"
+            with open(path, "w") as out:
+                for second in range(60_000):
+                    out.write(f'"10.0.0.1","-","-",{second},"GET /a HTTP/1.0",200,1\n' * 20)
+            process = subprocess.Popen(
+                monitor_command(str(path), "--output", "json", "--jobs", "2"),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=TOP,
+                env=environment(),
+                start_new_session=True,  # a terminal's Ctrl-C reaches the whole group
+                bufsize=0,  # readline takes one line, communicate the rest
+            )
+            assert process.stdout is not None
+            first = process.stdout.readline()
+            self.assertIn(b'"stats"', first)
+            os.killpg(process.pid, signal.SIGINT)
+            stdout, stderr = process.communicate(timeout=60)
+            self.assertEqual(process.returncode, 130, stderr)
+            self.assertNotIn(b"Traceback", stderr)
+            self.assertEqual(json_lines(stdout.decode())[-1]["type"], "summary")
+            self.assertEqual(processes_reading(str(path)), [])
+
+
+def write_big(path: Path, format_name: str) -> None:
+    """A random log just large enough to be read in parallel."""
+    rng = random.Random(7)
+    with open(path, "w") as out:
+        while out.tell() < MIN_BYTES + (1 << 20):
+            out.write(random_log(rng, format_name))
+
+
+def processes_reading(path: str) -> list[int]:
+    """Processes whose command line names ``path`` (workers left behind)."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                if path.encode() in file.read():
+                    found.append(int(pid))
+        except OSError:
+            continue
+    return found
+
+
+if __name__ == "__main__":
+    unittest.main()
