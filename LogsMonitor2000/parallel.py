@@ -18,6 +18,7 @@ earlier row of its operation.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -69,6 +70,10 @@ def read_chunk(
 ) -> Chunk:
     """Parse bytes ``[start, end)`` of ``path`` after ``carried`` (a record left open by
     the chunk before).  Runs in a worker, or in the main process for a chunk read again."""
+    # The parser of the chunk before is in a reference cycle (a parser holds its own
+    # bound methods) with its reorderer's Batches; with the young-generation threshold
+    # raised (see ``cli``) they would wait for a collection through many chunks.
+    gc.collect()
     with open(path, "rb") as file:
         file.seek(start)
         data = file.read(end - start)

@@ -35,6 +35,9 @@ _MONTHS = {
 #: What a line that doesn't match stands as (HttpEvents calls it unusual).
 _NOT_CLF: tuple[str, ...] = ()
 
+#: Lines matched at a time: the matches of a whole block would take memory for nothing.
+SUB_BLOCK_LINES = 1024
+
 #: Distinct timestamps remembered with their epoch second; the memo restarts when full.
 TIMESTAMP_MEMO_SIZE = 4096
 
@@ -74,6 +77,10 @@ class ClfParser:
     def feed(self, block: str) -> None:
         lines = block.split("\n")
         lines.pop()  # the block ends with "\n"
+        for start in range(0, len(lines), SUB_BLOCK_LINES):
+            self._parse(lines[start : start + SUB_BLOCK_LINES])
+
+    def _parse(self, lines: list[str]) -> None:
         records = [
             _NOT_CLF if found is None else found.groups() for found in map(_LINE.match, lines)
         ]
