@@ -19,15 +19,18 @@ import signal
 import sys
 import threading
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from types import FrameType
-from typing import NoReturn, TextIO
+from typing import NoReturn, TextIO, TypeVar
 
 from . import __version__
+from . import filters
 from .errors import MonitorError, StateError, UsageError
+from .filters import Selection
 from .monitor import Input, Monitor, StopRequested
 from .output import Notifier
+from .output import forward
 from .output.jsonlines import JsonLinesNotifier
 from .output.text import TextNotifier
 from .parsers import PARSERS
@@ -37,6 +40,11 @@ from .sources import FollowedFile, open_source
 from .state import Saved, StateFile
 
 PROG = "LogsMonitor2000"
+
+#: The options that make the Selection (see ``filters.py``).
+SELECTION_OPTIONS = ("since", "until", "paths", "statuses", "networks", "methods")
+
+Value = TypeVar("Value")
 
 #: Allocations between two young-generation collections (CPython's default is 700).
 GC_THRESHOLD = 100_000
@@ -76,6 +84,18 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be an integer, not {text!r}") from None
+
+
+def _option(parse: Callable[[str], Value]) -> Callable[[str], Value]:
+    """An argparse type from a parser of the option's text that raises ValueError."""
+
+    def convert(text: str) -> Value:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return convert
 
 
 def _non_negative_float(text: str) -> float:
@@ -202,6 +222,71 @@ def build_argument_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="ignore what STATE_FILE holds and start over",
     )
+    chosen = parser.add_argument_group(
+        "filters",
+        "only matching events are counted; the others are 'filtered' in the summary, "
+        "never late or invalid",
+    )
+    chosen.add_argument(
+        "--since",
+        type=_option(filters.parse_time),
+        metavar="TIME",
+        help="events at or after TIME: ISO-8601, 2019-02-07T21:20:00Z, with an offset, "
+        "or a date; local time when no offset is given",
+    )
+    chosen.add_argument(
+        "--until", type=_option(filters.parse_time), metavar="TIME", help="events before TIME"
+    )
+    chosen.add_argument(
+        "--path",
+        dest="paths",
+        type=_option(filters.parse_items),
+        default=(),
+        metavar="PREFIXES",
+        help="requests whose path starts with one of these (comma-separated: /api,/login); "
+        "MongoDB: namespaces (db.collection) that start with one",
+    )
+    chosen.add_argument(
+        "--status",
+        dest="statuses",
+        type=_option(filters.parse_statuses),
+        default=frozenset(),
+        metavar="CODES",
+        help="statuses or classes, comma-separated: 404,5xx",
+    )
+    chosen.add_argument(
+        "--source",
+        dest="networks",
+        type=_option(filters.parse_networks),
+        default=(),
+        metavar="NETWORKS",
+        help="sources in these addresses or networks, comma-separated: 10.0.0.0/8,::1",
+    )
+    chosen.add_argument(
+        "--method",
+        dest="methods",
+        type=_option(filters.parse_methods),
+        default=frozenset(),
+        metavar="METHODS",
+        help="HTTP methods or MongoDB operations, comma-separated: GET,POST or find",
+    )
+    shared = parser.add_argument_group("privacy and forwarding")
+    shared.add_argument(
+        "--anonymize",
+        action="store_true",
+        help="zero the last octet of IPv4 sources and the last 80 bits of IPv6 ones; "
+        "never show invalid records",
+    )
+    shared.add_argument(
+        "--alert-url",
+        metavar="URL",
+        type=_option(forward.check_url),
+        help="POST each alert and recovery there as a logging record (stdlib "
+        "HTTPHandler; http or https, user:password@ for basic auth)",
+    )
+    shared.add_argument(
+        "--alert-log", metavar="FILE", help="append each alert and recovery to FILE"
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # The older spellings keep working.
     for old, dest, kind in (
@@ -218,7 +303,15 @@ def build_argument_parser() -> argparse.ArgumentParser:
 def parse_settings(argv: Sequence[str] | None) -> Settings:
     """Settings from the command line; raises ``UsageError``."""
     args = build_argument_parser().parse_args(argv)
-    settings = Settings(**vars(args))
+    options = vars(args)
+    selection = Selection(**{name: options.pop(name) for name in SELECTION_OPTIONS})
+    if (
+        selection.since is not None
+        and selection.until is not None
+        and selection.until <= selection.since
+    ):
+        raise UsageError("--until must be later than --since")
+    settings = Settings(selection=selection, **options)
     if not settings.follow:
         for option, given in [
             ("--from-end", settings.from_end),
@@ -272,12 +365,18 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         source: Input | None = None
         if not settings.follow:
             parallel = parallel_source(
-                settings.path, settings.log_format, lateness=settings.lateness, jobs=settings.jobs
+                settings.path,
+                settings.log_format,
+                lateness=settings.lateness,
+                selection=settings.selection,
+                jobs=settings.jobs,
             )
             if parallel is not None:
                 settings = dataclasses.replace(settings, log_format=parallel.format_name)
                 source = parallel
-        monitor = Monitor(settings, _notifier(settings, stdout), warn=warn, checkpoint=checkpoint)
+        monitor = Monitor(
+            settings, _notifier(settings, stdout, warn), warn=warn, checkpoint=checkpoint
+        )
         if saved is not None:
             _restore(monitor, saved, checkpoint)
         if source is None:
@@ -326,6 +425,8 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
             "buffer": settings.lateness,
             "top": settings.top,
             "slow_ms": settings.slow_ms,
+            "selection": settings.selection.to_json(),
+            "anonymize": settings.anonymize,
         },
     )
     saved = None if settings.state_reset else checkpoint.load()
@@ -348,13 +449,21 @@ def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> No
         ) from None
 
 
-def _notifier(settings: Settings, stdout: TextIO) -> Notifier:
+def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
+    notifier: Notifier
     if settings.output == "json":
-        return JsonLinesNotifier(stdout)
-    color = settings.color
-    if color is None:
-        color = stdout.isatty() and "NO_COLOR" not in os.environ
-    return TextNotifier(stdout, color=color and "NO_COLOR" not in os.environ)
+        notifier = JsonLinesNotifier(stdout)
+    else:
+        color = settings.color
+        if color is None:
+            color = stdout.isatty() and "NO_COLOR" not in os.environ
+        notifier = TextNotifier(stdout, color=color and "NO_COLOR" not in os.environ)
+    if settings.alert_url is None and settings.alert_log is None:
+        return notifier
+    forwarder = forward.AlertForwarder(
+        url=settings.alert_url, log_path=settings.alert_log, warn=warn
+    )
+    return forward.ForwardingNotifier(notifier, forwarder)
 
 
 @contextlib.contextmanager

@@ -19,12 +19,13 @@ from .calculators.latency import SlowQueries
 from .calculators.stats import HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
 from .errors import FormatError, UsageError
+from .filters import Anonymizer, Filter
 from .output import Notifier, RunInfo
 from .parallel import Chunk
 from .parsers import NAMED_REJECTS, PARSERS, Parser, Rejects
 from .parsers.detect import SAMPLE_LINES, detect, sample_lines
 from .records import Summary
-from .reorder import Reorderer
+from .reorder import Downstream, Reorderer
 from .settings import Settings
 from .sources import Idle, Position
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
@@ -73,7 +74,12 @@ class Monitor:
         self.notifier = notifier
         self.warn = warn
         self.checkpoint = checkpoint
-        self.rejects = Rejects(name_first=NAMED_REJECTS if settings.verbose else 0, report=warn)
+        self.rejects = Rejects(
+            name_first=NAMED_REJECTS if settings.verbose else 0,
+            report=warn,
+            hidden=settings.anonymize,
+        )
+        self.filter = Filter(settings.selection) if settings.selection else None
         self.parser: Parser | None = None
         self.reorderer: Reorderer | None = None
         self.windows: list[Window] = []
@@ -136,6 +142,7 @@ class Monitor:
             last=reorderer.last if reorderer else None,
             max_lateness=reorderer.max_lateness if reorderer else 0,
             lateness_seconds=self.settings.lateness,
+            filtered=self.filter.filtered if self.filter else None,
             unfinished=parser.unfinished() if parser else None,
             alert_since=self.traffic.alerting_since,
             slow_since=self.slow.slow_since if self.slow else None,
@@ -151,6 +158,7 @@ class Monitor:
             "format": self.parser.name,
             "parser": self.parser.to_json(),
             "rejects": self.rejects.to_json(),
+            "filtered": self.filter.filtered if self.filter else 0,
             "reorderer": self.reorderer.to_json(),
             "windows": [window.to_json() for window in self.windows],
         }
@@ -164,6 +172,8 @@ class Monitor:
         assert self.parser is not None and self.reorderer is not None
         self.parser.restore(data["parser"])
         self.rejects.restore(data["rejects"])
+        if self.filter is not None:
+            self.filter.filtered = int(data["filtered"])
         self.reorderer.restore(data["reorderer"])
         for window, state in zip(self.windows, data["windows"], strict=True):
             window.restore(state)
@@ -220,6 +230,8 @@ class Monitor:
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines
         self.parser.skipped += chunk.skipped
+        if self.filter is not None:
+            self.filter.filtered += chunk.filtered
         self.reorderer.release()
         self._warn_if_mostly_invalid(final=False)
 
@@ -278,11 +290,17 @@ class Monitor:
                 self.windows.append(
                     SlidingWindow(span_seconds=settings.alert_window, calculator=self.slow)
                 )
-            self.reorderer = Reorderer(
-                lateness_seconds=settings.lateness,
-                downstream=Windows(self.windows, self.notifier.emit),
-            )
-            self.parser = factory(self.reorderer, self.rejects)
+            if self.filter is not None and factory.family == "mongo":
+                http_only = self.filter.selection.http_only()
+                if http_only:
+                    raise UsageError(
+                        f"{' and '.join(http_only)} mean nothing for MongoDB operations"
+                    )
+            windows: Downstream = Windows(self.windows, self.notifier.emit)
+            if settings.anonymize:
+                windows = Anonymizer(windows)
+            self.reorderer = Reorderer(lateness_seconds=settings.lateness, downstream=windows)
+            self.parser = factory(self.reorderer, self.rejects, self.filter)
         self.notifier.start(
             RunInfo(
                 path=settings.path,

@@ -29,6 +29,7 @@ from multiprocessing.pool import AsyncResult, Pool
 from typing import Any
 
 from .batch import Batch
+from .filters import Filter, Selection
 from .parsers import NAMED_REJECTS, PARSERS, Rejects
 from .parsers.detect import detect
 from .reorder import Reorderer
@@ -53,6 +54,8 @@ class Chunk:
     lines: int
     #: A CSV record still open at the end, as it came.
     pending: str
+    #: Events turned away by the filters.
+    filtered: int
 
 
 class _Nowhere:
@@ -66,7 +69,14 @@ class _Nowhere:
 
 
 def read_chunk(
-    format_name: str, path: str, start: int, end: int, lateness: int, carried: str, last: bool
+    format_name: str,
+    path: str,
+    start: int,
+    end: int,
+    lateness: int,
+    selection: Selection,
+    carried: str,
+    last: bool,
 ) -> Chunk:
     """Parse bytes ``[start, end)`` of ``path`` after ``carried`` (a record left open by
     the chunk before).  Runs in a worker, or in the main process for a chunk read again."""
@@ -85,7 +95,8 @@ def read_chunk(
         text += "\n"  # the last line of a finished file counts without a newline
     reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
     rejects = Rejects(name_first=NAMED_REJECTS)
-    parser = PARSERS[format_name](reorderer, rejects)
+    chosen = Filter(selection) if selection else None
+    parser = PARSERS[format_name](reorderer, rejects, chosen)
     parser.feed(text)
     if last:
         parser.finish()
@@ -96,6 +107,7 @@ def read_chunk(
         skipped=parser.skipped,
         lines=text.count("\n") - pending.count("\n"),
         pending=pending,
+        filtered=chosen.filtered if chosen else 0,
     )
 
 
@@ -138,12 +150,14 @@ class ParallelFile:
         format_name: str,
         *,
         lateness: int,
+        selection: Selection,
         jobs: int,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
         self.path = path
         self.format_name = format_name
         self.lateness = lateness
+        self.selection = selection
         self.jobs = jobs
         self.chunk_bytes = chunk_bytes
         self._pool: Pool | None = None
@@ -195,7 +209,16 @@ class ParallelFile:
     def _task(self, bounds: list[tuple[int, int]], index: int, carried: str) -> tuple[Any, ...]:
         start, end = bounds[index]
         last = index == len(bounds) - 1
-        return (self.format_name, self.path, start, end, self.lateness, carried, last)
+        return (
+            self.format_name,
+            self.path,
+            start,
+            end,
+            self.lateness,
+            self.selection,
+            carried,
+            last,
+        )
 
 
 def _pool(jobs: int) -> Pool:
@@ -205,7 +228,7 @@ def _pool(jobs: int) -> Pool:
 
 
 def parallel_source(
-    path: str, requested_format: str, *, lateness: int, jobs: int
+    path: str, requested_format: str, *, lateness: int, selection: Selection, jobs: int
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
@@ -227,4 +250,4 @@ def parallel_source(
         name = detect(start[: start.rfind(b"\n") + 1].decode("utf-8", "replace"), PARSERS) or ""
     if name not in FORMATS:
         return None
-    return ParallelFile(path, name, lateness=lateness, jobs=jobs)
+    return ParallelFile(path, name, lateness=lateness, selection=selection, jobs=jobs)

@@ -114,5 +114,9 @@ class Summary:
     #: The second an alert still active at the end started at.
     alert_since: int | None = None
     slow_since: int | None = None
+    #: Events turned away by the filters (None: no filter was set).
+    filtered: int | None = None
+    #: Alerts that could not be forwarded (None: no ``--alert-url``).
+    undelivered: int | None = None
     #: Set when the run was stopped by a signal (its number).
     stopped_by: int | None = None

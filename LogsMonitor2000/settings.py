@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from .filters import Selection
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,5 +39,12 @@ class Settings:
     #: Checkpoint file for ``follow``.
     state: str | None = None
     state_reset: bool = False
+    #: Which events count (``--since``, ``--path``... see ``filters.py``).
+    selection: Selection = field(default_factory=Selection)
+    #: Sources shown without their last octet (IPv4) or 80 bits (IPv6).
+    anonymize: bool = False
+    #: Where alerts are forwarded (``--alert-url``, ``--alert-log``).
+    alert_url: str | None = None
+    alert_log: str | None = None
     #: MongoDB: alert when the p95 duration over the alert window exceeds this.
     slow_ms: float | None = None

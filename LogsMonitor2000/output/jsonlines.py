@@ -82,6 +82,10 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     }
     if summary.unfinished is not None:
         data["unfinished"] = summary.unfinished
+    if summary.filtered is not None:
+        data["filtered"] = summary.filtered
+    if summary.undelivered is not None:
+        data["undelivered"] = summary.undelivered
     data["alert_since"] = summary.alert_since
     if summary.slow_since is not None:
         data["slow_since"] = summary.slow_since

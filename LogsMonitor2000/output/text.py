@@ -67,6 +67,37 @@ def number(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
 
 
+#: The kinds of alert records that start an alert (the others end one).
+RAISED = ("alert", "slow")
+
+
+def alert_text(alert: Alert | SlowAlert) -> str:
+    """An alert or recovery in words (also what ``--alert-url`` and ``--alert-log`` send)."""
+    when = local_time(alert.time)
+    if isinstance(alert, Alert):
+        detail = f"average {alert.average:.2f}/s over {alert.window_seconds} s"
+        if alert.kind == "alert":
+            return (
+                f"High traffic generated an alert - hits = {alert.hits}, "
+                f"triggered at {when} ({detail} > {number(alert.threshold)}/s)"
+            )
+        return (
+            f"High traffic alert recovered - hits = {alert.hits}, "
+            f"recovered at {when} ({detail} <= {number(alert.threshold)}/s)"
+        )
+    p95 = "none" if alert.p95_ms is None else milliseconds(alert.p95_ms)
+    detail = f"{alert.count:,} operations over {alert.window_seconds} s"
+    if alert.kind == "slow":
+        return (
+            f"Slow operations - p95 = {p95}, triggered at {when} "
+            f"({detail}, > {number(alert.threshold_ms)} ms)"
+        )
+    return (
+        f"Operations fast again - p95 = {p95}, recovered at {when} "
+        f"({detail}, <= {number(alert.threshold_ms)} ms)"
+    )
+
+
 class TextNotifier:
     """Renders records as text blocks."""
 
@@ -100,10 +131,8 @@ class TextNotifier:
     def emit(self, record: Record) -> None:
         if isinstance(record, StatsReport):
             self._write(self._stats(record))
-        elif isinstance(record, Alert):
-            self._write(self._alert(record))
         else:
-            self._write(self._slow(record))
+            self._write(self._alert(record))
 
     def flush(self) -> None:
         self.stream.flush()
@@ -150,36 +179,10 @@ class TextNotifier:
             f"{printable(key)} " + self.paint(f"{count:,}", CYAN) for key, count in top
         )
 
-    def _alert(self, alert: Alert) -> str:
-        when = local_time(alert.time)
-        detail = f"average {alert.average:.2f}/s over {alert.window_seconds} s"
-        if alert.kind == "alert":
-            text = (
-                f"High traffic generated an alert - hits = {alert.hits}, "
-                f"triggered at {when} ({detail} > {number(alert.threshold)}/s)"
-            )
-            return "\n" + self.paint(f"!! {text}", RED) + "\n\n"
-        text = (
-            f"High traffic alert recovered - hits = {alert.hits}, "
-            f"recovered at {when} ({detail} <= {number(alert.threshold)}/s)"
-        )
-        return "\n" + self.paint(f"OK {text}", GREEN) + "\n\n"
-
-    def _slow(self, alert: SlowAlert) -> str:
-        when = local_time(alert.time)
-        p95 = "none" if alert.p95_ms is None else milliseconds(alert.p95_ms)
-        detail = f"{alert.count:,} operations over {alert.window_seconds} s"
-        if alert.kind == "slow":
-            text = (
-                f"Slow operations - p95 = {p95}, triggered at {when} "
-                f"({detail}, > {number(alert.threshold_ms)} ms)"
-            )
-            return "\n" + self.paint(f"!! {text}", RED) + "\n\n"
-        text = (
-            f"Operations fast again - p95 = {p95}, recovered at {when} "
-            f"({detail}, <= {number(alert.threshold_ms)} ms)"
-        )
-        return "\n" + self.paint(f"OK {text}", GREEN) + "\n\n"
+    def _alert(self, alert: Alert | SlowAlert) -> str:
+        if alert.kind in RAISED:
+            return "\n" + self.paint(f"!! {alert_text(alert)}", RED) + "\n\n"
+        return "\n" + self.paint(f"OK {alert_text(alert)}", GREEN) + "\n\n"
 
     def _summary(self, summary: Summary) -> str:
         parts = [f"{summary.events:,} events"]
@@ -189,6 +192,10 @@ class TextNotifier:
         parts.append(f"{summary.late:,} late")
         if summary.unfinished is not None:
             parts.append(f"{summary.unfinished:,} unfinished")
+        if summary.filtered is not None:
+            parts.append(f"{summary.filtered:,} filtered")
+        if summary.undelivered:
+            parts.append(f"{summary.undelivered:,} alerts undelivered")
         lines = ["", self.paint("Summary", BOLD) + "  " + "  ".join(parts)]
         if summary.late:
             lines.append(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from ..filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
 from .http import HttpEvents, parse_digits
@@ -27,11 +28,13 @@ class AccessCsvParser:
     description: ClassVar[str] = "access CSV"
     family: ClassVar[str] = "http"
 
-    def __init__(self, sink: EventSink, rejects: Rejects) -> None:
+    def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects
         self.skipped = 0
         self._records = CsvRecords(rejects)
-        self._events = HttpEvents(sink, parse_digits, header=HEADER_FIRST_FIELD)
+        self._events = HttpEvents(
+            sink, parse_digits, header=HEADER_FIRST_FIELD, selection=selection
+        )
 
     def feed(self, block: str) -> None:
         for rows in self._records.read(block):

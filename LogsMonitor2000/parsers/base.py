@@ -14,9 +14,13 @@ from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 from ..batch import Batch
+from ..filters import Filter
 
 #: How much of a rejected line is shown.
 SHOWN_CHARS = 160
+
+#: What stands for a rejected record under --anonymize.
+HIDDEN = "(not shown: --anonymize)"
 
 #: Invalid records named under --verbose (and kept as examples).
 NAMED_REJECTS = 5
@@ -36,8 +40,16 @@ class Rejects:
     the first few (``examples``) are named with their line numbers under ``--verbose``.
     ``merge`` takes over the rejects of a part of the input read elsewhere."""
 
-    def __init__(self, *, name_first: int = 0, report: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        name_first: int = 0,
+        report: Callable[[str], None] | None = None,
+        hidden: bool = False,
+    ) -> None:
         self.count = 0
+        #: Records are never shown (``--anonymize``), only their line numbers.
+        self.hidden = hidden
         #: (line number, text) of the first invalid record.
         self.first: tuple[int, str] | None = None
         #: (line number, text as shown, reason) of the first ``name_first`` invalid records.
@@ -56,7 +68,7 @@ class Rejects:
     def add(self, line_number: int, text: str, reason: str) -> None:
         self.count += 1
         if self.first is None or len(self.examples) < self._name_first:
-            self._remember(line_number, shown(text), reason)
+            self._remember(line_number, HIDDEN if self.hidden else shown(text), reason)
 
     def merge(self, other: Rejects, line_offset: int) -> None:
         """Count the rejects of a part of the input that starts after ``line_offset``
@@ -118,10 +130,13 @@ class Parser(Protocol):
 
 
 class ParserFactory(Protocol):
-    """A parser class: what it reads, and ``make(sink, rejects)``."""
+    """A parser class: what it reads, and ``make(sink, rejects, selection)`` (the
+    filters: None when there are none)."""
 
     name: str
     description: str
     family: str
 
-    def __call__(self, sink: EventSink, rejects: Rejects) -> Parser: ...
+    def __call__(
+        self, sink: EventSink, rejects: Rejects, selection: Filter | None = None
+    ) -> Parser: ...

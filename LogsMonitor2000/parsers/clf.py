@@ -15,6 +15,7 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+from ..filters import Filter
 from .base import EventSink, Rejects
 from .http import HttpEvents
 
@@ -67,10 +68,10 @@ class ClfParser:
     description: ClassVar[str] = "Common/Combined Log Format"
     family: ClassVar[str] = "http"
 
-    def __init__(self, sink: EventSink, rejects: Rejects) -> None:
+    def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects
         self.skipped = 0
-        self._events = HttpEvents(sink, self._epoch, header=None)
+        self._events = HttpEvents(sink, self._epoch, header=None, selection=selection)
         self._timestamps: dict[str, int] = {}
         self._lines_before = 0
 

@@ -32,6 +32,7 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from ..batch import SLOWEST_KEPT
+from ..filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
 from .shapes import query_shape
@@ -105,8 +106,9 @@ class MongoParser:
     description: ClassVar[str] = "pymongowatch CSV"
     family: ClassVar[str] = "mongo"
 
-    def __init__(self, sink: EventSink, rejects: Rejects) -> None:
+    def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects
+        self._selection = selection
         self.skipped = 0
         self._batch_for = sink.batch_for
         self._records = CsvRecords(rejects, redact=self.redact)
@@ -170,7 +172,15 @@ class MongoParser:
             if watch_id in finished:  # a row after the final one: ignored
                 self.skipped += 1
                 continue
-            if not iteration.startswith("final"):
+            final = iteration.startswith("final")
+            namespace = f"{db}.{collection}"
+            selection = self._selection
+            if selection is not None and not selection.keeps_operation(namespace, operation):
+                if final:  # the operation is filtered out; its other rows are dropped
+                    selection.filtered += 1
+                    self._remember_finished(watch_id)
+                continue
+            if not final:
                 if watch_id not in started:
                     started[watch_id] = None
                     if len(started) > REMEMBERED:
@@ -182,14 +192,13 @@ class MongoParser:
             if second is None:
                 self._unusual(block, index, "a final row without a time")
                 continue
-            started.pop(watch_id, None)
-            finished[watch_id] = None
-            if len(finished) > REMEMBERED:
-                finished.popitem(last=False)
+            self._remember_finished(watch_id)
+            if selection is not None and not selection.keeps_second(second):
+                selection.filtered += 1
+                continue
             batch = self._batch_for(second)
             if batch is None:  # late, and counted as such
                 continue
-            namespace = f"{db}.{collection}"
             batch.hits += 1
             batch.sections[namespace] = batch.sections.get(namespace, 0) + 1
             batch.methods[operation] = batch.methods.get(operation, 0) + 1
@@ -198,6 +207,14 @@ class MongoParser:
                 batch.durations_ms.append(ms)
                 if len(batch.slowest) < SLOWEST_KEPT or ms > batch.slowest[0][0]:
                     batch.add_slow((ms, namespace, operation, query_shape(query)))
+
+    def _remember_finished(self, watch_id: str) -> None:
+        """The operation ended: its later rows are ignored."""
+        self._started.pop(watch_id, None)
+        finished = self._finished
+        finished[watch_id] = None
+        if len(finished) > REMEMBERED:
+            finished.popitem(last=False)
 
     def _unusual(self, block: CsvBlock, index: int, reason: str) -> None:
         """A row that is not a usual one: blank, a header (which sets the columns from

@@ -1,0 +1,246 @@
+"""Which events a run counts (``--since``, ``--until``, ``--path``, ``--status``,
+``--source``, ``--method``) and what it may show of them (``--anonymize``).
+
+An event that fails a filter is counted as *filtered* and goes no further: it is never
+late, moves no clock and is in no window, so the run is that of a log holding only the
+matching records.  An invalid record stays invalid whatever the filters: it has no
+values to judge.  For MongoDB the filters see operations: ``--path`` matches the
+``db.collection`` namespace and ``--method`` the operation; rows of an operation that
+does not match are dropped with it, and only its event (the final row) counts as
+filtered.
+
+``--anonymize`` zeroes the last octet of an IPv4 source and the last 80 bits of an IPv6
+one (a host name keeps only its last two labels).  It is applied to the per-second
+counts as they leave the reorderer - once per distinct source and second, not per line -
+so nothing downstream (windows, output, checkpoints of windows) ever holds a full
+address; invalid records are not shown at all.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from .batch import Batch
+from .reorder import Downstream
+
+#: Distinct sources remembered with their verdict (``--source``) or anonymous form.
+MEMO_SIZE = 65536
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+#: Method, then the path of a request (an absolute URL's host dropped).
+_REQUEST_PARTS = re.compile(r"\s*(\S+)\s+(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]+)?(\S*)")
+_STATUS = re.compile(r"[1-5](?:[0-9]{2}|xx)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """The filters of a run, as given on the command line (all empty: every event)."""
+
+    #: The first second counted (``--since``, inclusive).
+    since: int | None = None
+    #: The first second no longer counted (``--until``, exclusive).
+    until: int | None = None
+    #: Path prefixes (HTTP), or ``db.collection`` prefixes (MongoDB).
+    paths: tuple[str, ...] = ()
+    #: Status codes (``404``) and classes (``5xx``).
+    statuses: frozenset[str] = frozenset()
+    networks: tuple[IPNetwork, ...] = ()
+    #: HTTP methods or MongoDB operations, compared case-insensitively.
+    methods: frozenset[str] = frozenset()
+
+    def __bool__(self) -> bool:
+        return bool(
+            self.since is not None
+            or self.until is not None
+            or self.paths
+            or self.statuses
+            or self.networks
+            or self.methods
+        )
+
+    def http_only(self) -> list[str]:
+        """The options given that mean nothing for MongoDB operations."""
+        return [
+            option
+            for option, given in (("--status", self.statuses), ("--source", self.networks))
+            if given
+        ]
+
+    def to_json(self) -> dict[str, Any]:
+        """What a checkpoint records (a restart with other filters is refused)."""
+        return {
+            "since": self.since,
+            "until": self.until,
+            "paths": list(self.paths),
+            "statuses": sorted(self.statuses),
+            "networks": [str(network) for network in self.networks],
+            "methods": sorted(self.methods),
+        }
+
+
+@dataclass(eq=False)
+class Filter:
+    """A Selection at work: its verdicts, and how many events it turned away."""
+
+    selection: Selection
+    filtered: int = 0
+    _sources: dict[str, bool] = field(default_factory=dict)
+
+    def keeps_second(self, second: int) -> bool:
+        selection = self.selection
+        return (selection.since is None or second >= selection.since) and (
+            selection.until is None or second < selection.until
+        )
+
+    def keeps_request(self, source: str, request: str, status: str) -> bool:
+        """The values of a valid HTTP record (its time aside)."""
+        selection = self.selection
+        if selection.statuses and not (
+            status in selection.statuses or f"{status[0]}xx" in selection.statuses
+        ):
+            return False
+        if selection.networks and not self._source_matches(source):
+            return False
+        if selection.paths or selection.methods:
+            method, path = request_parts(request)
+            if selection.methods and method.casefold() not in selection.methods:
+                return False
+            if selection.paths and not path.startswith(selection.paths):
+                return False
+        return True
+
+    def keeps_operation(self, namespace: str, operation: str) -> bool:
+        """A MongoDB operation (its time aside)."""
+        selection = self.selection
+        return (not selection.paths or namespace.startswith(selection.paths)) and (
+            not selection.methods or operation.casefold() in selection.methods
+        )
+
+    def _source_matches(self, source: str) -> bool:
+        verdict = self._sources.get(source)
+        if verdict is None:
+            try:
+                address = ipaddress.ip_address(source)
+            except ValueError:
+                verdict = False  # a host name is in no network
+            else:
+                verdict = any(address in network for network in self.selection.networks)
+            if len(self._sources) >= MEMO_SIZE:
+                self._sources.clear()
+            self._sources[source] = verdict
+        return verdict
+
+
+def request_parts(request: str) -> tuple[str, str]:
+    """The method and the path of a valid request (``/`` for a URL without one)."""
+    match = _REQUEST_PARTS.match(request)
+    if match is None:
+        return "", "/"
+    method, path = match.groups()
+    return method, path if path.startswith("/") else "/" + path
+
+
+# -- the options ---------------------------------------------------------------------------
+
+
+def parse_time(text: str) -> int:
+    """ISO-8601 (``2019-02-07T21:20:00Z``, with an offset, without one: local time; or
+    a bare date: local midnight) as the first whole second at or after it."""
+    text = text.strip()
+    try:
+        if len(text) == 10:
+            day = date.fromisoformat(text)
+            moment = datetime(day.year, day.month, day.day)
+        else:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+        return math.ceil(moment.timestamp())
+    except (ValueError, OverflowError, OSError, IndexError):
+        raise ValueError(
+            f"{text!r} is not an ISO-8601 time such as 2019-02-07T21:20:00Z, "
+            f"2019-02-07T22:20:00+01:00 or 2019-02-07"
+        ) from None
+
+
+def parse_items(text: str) -> tuple[str, ...]:
+    """A comma-separated list, with no empty item."""
+    items = tuple(item.strip() for item in text.split(","))
+    if not all(items):
+        raise ValueError(f"empty item in {text!r}")
+    return items
+
+
+def parse_methods(text: str) -> frozenset[str]:
+    return frozenset(item.casefold() for item in parse_items(text))
+
+
+def parse_statuses(text: str) -> frozenset[str]:
+    statuses = set()
+    for item in parse_items(text):
+        status = item.lower()
+        if not _STATUS.fullmatch(status):
+            raise ValueError(f"{item!r} is neither a status 100-599 nor a class like 5xx")
+        statuses.add(status)
+    return frozenset(statuses)
+
+
+def parse_networks(text: str) -> tuple[IPNetwork, ...]:
+    networks = []
+    for item in parse_items(text):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is neither an address nor a network such as 10.0.0.0/8"
+            ) from None
+    return tuple(networks)
+
+
+# -- --anonymize ---------------------------------------------------------------------------
+
+
+def anonymous(source: str) -> str:
+    """``10.1.2.3`` -> ``10.1.2.0``; ``2001:db8:1:2::5`` -> ``2001:db8:1::``; a host name
+    keeps its last two labels (``a.b.example.com`` -> ``*.example.com``)."""
+    try:
+        address = ipaddress.ip_address(source)
+    except ValueError:
+        labels = source.split(".")
+        return "*" if len(labels) <= 2 else "*." + ".".join(labels[-2:])
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False).network_address)
+
+
+class Anonymizer:
+    """Between the reorderer and the windows: sources made anonymous, per Batch."""
+
+    def __init__(self, downstream: Downstream) -> None:
+        self.downstream = downstream
+        self._known: dict[str, str] = {}
+
+    def close(self, batches: list[Batch], through: int) -> None:
+        for batch in batches:
+            batch.sources = self._merged(batch.sources.items())
+        self.downstream.close(batches, through)
+
+    def finish(self) -> None:
+        self.downstream.finish()
+
+    def _merged(self, counts: Iterable[tuple[str, int]]) -> dict[str, int]:
+        known = self._known
+        merged: dict[str, int] = {}
+        for source, count in counts:
+            hidden = known.get(source)
+            if hidden is None:
+                hidden = anonymous(source)
+                if len(known) >= MEMO_SIZE:
+                    known.clear()
+                known[source] = hidden
+            merged[hidden] = merged.get(hidden, 0) + count
+        return merged
