@@ -16,6 +16,7 @@ from typing import Any
 from LogsMonitor2000.monitor import Input, Monitor
 from LogsMonitor2000.parallel import MIN_BYTES, ParallelFile, chunk_bounds, parallel_source
 from LogsMonitor2000.parsers import Rejects
+from LogsMonitor2000.filters import Selection
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.sources import open_source
 from tests.generate import Request, write_clf, write_csv
@@ -92,6 +93,14 @@ class ParallelTest(unittest.TestCase):
                     "threshold": rng.choice([0.0, 0.5, 1.0, 2.5]),
                     "stats_interval": rng.randint(1, 15),
                     "top": rng.randint(0, 5),
+                    "selection": rng.choice(
+                        [
+                            Selection(),
+                            Selection(paths=("/a",)),
+                            Selection(statuses=frozenset({"404"})),
+                        ]
+                    ),
+                    "anonymize": rng.random() < 0.3,
                 }
                 path = Path(tmp) / f"{seed}.log"
                 path.write_text(random_log(rng, format_name))
@@ -104,6 +113,7 @@ class ParallelTest(unittest.TestCase):
                         str(path),
                         format_name,
                         lateness=int(options["lateness"]),
+                        selection=options["selection"],
                         jobs=2,
                         chunk_bytes=chunk_bytes,
                     )
@@ -151,16 +161,24 @@ class ParallelTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as tmp:
             small = Path(tmp) / "small.csv"
             small.write_text(random_log(random.Random(1), "csv"))
-            self.assertIsNone(parallel_source(str(small), "auto", lateness=2, jobs=2))
+            self.assertIsNone(
+                parallel_source(str(small), "auto", lateness=2, selection=Selection(), jobs=2)
+            )
             big = Path(tmp) / "big.log"
             write_big(big, "clf")
-            source = parallel_source(str(big), "auto", lateness=2, jobs=2)
+            source = parallel_source(str(big), "auto", lateness=2, selection=Selection(), jobs=2)
             self.assertIsNotNone(source)
             assert source is not None
             self.assertEqual(source.format_name, "clf")
-            self.assertIsNone(parallel_source(str(big), "auto", lateness=2, jobs=1))
-            self.assertIsNone(parallel_source(str(big), "mongo", lateness=2, jobs=2))
-            self.assertIsNone(parallel_source("-", "auto", lateness=2, jobs=2))
+            self.assertIsNone(
+                parallel_source(str(big), "auto", lateness=2, selection=Selection(), jobs=1)
+            )
+            self.assertIsNone(
+                parallel_source(str(big), "mongo", lateness=2, selection=Selection(), jobs=2)
+            )
+            self.assertIsNone(
+                parallel_source("-", "auto", lateness=2, selection=Selection(), jobs=2)
+            )
 
 
 class ParallelCommandTest(unittest.TestCase):

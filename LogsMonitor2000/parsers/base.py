@@ -75,9 +75,10 @@ class Rejects:
         lines (``other`` kept at least as many examples as this one names)."""
         self.count += other.count
         for line_number, text, reason in other.examples:
-            self._remember(line_offset + line_number, text, reason)
+            self._remember(line_offset + line_number, HIDDEN if self.hidden else text, reason)
         if self.first is None and other.first is not None:
-            self.first = (line_offset + other.first[0], other.first[1])
+            line_number, text = other.first
+            self.first = (line_offset + line_number, HIDDEN if self.hidden else text)
 
     def _remember(self, line_number: int, text: str, reason: str) -> None:
         if self.first is None:
