@@ -23,7 +23,15 @@ from tests.support import analyse, blocks_of, json_lines, run_monitor
 from tests.test_parallel import GARBAGE
 
 SOURCES = ["10.0.0.1", "10.0.0.2", "10.1.2.3", "192.168.1.7", "2001:db8:1:2::5", "::1", "host.example.com"]  # fmt: skip
-PATHS = ["/", "/api/users", "/api", "/apiary", "/login?next=/x", "http://example.com/api/v2"]
+PATHS = [
+    "/",
+    "/api/users",
+    "/api",
+    "/apiary",
+    "/login?next=/x",
+    "http://example.com/api/v2",
+    "nopath",
+]
 METHODS = ["GET", "POST", "get", "DELETE"]
 
 
@@ -42,7 +50,7 @@ def random_requests(rng: random.Random, count: int) -> list[Request]:
                 "-",
                 rng.choice(METHODS),
                 rng.choice(PATHS),
-                rng.choice([200, 201, 302, 404, 500, 503]),
+                rng.choice([200, 201, 302, 404, 500, 503, 999]),
                 rng.randint(0, 5000),
                 "t",
                 garbage,
@@ -99,6 +107,11 @@ def kept(selection: Selection) -> Callable[[Request], bool]:
     return keeps
 
 
+def valid(request: Request) -> bool:
+    """Whether the monitor will take the record as valid (filters never see the others)."""
+    return request.garbage is None and 100 <= request.status <= 599 and request.path != "nopath"
+
+
 def written(format_name: str, requests: list[Request]) -> str:
     out = io.StringIO()
     if format_name == "csv":
@@ -116,7 +129,7 @@ class FilterTest(unittest.TestCase):
             requests = random_requests(rng, rng.randint(0, 700))
             selection = random_selection(rng, 1549573860)
             keeps = kept(selection)
-            matching = [r for r in requests if r.garbage is not None or keeps(r)]
+            matching = [r for r in requests if not valid(r) or keeps(r)]
             options = {
                 "log_format": format_name,
                 "lateness": rng.randint(0, 5),
@@ -236,7 +249,7 @@ class CommandLineFilterTest(unittest.TestCase):
             full, prefiltered = Path(tmp) / "full.log", Path(tmp) / "prefiltered.log"
             full.write_text(written("clf", requests))
             prefiltered.write_text(
-                written("clf", [r for r in requests if r.garbage is not None or keeps(r)])
+                written("clf", [r for r in requests if not valid(r) or keeps(r)])
             )
             filters = ["--since", since, "--until", until, "--path", "/api,/login"]
             filters += ["--status", "2xx,404", "--source", "10.0.0.0/8,::1"]
