@@ -115,6 +115,29 @@ class MongoParserTest(unittest.TestCase):
         self.assertEqual(batch.slowest, [(250.0, "shop.orders", "find", '{"a": ?}')])
         self.assertEqual((rejects.count, parser.skipped, parser.unfinished()), (0, 3, 0))
 
+    def test_times_of_a_known_second_are_read_as_the_first_one(self) -> None:
+        # The first row of a second goes through MongoParser._time; the next ones take
+        # the inlined fast path.  Both must agree on every form of time.
+        forms = [
+            "2024-03-01 12:00:00.500000",
+            "2024-03-01 12:00:00.5",
+            "2024-03-01 12:00:00",
+            "2024-03-01 12:00:00.12345x",
+            "2024-03-01 12:00:00.\u0663\u0663\u0663\u0663\u0663\u0663",
+            "2024-03-01 12:00:00,500000",
+            "2024-03-01 12:00:00.5000000",
+            "None",
+            "",
+        ]
+        for form in forms:
+            with self.subTest(form=form):
+                tested = row("w1", "final", end=form, start="None")
+                cold = parse("mongo", tested)
+                warm = parse("mongo", row("w0", "final") + tested)
+                self.assertEqual(cold[1].count, warm[1].count)
+                hits = warm[0][NOON_UTC].hits - 1 if NOON_UTC in warm[0] else 0
+                self.assertEqual(sum(batch.hits for batch in cold[0].values()), hits)
+
     def test_rows_after_the_final_one_are_ignored(self) -> None:
         text = row("w1", "final") + row("w1", "final") + row("w1", "3")
         batches, rejects, parser = parse("mongo", text)

@@ -152,6 +152,7 @@ class MongoParser:
     def _parse(self, block: CsvBlock) -> None:
         started, finished = self._started, self._finished
         width, pick = self._layout.width, self._layout.pick
+        known = self._seconds
         for index, row in enumerate(block.rows):
             if len(row) != width:
                 self._unusual(block, index, f"{len(row)} columns, expected {width}")
@@ -159,8 +160,24 @@ class MongoParser:
                 continue
             watch_id, iteration, start, end, db, collection, operation, query, duration = pick(row)
             try:
-                start_second = self._time(start)
-                end_second = self._time(end)
+                # The usual time, of a second seen before, without a call (``_time``).
+                start_second = (
+                    known.get(start[:19])
+                    if len(start) == 26
+                    and start[19] == "."
+                    and start[20:].isdigit()
+                    and start.isascii()
+                    else None
+                )
+                if start_second is None:
+                    start_second = self._time(start)
+                end_second = (
+                    known.get(end[:19])
+                    if len(end) == 26 and end[19] == "." and end[20:].isdigit() and end.isascii()
+                    else None
+                )
+                if end_second is None:
+                    end_second = self._time(end)
                 seconds = self._duration(duration)
             except _Unreadable as unreadable:
                 self._unusual(block, index, str(unreadable))
