@@ -4,7 +4,10 @@ and --alert-log."""
 from __future__ import annotations
 
 import base64
+import shutil
 import socket
+import ssl
+import subprocess
 import tempfile
 import threading
 import time
@@ -21,19 +24,28 @@ SAMPLE = str(DATA / "sample.csv")  # one alert and one recovery
 
 
 class Endpoint(ThreadingHTTPServer):
-    """A Chronologer-like endpoint: keeps the form-encoded records POSTed to it."""
+    """A Chronologer-like endpoint: keeps the form-encoded records POSTed to it; over
+    TLS when given a certificate and its key."""
 
     daemon_threads = True
 
-    def __init__(self, *, status: int = 201, delay: float = 0.0) -> None:
+    def __init__(
+        self, *, status: int = 201, delay: float = 0.0, tls: tuple[str, str] | None = None
+    ) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.status = status
         self.delay = delay
+        self.scheme = "http"
+        if tls is not None:
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            context.load_cert_chain(*tls)
+            self.socket = context.wrap_socket(self.socket, server_side=True)
+            self.scheme = "https"
         self.received: list[tuple[str, dict[str, str], str | None]] = []
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/api/v1/record"
+        return f"{self.scheme}://127.0.0.1:{self.server_address[1]}/api/v1/record"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -99,6 +111,28 @@ class ForwardTest(unittest.TestCase):
                 fields["levelname"], "WARNING" if record["type"] == "alert" else "INFO"
             )
             self.assertIn("High traffic", fields["msg"])
+
+    @unittest.skipUnless(shutil.which("openssl"), "openssl makes the test certificate")
+    def test_https_with_a_certificate_the_client_trusts(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            cert, key = str(Path(tmp) / "cert.pem"), str(Path(tmp) / "key.pem")
+            subprocess.run(
+                ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                 "-keyout", key, "-out", cert, "-subj", "/CN=127.0.0.1",
+                 "-addext", "subjectAltName=IP:127.0.0.1"],
+                check=True, capture_output=True,
+            )  # fmt: skip
+            with serving(Endpoint(tls=(cert, key))) as endpoint:
+                trusted = run_monitor(
+                    SAMPLE, "--output", "json", "--alert-url", endpoint.url, SSL_CERT_FILE=cert
+                )
+                received = len(endpoint.received)
+                untrusted = run_monitor(SAMPLE, "--output", "json", "--alert-url", endpoint.url)
+        self.assertEqual(trusted.returncode, 0, trusted.stderr)
+        self.same_output(trusted.stdout, undelivered=0)
+        self.assertEqual(received, 2)
+        self.same_output(untrusted.stdout, undelivered=2)  # not its certificate: refused
+        self.assertIn("CERTIFICATE_VERIFY_FAILED", untrusted.stderr)
 
     def test_a_dead_port_changes_nothing_but_the_count(self) -> None:
         url = f"http://127.0.0.1:{dead_port()}/api/v1/record"
