@@ -174,11 +174,13 @@ class AlertForwarder:
         if self._listener is None or self._poster is None:
             return None
         listener, self._listener = self._listener, None
+        # QueueListener.stop() would wait for ever (and raise on a full queue): ask it
+        # to stop, then wait for its (daemon) thread no longer than DRAIN_SECONDS.
         thread = listener._thread
         try:
             listener.enqueue_sentinel()
         except queue.Full:
-            pass  # the listener won't stop: it is a daemon thread, left behind
+            pass  # it delivers what it can until the deadline, then is left behind
         if thread is not None:
             thread.join(DRAIN_SECONDS)
         undelivered = self.sent - self._poster.delivered
