@@ -152,7 +152,7 @@ class MongoParser:
     def _parse(self, block: CsvBlock) -> None:
         started, finished = self._started, self._finished
         width, pick = self._layout.width, self._layout.pick
-        known = self._seconds
+        known, selection = self._seconds, self._selection
         for index, row in enumerate(block.rows):
             if len(row) != width:
                 self._unusual(block, index, f"{len(row)} columns, expected {width}")
@@ -190,9 +190,9 @@ class MongoParser:
                 self.skipped += 1
                 continue
             final = iteration.startswith("final")
-            namespace = f"{db}.{collection}"
-            selection = self._selection
-            if selection is not None and not selection.keeps_operation(namespace, operation):
+            if selection is not None and not selection.keeps_operation(
+                f"{db}.{collection}", operation
+            ):
                 if final:  # the operation is filtered out; its other rows are dropped
                     selection.filtered += 1
                     self._remember_finished(watch_id)
@@ -216,6 +216,7 @@ class MongoParser:
             batch = self._batch_for(second)
             if batch is None:  # late, and counted as such
                 continue
+            namespace = f"{db}.{collection}"
             batch.hits += 1
             batch.sections[namespace] = batch.sections.get(namespace, 0) + 1
             batch.methods[operation] = batch.methods.get(operation, 0) + 1
