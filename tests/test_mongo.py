@@ -14,7 +14,9 @@ from LogsMonitor2000.calculators.latency import SortedBag
 from LogsMonitor2000.parsers import PARSERS, mongo
 from LogsMonitor2000.parsers.detect import detect
 from LogsMonitor2000.parsers.shapes import query_shape
-from tests.parsing import parse
+from LogsMonitor2000.parsers.base import Rejects
+from LogsMonitor2000.reorder import Reorderer
+from tests.parsing import KeepBatches, parse
 from tests.reference import mongo_reference
 from tests.support import DATA, json_lines, run_monitor
 
@@ -155,6 +157,23 @@ class MongoParserTest(unittest.TestCase):
         _, _, parser = parse("mongo", text)
         self.assertEqual(parser.unfinished(), many)
         self.assertEqual(len(parser.to_json()["started"]), mongo.REMEMBERED)
+
+    def test_finished_operations_are_remembered_within_bounds(self) -> None:
+        # The oldest finished operations are forgotten first: a final row repeated
+        # after that counts again, while one of a remembered operation is ignored.
+        many = mongo.REMEMBERED + 10
+        finals = "".join(row(f"w{n}", "final") for n in range(many))
+        batches, _, parser = parse("mongo", finals + row("w9", "final") + row("w11", "final"))
+        self.assertEqual(sum(batch.hits for batch in batches.values()), many + 1)
+        remembered = parser.to_json()["finished"]
+        self.assertEqual(len(remembered), mongo.REMEMBERED)
+        self.assertEqual(remembered[:2], ["w11", "w12"])  # w10 went when w9 came back
+        self.assertEqual(remembered[-1], "w9")
+        restored = PARSERS["mongo"](
+            Reorderer(lateness_seconds=2, downstream=KeepBatches()), Rejects()
+        )
+        restored.restore(parser.to_json())
+        self.assertEqual(restored.to_json()["finished"], remembered)
 
     def test_the_time_is_the_end_or_else_the_start(self) -> None:
         text = (

@@ -26,7 +26,7 @@ from __future__ import annotations
 import csv
 import math
 import re
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime
 from operator import itemgetter
 from typing import Any, ClassVar
@@ -114,7 +114,10 @@ class MongoParser:
         self._records = CsvRecords(rejects, redact=self.redact)
         self._layout = _DEFAULT
         self._started: OrderedDict[str, None] = OrderedDict()
-        self._finished: OrderedDict[str, None] = OrderedDict()
+        # The finished ones: a set to ask, and their order to forget the oldest (a third
+        # of an OrderedDict's memory, and they are many).
+        self._finished: set[str] = set()
+        self._finished_order: deque[str] = deque()
         self._abandoned = 0
         self._seconds: dict[str, int] = {}
 
@@ -137,7 +140,7 @@ class MongoParser:
             "records": self._records.to_json(),
             "header": self._layout.header,
             "started": list(self._started),
-            "finished": list(self._finished),
+            "finished": list(self._finished_order),
             "abandoned": self._abandoned,
         }
 
@@ -146,7 +149,8 @@ class MongoParser:
         self._records.restore(data["records"])
         self._layout = _Layout([str(name) for name in data["header"]])
         self._started = OrderedDict.fromkeys(str(key) for key in data["started"])
-        self._finished = OrderedDict.fromkeys(str(key) for key in data["finished"])
+        self._finished_order = deque(str(key) for key in data["finished"])
+        self._finished = set(self._finished_order)
         self._abandoned = int(data["abandoned"])
 
     def _parse(self, block: CsvBlock) -> None:
@@ -229,10 +233,12 @@ class MongoParser:
     def _remember_finished(self, watch_id: str) -> None:
         """The operation ended: its later rows are ignored."""
         self._started.pop(watch_id, None)
-        finished = self._finished
-        finished[watch_id] = None
-        if len(finished) > REMEMBERED:
-            finished.popitem(last=False)
+        finished, order = self._finished, self._finished_order
+        if watch_id not in finished:
+            finished.add(watch_id)
+            order.append(watch_id)
+            if len(order) > REMEMBERED:
+                finished.discard(order.popleft())
 
     def _unusual(self, block: CsvBlock, index: int, reason: str) -> None:
         """A row that is not a usual one: blank, a header (which sets the columns from
