@@ -30,7 +30,6 @@ from .errors import MonitorError, StateError, UsageError
 from .filters import Selection
 from .monitor import Input, Monitor, StopRequested
 from .output import Notifier
-from .output import forward
 from .output.jsonlines import JsonLinesNotifier
 from .output.text import TextNotifier
 from .parsers import PARSERS
@@ -280,7 +279,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--alert-url",
         metavar="URL",
-        type=_option(forward.check_url),
+        type=_option(_alert_url),
         help="POST each alert and recovery there as a logging record (stdlib "
         "HTTPHandler; http or https, user:password@ for basic auth)",
     )
@@ -449,6 +448,12 @@ def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> No
         ) from None
 
 
+def _alert_url(url: str) -> str:
+    from .output.forward import check_url  # see _notifier
+
+    return check_url(url)
+
+
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
     notifier: Notifier
     if settings.output == "json":
@@ -460,6 +465,8 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         notifier = TextNotifier(stdout, color=color and "NO_COLOR" not in os.environ)
     if settings.alert_url is None and settings.alert_log is None:
         return notifier
+    from .output import forward  # ssl, http.client, logging: only when alerts leave
+
     forwarder = forward.AlertForwarder(
         url=settings.alert_url, log_path=settings.alert_log, warn=warn
     )

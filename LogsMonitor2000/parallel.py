@@ -19,14 +19,12 @@ earlier row of its operation.
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import signal
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing.pool import AsyncResult, Pool
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .batch import Batch
 from .filters import Filter, Selection
@@ -34,6 +32,9 @@ from .parsers import NAMED_REJECTS, PARSERS, Rejects
 from .parsers.detect import detect
 from .reorder import Reorderer
 from .sources import Position
+
+if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
+    from multiprocessing.pool import AsyncResult, Pool
 
 CHUNK_BYTES = 1 << 21
 #: Smaller files are not worth the workers.
@@ -222,6 +223,8 @@ class ParallelFile:
 
 
 def _pool(jobs: int) -> Pool:
+    import multiprocessing
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     return context.Pool(jobs, initializer=_start_worker)
