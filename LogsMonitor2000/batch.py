@@ -27,6 +27,9 @@ SlowQuery = tuple[float, str, str, str]
 
 def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
     """``total += part``, touching only the keys of ``part``."""
+    if not total:  # a window's first Batch: copied in C
+        total.update(part)
+        return
     get = total.get
     for key, count in part.items():
         total[key] = get(key, 0) + count
@@ -58,6 +61,17 @@ class Batch:
     def merge(self, other: Batch) -> None:
         """Fold ``other`` (the same second, counted elsewhere) into this batch."""
         self.hits += other.hits
+        self._add_counts_of(other)
+
+    def take_counts(self, other: Batch) -> None:
+        """Move everything of ``other`` but its hits into this batch (a Batch of the
+        same stats window: see ``parallel.py``)."""
+        self._add_counts_of(other)
+        other.bytes_total = 0
+        other.sections, other.sources, other.statuses = {}, {}, {}
+        other.methods, other.durations_ms, other.slowest = {}, [], []
+
+    def _add_counts_of(self, other: Batch) -> None:
         self.bytes_total += other.bytes_total
         add_counts(self.sections, other.sections)
         add_counts(self.sources, other.sources)

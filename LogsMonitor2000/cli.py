@@ -368,6 +368,7 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
                 settings.log_format,
                 lateness=settings.lateness,
                 selection=settings.selection,
+                interval=settings.stats_interval,
                 jobs=settings.jobs,
             )
             if parallel is not None:

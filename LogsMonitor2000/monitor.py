@@ -226,6 +226,11 @@ class Monitor:
         if self.parser is None:
             self._start(self.settings.log_format)
         assert self.parser is not None and self.reorderer is not None
+        if chunk.gathered and self.reorderer.merge_splits(chunk.reorderer, chunk.gathered):
+            # Some of a window's seconds are late here and others not: the counts of
+            # those seconds are needed apart.
+            assert chunk.read_again is not None
+            chunk = chunk.read_again()
         self.reorderer.merge(chunk.reorderer)
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines

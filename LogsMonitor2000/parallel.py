@@ -22,8 +22,9 @@ import gc
 import os
 import signal
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from .batch import Batch
@@ -57,6 +58,11 @@ class Chunk:
     pending: str
     #: Events turned away by the filters.
     filtered: int
+    #: The stats interval whose windows the counts were gathered by (0: per second).
+    gathered: int = 0
+    #: The same chunk read again in this process, with its counts per second (set in
+    #: the main process).
+    read_again: Callable[[], Chunk] | None = None
 
 
 class _Nowhere:
@@ -78,9 +84,11 @@ def read_chunk(
     selection: Selection,
     carried: str,
     last: bool,
+    gather: int,
 ) -> Chunk:
     """Parse bytes ``[start, end)`` of ``path`` after ``carried`` (a record left open by
-    the chunk before).  Runs in a worker, or in the main process for a chunk read again."""
+    the chunk before), counts gathered by stats windows of ``gather`` seconds (0: left
+    per second).  Runs in a worker, or in the main process for a chunk read again."""
     # The parser of the chunk before is in a reference cycle (a parser holds its own
     # bound methods) with its reorderer's Batches; with the young-generation threshold
     # raised (see ``cli``) they would wait for a collection through many chunks.
@@ -102,6 +110,8 @@ def read_chunk(
     if last:
         parser.finish()
     pending = parser.pending()
+    if gather:
+        _gather(reorderer, gather)
     return Chunk(
         reorderer=reorderer,
         rejects=rejects,
@@ -109,7 +119,21 @@ def read_chunk(
         lines=text.count("\n") - pending.count("\n"),
         pending=pending,
         filtered=chosen.filtered if chosen else 0,
+        gathered=gather,
     )
+
+
+def _gather(reorderer: Reorderer, interval: int) -> None:
+    """Move the counts of each stats window's seconds into its first Batch, leaving
+    the others their hits: the windows add them up all the same, and fewer, larger
+    counts cost the main process less to unpickle and to add (see ``Monitor._merge``
+    for when the merge needs them per second)."""
+    first: Batch | None = None
+    for batch in reorderer.open_batches():
+        if first is not None and batch.second // interval == first.second // interval:
+            first.take_counts(batch)
+        else:
+            first = batch
 
 
 def chunk_bounds(path: str, size: int, chunk_bytes: int = CHUNK_BYTES) -> list[tuple[int, int]]:
@@ -152,6 +176,7 @@ class ParallelFile:
         *,
         lateness: int,
         selection: Selection,
+        interval: int,
         jobs: int,
         chunk_bytes: int = CHUNK_BYTES,
     ) -> None:
@@ -159,6 +184,7 @@ class ParallelFile:
         self.format_name = format_name
         self.lateness = lateness
         self.selection = selection
+        self.interval = interval
         self.jobs = jobs
         self.chunk_bytes = chunk_bytes
         self._pool: Pool | None = None
@@ -194,20 +220,28 @@ class ParallelFile:
             while waiting or submitted < len(bounds):
                 while submitted < len(bounds) and len(waiting) < IN_FLIGHT * self.jobs:
                     waiting.append(
-                        (submitted, pool.apply_async(read_chunk, self._task(bounds, submitted, "")))
+                        (
+                            submitted,
+                            pool.apply_async(
+                                read_chunk, self._task(bounds, submitted, "", self.interval)
+                            ),
+                        )
                     )
                     submitted += 1
                 index, result = waiting.popleft()
                 chunk = result.get()
                 if carried:  # read again after the record the chunk before left open
-                    chunk = read_chunk(*self._task(bounds, index, carried))
+                    chunk = read_chunk(*self._task(bounds, index, carried, self.interval))
+                chunk.read_again = partial(read_chunk, *self._task(bounds, index, carried, 0))
                 carried = chunk.pending
                 yield chunk
             finished = True
         finally:
             self._end_pool(finished=finished)
 
-    def _task(self, bounds: list[tuple[int, int]], index: int, carried: str) -> tuple[Any, ...]:
+    def _task(
+        self, bounds: list[tuple[int, int]], index: int, carried: str, gather: int
+    ) -> tuple[Any, ...]:
         start, end = bounds[index]
         last = index == len(bounds) - 1
         return (
@@ -219,6 +253,7 @@ class ParallelFile:
             self.selection,
             carried,
             last,
+            gather,
         )
 
 
@@ -231,7 +266,13 @@ def _pool(jobs: int) -> Pool:
 
 
 def parallel_source(
-    path: str, requested_format: str, *, lateness: int, selection: Selection, jobs: int
+    path: str,
+    requested_format: str,
+    *,
+    lateness: int,
+    selection: Selection,
+    interval: int,
+    jobs: int,
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
@@ -253,4 +294,6 @@ def parallel_source(
         name = detect(start[: start.rfind(b"\n") + 1].decode("utf-8", "replace"), PARSERS) or ""
     if name not in FORMATS:
         return None
-    return ParallelFile(path, name, lateness=lateness, selection=selection, jobs=jobs)
+    return ParallelFile(
+        path, name, lateness=lateness, selection=selection, interval=interval, jobs=jobs
+    )

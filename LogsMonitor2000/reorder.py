@@ -128,6 +128,21 @@ class Reorderer:
             self.newest = chunk.newest
             self.idle_fraction = 0.0
 
+    def merge_splits(self, chunk: Reorderer, span: int) -> bool:
+        """Whether ``merge`` would take some of the chunk's Batches of an aligned window
+        of ``span`` seconds and turn away others as late."""
+        if self.newest is None or chunk.earliest is None:
+            return False
+        watermark = self.newest - self.lateness_seconds
+        if chunk.earliest >= watermark:
+            return False  # the usual case: nothing is turned away
+        late_in: dict[int, bool] = {}
+        for second in chunk._open:
+            late = second < watermark
+            if late_in.setdefault(second // span, late) != late:
+                return True
+        return False
+
     def release(self) -> None:
         """Hand the seconds closed since the last call over to the windows."""
         if self.newest is not None:

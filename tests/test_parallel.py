@@ -11,10 +11,17 @@ import subprocess
 import tempfile
 import unittest
 from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from LogsMonitor2000.monitor import Input, Monitor
-from LogsMonitor2000.parallel import MIN_BYTES, ParallelFile, chunk_bounds, parallel_source
+from LogsMonitor2000.parallel import (
+    MIN_BYTES,
+    Chunk,
+    ParallelFile,
+    chunk_bounds,
+    parallel_source,
+)
 from LogsMonitor2000.parsers import Rejects
 from LogsMonitor2000.filters import Selection
 from LogsMonitor2000.settings import Settings
@@ -80,8 +87,38 @@ def analyse_source(source: Input, **options: Any) -> tuple[list[dict[str, Any]],
     return collector.records + [collector.summary], warnings
 
 
+class CountedRereads:
+    """A ParallelFile whose chunks count how often the monitor reads them again."""
+
+    def __init__(self, parallel: ParallelFile) -> None:
+        self.parallel = parallel
+        self.read_again = 0
+
+    def __iter__(self) -> Iterator[Chunk]:
+        for chunk in self.parallel:
+            again = chunk.read_again
+            assert again is not None
+
+            def counted(again: Callable[[], Chunk] = again) -> Chunk:
+                self.read_again += 1
+                return again()
+
+            chunk.read_again = counted
+            yield chunk
+
+    def position(self) -> None:
+        return None
+
+    def held(self) -> bytes:
+        return b""
+
+    def close(self) -> None:
+        self.parallel.close()
+
+
 class ParallelTest(unittest.TestCase):
     def test_workers_read_as_one_process_does(self) -> None:
+        read_again = 0
         with tempfile.TemporaryDirectory() as tmp:
             for seed in range(30):
                 rng = random.Random(seed)
@@ -114,10 +151,16 @@ class ParallelTest(unittest.TestCase):
                         format_name,
                         lateness=int(options["lateness"]),
                         selection=options["selection"],
+                        interval=int(options["stats_interval"]),
                         jobs=2,
                         chunk_bytes=chunk_bytes,
                     )
-                    self.assertEqual(analyse_source(parallel, **options), plain)
+                    counted = CountedRereads(parallel)
+                    self.assertEqual(analyse_source(counted, **options), plain)
+                    read_again += counted.read_again
+        # Chunks whose seconds of one stats window the merge would split were read
+        # again with their counts per second (the comparison covers both ways).
+        self.assertGreater(read_again, 0)
 
     def test_the_random_logs_hold_what_they_should(self) -> None:
         # The comparison above is only worth something if the logs have late, invalid
@@ -162,22 +205,30 @@ class ParallelTest(unittest.TestCase):
             small = Path(tmp) / "small.csv"
             small.write_text(random_log(random.Random(1), "csv"))
             self.assertIsNone(
-                parallel_source(str(small), "auto", lateness=2, selection=Selection(), jobs=2)
+                parallel_source(
+                    str(small), "auto", lateness=2, selection=Selection(), interval=10, jobs=2
+                )
             )
             big = Path(tmp) / "big.log"
             write_big(big, "clf")
-            source = parallel_source(str(big), "auto", lateness=2, selection=Selection(), jobs=2)
+            source = parallel_source(
+                str(big), "auto", lateness=2, selection=Selection(), interval=10, jobs=2
+            )
             self.assertIsNotNone(source)
             assert source is not None
             self.assertEqual(source.format_name, "clf")
             self.assertIsNone(
-                parallel_source(str(big), "auto", lateness=2, selection=Selection(), jobs=1)
+                parallel_source(
+                    str(big), "auto", lateness=2, selection=Selection(), interval=10, jobs=1
+                )
             )
             self.assertIsNone(
-                parallel_source(str(big), "mongo", lateness=2, selection=Selection(), jobs=2)
+                parallel_source(
+                    str(big), "mongo", lateness=2, selection=Selection(), interval=10, jobs=2
+                )
             )
             self.assertIsNone(
-                parallel_source("-", "auto", lateness=2, selection=Selection(), jobs=2)
+                parallel_source("-", "auto", lateness=2, selection=Selection(), interval=10, jobs=2)
             )
 
 
