@@ -9,6 +9,7 @@ import os
 import pty
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -221,6 +222,34 @@ class BadInputTest(unittest.TestCase):
 
 class ProcessTest(unittest.TestCase):
     """Pipes and signals."""
+
+    def test_what_is_not_used_is_not_imported(self) -> None:
+        # ssl, http.client and logging (alert forwarding) take 7 MB; multiprocessing
+        # is for large files.  A run on the sample needs none of them.
+        heavy = ("ssl", "http.client", "logging", "multiprocessing")
+        code = (
+            "import os, sys\n"
+            "from LogsMonitor2000.cli import main\n"
+            "main(sys.argv[1:], stdout=open(os.devnull, 'w'))\n"
+            f"print(' '.join(m for m in {heavy!r} if m in sys.modules))\n"
+        )
+
+        def imported(*args: str) -> list[str]:
+            done = subprocess.run(
+                [sys.executable, "-c", code, str(DATA / "sample.csv"), *args],
+                capture_output=True,
+                text=True,
+                cwd=TOP,
+                env=environment(),
+                timeout=60,
+            )
+            self.assertEqual(done.returncode, 0, done.stderr)
+            return done.stdout.split()
+
+        self.assertEqual(imported(), [])
+        with tempfile.TemporaryDirectory() as tmp:
+            alerts = imported("--alert-log", str(Path(tmp) / "alerts.log"))
+        self.assertIn("logging", alerts)
 
     def test_output_piped_into_head_exits_quietly(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
