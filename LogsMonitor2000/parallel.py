@@ -7,6 +7,12 @@ that judges lateness by the chunk's events alone; the main process takes the chu
 file order and ``Reorderer.merge`` completes every verdict with what came before.  The
 records are those of one process reading the whole file (the tests compare them).
 
+Before handing a chunk over, a worker gathers the counts of each stats window into the
+first of its Batches (``_gather``): the main process then has fewer entries to unpickle
+and add.  When the merge would keep some seconds of a window and turn others away as
+late, it needs their counts apart: the chunk is read again, per second, in the main
+process (``Monitor._merge``).
+
 At most ``IN_FLIGHT`` chunks per worker are read ahead, so memory stays flat whatever
 the file's size.  A CSV record still open at the end of a chunk (a quoted field across
 lines) is read again with the next chunk, in the main process.  Workers ignore SIGINT
