@@ -34,8 +34,6 @@ MEMO_SIZE = 65536
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
-#: Method, then the path of a request (an absolute URL's host dropped).
-_REQUEST_PARTS = re.compile(r"\s*(\S+)\s+(?:[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]+)?(\S*)")
 _STATUS = re.compile(r"[1-5](?:[0-9]{2}|xx)")
 
 
@@ -99,8 +97,9 @@ class Filter:
             selection.until is None or second < selection.until
         )
 
-    def keeps_request(self, source: str, request: str, status: str) -> bool:
-        """The values of a valid HTTP record (its time aside)."""
+    def keeps_request(self, source: str, status: str, method: str, path: str | None) -> bool:
+        """The values of a valid HTTP record (its time aside); ``path`` as written,
+        query included, None for a request without one."""
         selection = self.selection
         if selection.statuses and not (
             status in selection.statuses or f"{status[0]}xx" in selection.statuses
@@ -108,12 +107,10 @@ class Filter:
             return False
         if selection.networks and not self._source_matches(source):
             return False
-        if selection.paths or selection.methods:
-            method, path = request_parts(request)
-            if selection.methods and method.casefold() not in selection.methods:
-                return False
-            if selection.paths and not path.startswith(selection.paths):
-                return False
+        if selection.methods and method.casefold() not in selection.methods:
+            return False
+        if selection.paths and (path is None or not path.startswith(selection.paths)):
+            return False
         return True
 
     def keeps_operation(self, namespace: str, operation: str) -> bool:
@@ -136,15 +133,6 @@ class Filter:
                 self._sources.clear()
             self._sources[source] = verdict
         return verdict
-
-
-def request_parts(request: str) -> tuple[str, str]:
-    """The method and the path of a valid request (``/`` for a URL without one)."""
-    match = _REQUEST_PARTS.match(request)
-    if match is None:
-        return "", "/"
-    method, path = match.groups()
-    return method, path if path.startswith("/") else "/" + path
 
 
 # -- the options ---------------------------------------------------------------------------

@@ -109,7 +109,7 @@ def kept(selection: Selection) -> Callable[[Request], bool]:
 
 def valid(request: Request) -> bool:
     """Whether the monitor will take the record as valid (filters never see the others)."""
-    return request.garbage is None and 100 <= request.status <= 599 and request.path != "nopath"
+    return request.garbage is None and 100 <= request.status <= 599  # "nopath" is in section -
 
 
 def written(format_name: str, requests: list[Request]) -> str:
@@ -292,7 +292,7 @@ class AnonymizeTest(unittest.TestCase):
             '"10.1.2.99","-","-",1000,"GET /b HTTP/1.0",200,1\n',
             '"2001:db8:1:2::5","-","-",1001,"GET /c HTTP/1.0",200,1\n',
             '"10.9.9.9","-","bob",1001,"GET /d?x=1 HTTP/1.0",999,1\n',  # invalid
-            '"10.8.8.8","-","-",1001,"nonsense",200,1\n',  # invalid
+            '"10.8.8.8","-","-",1001,"GET /e HTTP/1.0",200,1.5\n',  # invalid
         ]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "access.csv"

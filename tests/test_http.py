@@ -2,7 +2,12 @@
 
 import unittest
 
-from LogsMonitor2000.parsers.http import STATUS_CLASSES, parse_digits, request_section
+from LogsMonitor2000.parsers.http import (
+    STATUS_CLASSES,
+    parse_digits,
+    request_parts,
+    request_section,
+)
 from tests.parsing import parse
 
 
@@ -30,7 +35,8 @@ class RequestSectionTest(unittest.TestCase):
             with self.subTest(request=request):
                 self.assertEqual(request_section(request), section)
 
-    def test_invalid_requests(self) -> None:
+    def test_requests_without_a_path_are_in_section_dash(self) -> None:
+        # SPEC §1.4: their time, status and bytes are the server's own: events.
         for request in [
             "",
             "GET",
@@ -45,7 +51,37 @@ class RequestSectionTest(unittest.TestCase):
             "\x16\x03\x01\x02\x00",
         ]:
             with self.subTest(request=request):
-                self.assertIsNone(request_section(request))
+                self.assertEqual(request_section(request), "-")
+
+    def test_method_and_path(self) -> None:
+        table = {
+            "GET /api/user?id=1 HTTP/1.0": ("GET", "/api/user?id=1"),
+            "  post   /login": ("post", "/login"),
+            "GET http://example.com/api/v1 HTTP/1.1": ("GET", "/api/v1"),
+            "GET http://example.com?x=1 HTTP/1.1": ("GET", "/?x=1"),
+            "GET https://example.com HTTP/1.1": ("GET", "/"),
+            "": ("-", None),
+            "-": ("-", None),
+            "OPTIONS * HTTP/1.1": ("OPTIONS", None),
+            "GET foo HTTP/1.0": ("GET", None),
+            "GET http:// HTTP/1.1": ("GET", None),
+            "\x16\x03\x01\x02\x00": ("\x16\x03\x01\x02\x00", None),
+        }
+        for request, parts in table.items():
+            with self.subTest(request=request):
+                self.assertEqual(request_parts(request), parts)
+
+    def test_pathless_requests_are_events_in_both_formats(self) -> None:
+        clf = '10.0.0.1 - - [01/Jan/2020:00:00:00 +0000] "{}" 400 0\n'
+        csv = '"10.0.0.1","-","-",1577836800,"{}",400,0\n'
+        for request in ["-", "\\x16\\x03\\x01\\x00\\xa5", "OPTIONS * HTTP/1.1", "GET foo", ""]:
+            for name, template in (("clf", clf), ("csv", csv)):
+                with self.subTest(request=request, format=name):
+                    batches, rejects, _ = parse(name, template.format(request))
+                    self.assertEqual(rejects.count, 0)
+                    batch = batches[1577836800]
+                    self.assertEqual((batch.hits, batch.sections), (1, {"-": 1}))
+                    self.assertEqual(batch.statuses, {"4xx": 1})
 
 
 class StatusAndBytesTest(unittest.TestCase):

@@ -1,11 +1,16 @@
 """The HTTP part of a record, shared by access CSV and Common Log Format (SPEC §1.4).
 
-* request: at least two whitespace-separated tokens, method and path; the path starts
-  with ``/`` or is an absolute URL ``scheme://host[/path]`` (its path part, ``/`` when
-  empty);
+* request: method and path are its first two whitespace-separated tokens; the path
+  starts with ``/`` or is an absolute URL ``scheme://host[/path]`` (its path part, ``/``
+  when empty).  A request without such a path (``-`` for a connection closed before
+  any request, a TLS handshake on a plain port, ``OPTIONS *``, a scanner's ``GET foo``)
+  is still an event: its status and bytes are the server's own.  Its section is ``-``
+  and its method its first token (``-`` when there is none);
 * status: three digits, 100-599; bytes: digits, or ``-`` meaning 0;
 * section: the path without query and fragment, cut after its first segment:
   ``/api/user`` -> ``/api``, ``/report`` -> ``/report``, ``/`` -> ``/``.
+
+A record is invalid only when its structure, time, status or bytes can't be read.
 """
 
 from __future__ import annotations
@@ -21,6 +26,14 @@ from .base import EventSink
 _REQUEST = re.compile(
     r"\s*\S+\s+(?:(/[^/?#\s]*)|[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]+(/[^/?#\s]*)?)"
 )
+#: The method (group 1), then a relative path (group 2) or what follows an absolute
+#: URL's host (group 3: its path, query and fragment, maybe empty).
+_METHOD_AND_PATH = re.compile(
+    r"\s*(\S+)(?:\s+(?:(/\S*)|[A-Za-z][A-Za-z0-9+.\-]*://[^/?#\s]+(?=[/?#\s]|$)(\S*)))?"
+)
+
+#: The section (and the method) of a request that has no path.
+NO_PATH = "-"
 
 #: "200" -> "2xx" for every valid status; anything else is missing.
 STATUS_CLASSES = {str(code): f"{code // 100}xx" for code in range(100, 600)}
@@ -32,12 +45,26 @@ MEMO_SIZE = 65536
 MAX_DIGITS = 4300
 
 
-def request_section(request: str) -> str | None:
-    """The section of a request line, or None when the request is invalid."""
+def request_section(request: str) -> str:
+    """The section of a request line (``-`` when it has no path)."""
     match = _REQUEST.match(request)
     if match is None:
-        return None
+        return NO_PATH
     return match.group(1) or match.group(2) or "/"
+
+
+def request_parts(request: str) -> tuple[str, str | None]:
+    """The method of a request line (``-`` when it is empty) and its path as written,
+    query included (``/`` for an absolute URL without one; None when it has none)."""
+    match = _METHOD_AND_PATH.match(request)
+    if match is None:
+        return NO_PATH, None
+    method, relative, after_host = match.groups()
+    if relative is not None:
+        return method, relative
+    if after_host is None:
+        return method, None
+    return method, after_host if after_host.startswith("/") else "/" + after_host
 
 
 def parse_digits(text: str) -> int | None:
@@ -99,9 +126,6 @@ class HttpEvents:
             section = sections.get(request)
             if section is None:
                 section = request_section(request)
-                if section is None:
-                    unusual(index, "request is not 'METHOD /path'")
-                    continue
                 if len(sections) >= MEMO_SIZE:
                     sections.clear()
                 sections[request] = section
@@ -157,9 +181,6 @@ class HttpEvents:
                 continue
             source, _, _, when, request, status, size = record
             section = request_section(request)
-            if section is None:
-                unusual(index, "request is not 'METHOD /path'")
-                continue
             status_class = STATUS_CLASSES.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -173,7 +194,8 @@ class HttpEvents:
                 unusual(index, "bad time")
                 continue
             if not (
-                selection.keeps_second(second) and selection.keeps_request(source, request, status)
+                selection.keeps_second(second)
+                and selection.keeps_request(source, status, *request_parts(request))
             ):
                 selection.filtered += 1
                 continue
