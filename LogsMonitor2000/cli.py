@@ -42,6 +42,9 @@ PROG = "LogsMonitor2000"
 
 #: The options that make the Selection (see ``filters.py``).
 SELECTION_OPTIONS = ("since", "until", "paths", "statuses", "networks", "methods")
+#: The Selection's lists: an option may be repeated, and repeating adds to the list as
+#: commas do (``--path /api --path /login`` is ``--path /api,/login``).
+LIST_OPTIONS = {"paths": tuple, "statuses": frozenset, "networks": tuple, "methods": frozenset}
 
 Value = TypeVar("Value")
 
@@ -240,16 +243,18 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--path",
         dest="paths",
         type=_option(filters.parse_items),
-        default=(),
+        action="extend",
+        default=[],
         metavar="PREFIXES",
-        help="requests whose path starts with one of these (comma-separated: /api,/login); "
-        "MongoDB: namespaces (db.collection) that start with one",
+        help="requests whose path starts with one of these (comma-separated, or the option "
+        "repeated: /api,/login; api means /api); MongoDB: namespaces (db.collection)",
     )
     chosen.add_argument(
         "--status",
         dest="statuses",
         type=_option(filters.parse_statuses),
-        default=frozenset(),
+        action="extend",
+        default=[],
         metavar="CODES",
         help="statuses or classes, comma-separated: 404,5xx",
     )
@@ -257,7 +262,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--source",
         dest="networks",
         type=_option(filters.parse_networks),
-        default=(),
+        action="extend",
+        default=[],
         metavar="NETWORKS",
         help="sources in these addresses or networks, comma-separated: 10.0.0.0/8,::1",
     )
@@ -265,7 +271,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
         "--method",
         dest="methods",
         type=_option(filters.parse_methods),
-        default=frozenset(),
+        action="extend",
+        default=[],
         metavar="METHODS",
         help="HTTP methods or MongoDB operations, comma-separated: GET,POST or find",
     )
@@ -303,6 +310,8 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     """Settings from the command line; raises ``UsageError``."""
     args = build_argument_parser().parse_args(argv)
     options = vars(args)
+    for name, kind in LIST_OPTIONS.items():
+        options[name] = kind(dict.fromkeys(options[name]))  # in order, without repeats
     selection = Selection(**{name: options.pop(name) for name in SELECTION_OPTIONS})
     if (
         selection.since is not None

@@ -90,6 +90,15 @@ class Filter:
     selection: Selection
     filtered: int = 0
     _sources: dict[str, bool] = field(default_factory=dict)
+    #: ``--path`` as HTTP path prefixes (``api`` is ``/api``) and as MongoDB namespace
+    #: prefixes (``/shop`` is ``shop``): neither kind of key can start otherwise.
+    _paths: tuple[str, ...] = ()
+    _namespaces: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        paths = self.selection.paths
+        self._paths = tuple(path if path.startswith("/") else "/" + path for path in paths)
+        self._namespaces = tuple(path.lstrip("/") for path in paths)
 
     def keeps_second(self, second: int) -> bool:
         selection = self.selection
@@ -109,14 +118,14 @@ class Filter:
             return False
         if selection.methods and method.casefold() not in selection.methods:
             return False
-        if selection.paths and (path is None or not path.startswith(selection.paths)):
+        if self._paths and (path is None or not path.startswith(self._paths)):
             return False
         return True
 
     def keeps_operation(self, namespace: str, operation: str) -> bool:
         """A MongoDB operation (its time aside)."""
         selection = self.selection
-        return (not selection.paths or namespace.startswith(selection.paths)) and (
+        return (not self._namespaces or namespace.startswith(self._namespaces)) and (
             not selection.methods or operation.casefold() in selection.methods
         )
 

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from LogsMonitor2000.cli import parse_settings
 from LogsMonitor2000.filters import Filter, Selection, anonymous, parse_time
 from LogsMonitor2000.parsers import PARSERS, Rejects
 from LogsMonitor2000.reorder import Reorderer
 from tests.generate import Request, write_clf, write_csv
 from tests.parsing import KeepBatches
-from tests.support import analyse, blocks_of, json_lines, run_monitor
+from tests.support import DATA, analyse, blocks_of, json_lines, run_monitor
 from tests.test_parallel import GARBAGE
 
 SOURCES = ["10.0.0.1", "10.0.0.2", "10.1.2.3", "192.168.1.7", "2001:db8:1:2::5", "::1", "host.example.com"]  # fmt: skip
@@ -260,6 +261,36 @@ class CommandLineFilterTest(unittest.TestCase):
         self.assertGreater(records[-1].pop("filtered"), 0)
         self.assertGreater(want[-1]["events"], 0)
         self.assertEqual(records, want)
+
+    def test_repeating_a_list_option_adds_to_the_list(self) -> None:
+        sample = str(DATA / "sample.csv")
+        for repeated, commas in [
+            (["--path", "/api", "--path", "/login"], ["--path", "/api,/login"]),
+            (["--status", "404", "--status", "5xx"], ["--status", "404,5xx"]),
+            (["--source", "10.0.0.1", "--source", "10.0.0.2/31"], ["--source", "10.0.0.1,10.0.0.2/31"]),
+            (["--method", "POST", "--method", "put"], ["--method", "POST,PUT"]),
+        ]:
+            with self.subTest(repeated=repeated):
+                self.assertEqual(parse_settings([sample, *repeated]), parse_settings([sample, *commas]))
+        got = run_monitor(sample, "--output", "json", "--path", "/api", "--path", "/login")
+        want = run_monitor(sample, "--output", "json", "--path", "/api,/login")
+        self.assertEqual(got.stdout, want.stdout)
+        sections = {key for r in json_lines(got.stdout)[:-1] for key, _ in r.get("sections", [])}
+        self.assertEqual(sections, {"/api", "/login"})
+
+    def test_a_path_without_its_slash(self) -> None:
+        # --path api is --path /api for an access log; a namespace never starts with /.
+        sample = str(DATA / "sample.csv")
+        bare = run_monitor(sample, "--output", "json", "--path", "api")
+        slashed = run_monitor(sample, "--output", "json", "--path", "/api")
+        self.assertEqual(bare.returncode, 0, bare.stderr)
+        self.assertEqual(bare.stdout, slashed.stdout)
+        self.assertGreater(json_lines(bare.stdout)[-1]["events"], 0)
+        mongo = str(DATA / "mongo.csv")
+        plain = run_monitor(mongo, "--output", "json", "--path", "shop.orders")
+        slash = run_monitor(mongo, "--output", "json", "--path", "/shop.orders")
+        self.assertEqual(slash.stdout, plain.stdout)
+        self.assertGreater(json_lines(plain.stdout)[-1]["events"], 0)
 
     def test_bad_filters_are_usage_errors(self) -> None:
         for options in (
