@@ -1,7 +1,8 @@
 """The command line: options in, a run, and the one place that maps errors to exit codes.
 
 Exit statuses (``ExitStatus``): 0 when the run ends normally, and also when whoever
-reads the output goes away (``| head``); 1 for an internal error; 2 for a usage or input
+reads the output goes away (``| head``); 1 for an internal error, or when the input held
+records and none of them was valid (a wrong ``--format``); 2 for a usage or input
 error, reported on one line of stderr with no traceback; 130 after Ctrl-C (SIGINT) and
 143 after SIGTERM, both once the summary of what was read has been printed.
 """
@@ -55,6 +56,8 @@ GC_THRESHOLD = 100_000
 class ExitStatus(IntEnum):
     SUCCESS = 0
     ERROR = 1
+    #: The input held records and none was valid (a wrong --format?).
+    NOTHING_VALID = 1
     USAGE = 2
     INTERRUPTED = 128 + signal.SIGINT
     TERMINATED = 128 + signal.SIGTERM
@@ -115,7 +118,8 @@ def build_argument_parser() -> argparse.ArgumentParser:
         prog="python -m LogsMonitor2000",
         description="Streaming analytics for web access logs and MongoDB audit logs: "
         "stats every few seconds of log time, high-traffic alerts, a summary.",
-        epilog="Exit status: 0 done, 1 internal error, 2 usage or input error, "
+        epilog="Exit status: 0 done, 1 no valid record (wrong --format?) or an internal "
+        "error, 2 usage or input error, "
         "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
         allow_abbrev=False,
     )
@@ -418,6 +422,8 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         return ExitStatus.ERROR
     if summary.stopped_by is not None:
         return 128 + summary.stopped_by
+    if summary.nothing_valid:
+        return ExitStatus.NOTHING_VALID
     return ExitStatus.SUCCESS
 
 

@@ -23,7 +23,7 @@ from .filters import Anonymizer, Filter
 from .output import Notifier, RunInfo
 from .parallel import Chunk
 from .parsers import NAMED_REJECTS, PARSERS, Parser, Rejects
-from .parsers.detect import SAMPLE_LINES, detect, sample_lines
+from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
 from .records import Summary
 from .reorder import Downstream, Reorderer
 from .settings import Settings
@@ -92,6 +92,8 @@ class Monitor:
         #: True while a block is being processed: a stop then waits for its end.
         self.busy = False
         self._warned_invalid = False
+        #: The start of the input, to say which format it reads as if none is valid.
+        self._sample = ""
         self._saved_at = time.monotonic()
         self._saved_newest: int | None = None
         self._unsaved_lines = False
@@ -129,7 +131,10 @@ class Monitor:
             self._start(None)
         summary = self.summary()
         self.notifier.finish(summary)
-        self._warn_if_mostly_invalid(final=True)
+        if summary.nothing_valid:
+            self._say_nothing_was_valid()
+        else:
+            self._warn_if_mostly_invalid(final=True)
         return summary
 
     def summary(self) -> Summary:
@@ -144,6 +149,7 @@ class Monitor:
             lateness_seconds=self.settings.lateness,
             filtered=self.filter.filtered if self.filter else None,
             unfinished=parser.unfinished() if parser else None,
+            nothing_valid=self.rejects.count > 0 and self._valid_records() == 0,
             alert_since=self.traffic.alerting_since,
             slow_since=self.slow.slow_since if self.slow else None,
             stopped_by=self.stopped_by,
@@ -225,6 +231,7 @@ class Monitor:
         """A chunk read in a worker (see ``parallel.py``): as if read here."""
         if self.parser is None:
             self._start(self.settings.log_format)
+            self._sample = chunk.sample
         assert self.parser is not None and self.reorderer is not None
         if chunk.gathered and self.reorderer.merge_splits(chunk.reorderer, chunk.gathered):
             # Some of a window's seconds are late here and others not: the counts of
@@ -235,6 +242,7 @@ class Monitor:
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines
         self.parser.skipped += chunk.skipped
+        self.parser.headers += chunk.headers
         if self.filter is not None:
             self.filter.filtered += chunk.filtered
         self.reorderer.release()
@@ -251,6 +259,7 @@ class Monitor:
         """Decide the format from the lines read so far, build the stages, feed them."""
         text = "".join(pending)
         pending.clear()
+        self._sample = text[:SAMPLE_BYTES]
         name = self.settings.log_format
         if name == "auto":
             detected = detect(text, PARSERS)
@@ -320,20 +329,45 @@ class Monitor:
             )
         )
 
+    def _valid_records(self) -> int:
+        """Records that were valid: events (accepted or late), events the filters turned
+        away, and other valid records (headers are not records)."""
+        if self.parser is None or self.reorderer is None:
+            return 0
+        filtered = self.filter.filtered if self.filter is not None else 0
+        return self.reorderer.accepted + self.reorderer.late + filtered + self.parser.skipped
+
     def _warn_if_mostly_invalid(self, *, final: bool) -> None:
         """SPEC §7: a wrong format must never look like a quiet log."""
-        if self._warned_invalid or self.parser is None or self.reorderer is None:
+        if self._warned_invalid or self.parser is None:
             return
-        invalid = self.rejects.count
-        valid = self.reorderer.accepted + self.reorderer.late + self.parser.skipped
+        invalid, valid = self.rejects.count, self._valid_records()
         if invalid <= valid or (not final and invalid + valid < INVALID_WARNING_AFTER):
             return
         self._warned_invalid = True
-        where = ""
-        if self.rejects.first is not None:
-            line_number, text = self.rejects.first
-            where = f"; the first, line {line_number}: {text}"
         self.warn(
             f"warning: {invalid:,} of {invalid + valid:,} records are invalid as "
-            f"{self.parser.description} (--format {self.parser.name}){where}"
+            f"{self.parser.description} (--format {self.parser.name}){self._first_reject()}"
         )
+
+    def _say_nothing_was_valid(self) -> None:
+        """The input held records and none was valid: which format would read it?"""
+        assert self.parser is not None
+        name = self.parser.name
+        others = {other: make for other, make in PARSERS.items() if other != name}
+        better = detect(self._sample, others)
+        hint = (
+            f"it reads as {PARSERS[better].description}: try --format {better}"
+            if better is not None
+            else "no other format recognises its first lines"
+        )
+        self.warn(
+            f"error: none of the {self.rejects.count:,} records is valid as "
+            f"{self.parser.description} (--format {name}){self._first_reject()}; {hint}"
+        )
+
+    def _first_reject(self) -> str:
+        if self.rejects.first is None:
+            return ""
+        line_number, text = self.rejects.first
+        return f"; the first, line {line_number}: {text}"

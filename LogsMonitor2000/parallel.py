@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from .batch import Batch
 from .filters import Filter, Selection
 from .parsers import NAMED_REJECTS, PARSERS, Rejects
-from .parsers.detect import detect
+from .parsers.detect import SAMPLE_BYTES, detect
 from .reorder import Reorderer
 from .sources import Position
 
@@ -58,6 +58,7 @@ class Chunk:
     reorderer: Reorderer
     rejects: Rejects
     skipped: int
+    headers: int
     #: Lines parsed (a record held back at the end not included).
     lines: int
     #: A CSV record still open at the end, as it came.
@@ -69,6 +70,8 @@ class Chunk:
     #: The same chunk read again in this process, with its counts per second (set in
     #: the main process).
     read_again: Callable[[], Chunk] | None = None
+    #: The first chunk: the start of the file (to say which format it reads as).
+    sample: str = ""
 
 
 class _Nowhere:
@@ -122,6 +125,7 @@ def read_chunk(
         reorderer=reorderer,
         rejects=rejects,
         skipped=parser.skipped,
+        headers=parser.headers,
         lines=text.count("\n") - pending.count("\n"),
         pending=pending,
         filtered=chosen.filtered if chosen else 0,
@@ -185,8 +189,10 @@ class ParallelFile:
         interval: int,
         jobs: int,
         chunk_bytes: int = CHUNK_BYTES,
+        sample: str = "",
     ) -> None:
         self.path = path
+        self.sample = sample
         self.format_name = format_name
         self.lateness = lateness
         self.selection = selection
@@ -239,6 +245,8 @@ class ParallelFile:
                 if carried:  # read again after the record the chunk before left open
                     chunk = read_chunk(*self._task(bounds, index, carried, self.interval))
                 chunk.read_again = partial(read_chunk, *self._task(bounds, index, carried, 0))
+                if index == 0:
+                    chunk.sample = self.sample
                 carried = chunk.pending
                 yield chunk
             finished = True
@@ -295,11 +303,18 @@ def parallel_source(
         return None
     if start.startswith(b"\x1f\x8b"):  # gzip: one stream
         return None
+    text = start[: start.rfind(b"\n") + 1].decode("utf-8", "replace")
     name = requested_format
     if name == "auto":
-        name = detect(start[: start.rfind(b"\n") + 1].decode("utf-8", "replace"), PARSERS) or ""
+        name = detect(text, PARSERS) or ""
     if name not in FORMATS:
         return None
     return ParallelFile(
-        path, name, lateness=lateness, selection=selection, interval=interval, jobs=jobs
+        path,
+        name,
+        lateness=lateness,
+        selection=selection,
+        interval=interval,
+        jobs=jobs,
+        sample=text[:SAMPLE_BYTES],
     )

@@ -120,3 +120,5 @@ class Summary:
     undelivered: int | None = None
     #: Set when the run was stopped by a signal (its number).
     stopped_by: int | None = None
+    #: The input held records and none of them was valid (a wrong ``--format``?).
+    nothing_valid: bool = False

@@ -173,12 +173,43 @@ class BadInputTest(unittest.TestCase):
             self.assert_one_line_error(binary, "--format")
 
     def test_a_wrong_format_does_not_look_like_a_quiet_log(self) -> None:
-        result = run_monitor(str(DATA / "sample.csv"), "--format", "clf", "--output", "json")
+        # None valid: exit 1, and stderr says which format would read the input.
+        for log, wrong, right in [
+            ("sample.csv", "clf", "csv"),
+            ("sample.log", "csv", "clf"),
+            ("mongo.csv", "csv", "mongo"),
+        ]:
+            with self.subTest(log=log, wrong=wrong):
+                result = run_monitor(str(DATA / log), "--format", wrong, "--output", "json")
+                self.assertEqual(result.returncode, 1)
+                last = result.stderr.splitlines()[-1]  # (after a warning on the way)
+                self.assertIn("error: none of the", last)
+                self.assertIn(f"(--format {wrong})", last)
+                self.assertIn("line 1", last)
+                self.assertIn(f"try --format {right}", last)
+                summary = json_lines(result.stdout)[-1]
+                self.assertEqual(summary["events"], 0)
+                self.assertGreater(summary["invalid"], 0)
+
+    def test_mostly_invalid_but_some_valid_is_a_warning(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "mixed.log"
+            lines = (DATA / "sample.log").read_text().splitlines(keepends=True)
+            path.write_text("".join(lines[:3]) + "garbage\n" * 10)
+            result = run_monitor(str(path), "--format", "clf", "--output", "json")
+        self.assertEqual(result.returncode, 0, result.stderr)
+        self.assertIn("warning: 10 of 13 records are invalid", result.stderr)
+
+    def test_filtered_records_are_valid_ones(self) -> None:
+        # Not "5 of 6 records are invalid": the filters turned 4,347 valid ones away.
+        result = run_monitor(str(DATA / "sample.csv"), "--path", "/nothing", "--output", "json")
         self.assertEqual(result.returncode, 0)
-        self.assertIn("records are invalid as Common/Combined Log Format", result.stderr)
-        self.assertIn("line 1", result.stderr)
-        self.assertIn("remotehost", result.stderr)
-        self.assertEqual(json_lines(result.stdout)[-1]["events"], 0)
+        self.assertEqual(result.stderr, "")
+        self.assertEqual(json_lines(result.stdout)[-1]["filtered"], 4347)
+        header_only = run_monitor(
+            "-", "--format", "csv", input=(DATA / "sample.csv").read_text()[:67]
+        )
+        self.assertEqual((header_only.returncode, header_only.stderr), (0, ""))
 
     def test_verbose_names_the_first_invalid_records(self) -> None:
         result = run_monitor(str(DATA / "handmade.csv"), "--verbose", "--output", "json")

@@ -267,11 +267,16 @@ class CommandLineFilterTest(unittest.TestCase):
         for repeated, commas in [
             (["--path", "/api", "--path", "/login"], ["--path", "/api,/login"]),
             (["--status", "404", "--status", "5xx"], ["--status", "404,5xx"]),
-            (["--source", "10.0.0.1", "--source", "10.0.0.2/31"], ["--source", "10.0.0.1,10.0.0.2/31"]),
+            (
+                ["--source", "10.0.0.1", "--source", "10.0.0.2/31"],
+                ["--source", "10.0.0.1,10.0.0.2/31"],
+            ),
             (["--method", "POST", "--method", "put"], ["--method", "POST,PUT"]),
         ]:
             with self.subTest(repeated=repeated):
-                self.assertEqual(parse_settings([sample, *repeated]), parse_settings([sample, *commas]))
+                self.assertEqual(
+                    parse_settings([sample, *repeated]), parse_settings([sample, *commas])
+                )
         got = run_monitor(sample, "--output", "json", "--path", "/api", "--path", "/login")
         want = run_monitor(sample, "--output", "json", "--path", "/api,/login")
         self.assertEqual(got.stdout, want.stdout)

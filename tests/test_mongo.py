@@ -115,7 +115,8 @@ class MongoParserTest(unittest.TestCase):
         self.assertEqual(batch.methods, {"find": 1})
         self.assertEqual(batch.durations_ms, [250.0])
         self.assertEqual(batch.slowest, [(250.0, "shop.orders", "find", '{"a": ?}')])
-        self.assertEqual((rejects.count, parser.skipped, parser.unfinished()), (0, 3, 0))
+        self.assertEqual((rejects.count, parser.headers, parser.skipped), (0, 1, 2))
+        self.assertEqual(parser.unfinished(), 0)
 
     def test_times_of_a_known_second_are_read_as_the_first_one(self) -> None:
         # The first row of a second goes through MongoParser._time; the next ones take
@@ -220,7 +221,7 @@ class MongoParserTest(unittest.TestCase):
         self.assertEqual(batches[NOON_UTC + 9].sections, {"shop.items": 1})
         self.assertEqual(batches[NOON_UTC + 9].durations_ms, [500.0])
         self.assertEqual(batches[NOON_UTC].hits, 2)
-        self.assertEqual((rejects.count, parser.skipped), (0, 3))
+        self.assertEqual((rejects.count, parser.headers, parser.skipped), (0, 3, 0))
 
     def test_a_header_without_needed_columns_is_invalid(self) -> None:
         _, rejects, _ = parse("mongo", "WatchID,Iteration,StartTime\n")

@@ -251,6 +251,14 @@ class ParallelCommandTest(unittest.TestCase):
         self.assertGreater(summary["late"], 0)
         self.assertGreater(summary["invalid"], 0)
 
+    def test_a_wrong_format_read_by_workers_says_which_format_fits(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "big.log"
+            write_big(path, "clf")
+            result = run_monitor(str(path), "--format", "csv", "--output", "json", "--jobs", "2")
+        self.assertEqual(result.returncode, 1, result.stderr)
+        self.assertIn("try --format clf", result.stderr.splitlines()[-1])
+
     def test_ctrl_c_stops_the_workers(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "long.csv"

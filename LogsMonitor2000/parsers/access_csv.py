@@ -31,6 +31,7 @@ class AccessCsvParser:
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects
         self.skipped = 0
+        self.headers = 0
         self._records = CsvRecords(rejects)
         self._events = HttpEvents(
             sink, parse_digits, header=HEADER_FIRST_FIELD, selection=selection
@@ -50,10 +51,15 @@ class AccessCsvParser:
         return None
 
     def to_json(self) -> dict[str, Any]:
-        return {"skipped": self.skipped, "records": self._records.to_json()}
+        return {
+            "skipped": self.skipped,
+            "headers": self.headers,
+            "records": self._records.to_json(),
+        }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.skipped = int(data["skipped"])
+        self.headers = int(data["headers"])
         self._records.restore(data["records"])
 
     def _parse(self, block: CsvBlock) -> None:
@@ -65,7 +71,7 @@ class AccessCsvParser:
                 if not row or (len(row) == 1 and row[0].isspace()):
                     return  # a blank line
                 if row[0] == HEADER_FIRST_FIELD:
-                    self.skipped += 1
+                    self.headers += 1
                     return
                 reason = f"{len(row)} fields, expected {FIELDS}"
             self.rejects.add(block.line_number(index), block.text(index), reason)

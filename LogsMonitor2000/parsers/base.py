@@ -1,9 +1,9 @@
 """What every parser shares: where events go, where invalid records go, the interface.
 
 A parser's ``feed`` takes a block of complete lines (one str, every line ending in
-``"\\n"``) and decides for each record whether it is a header or another valid record
-that is not an event (skipped, not counted), **invalid** (counted in ``Rejects``, never
-fatal) or an **event**.  An event goes straight into the Batch that
+``"\\n"``) and decides for each record whether it is a header (``headers``), another
+valid record that is not an event (``skipped``), **invalid** (counted in ``Rejects``,
+never fatal) or an **event**.  An event goes straight into the Batch that
 ``EventSink.batch_for`` returns for its second; None means the event is late and has
 already been counted as such.  Nothing is kept per line.
 """
@@ -107,8 +107,11 @@ class Parser(Protocol):
     #: "http" or "mongo": which stats the events feed.
     family: ClassVar[str]
     rejects: Rejects
-    #: Headers and other valid records that are not events.
+    #: Valid records that are not events (MongoDB: the rows before an operation's final
+    #: one, and rows repeated after it).
     skipped: int
+    #: Header rows (skipped too, but not records).
+    headers: int
 
     def feed(self, block: str) -> None:
         """Parse a block of complete lines."""

@@ -71,6 +71,7 @@ class ClfParser:
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects
         self.skipped = 0
+        self.headers = 0
         self._events = HttpEvents(sink, self._epoch, header=None, selection=selection)
         self._timestamps: dict[str, int] = {}
         self._lines_before = 0

@@ -1,7 +1,7 @@
 """``--format auto`` (SPEC §1.5): decided from the first non-blank lines.
 
 Every parser reads the sample into a probe that only counts, and the format that
-recognises the most records (events, headers and other valid records) wins.  When none
+recognises the most lines (events, headers and other valid records) wins.  When none
 recognises a single one, the caller stops with a message that names ``--format``.
 """
 
@@ -14,6 +14,8 @@ from .base import ParserFactory, Rejects
 
 #: How many non-blank lines the decision is made from.
 SAMPLE_LINES = 50
+#: What is kept of an input's start, to say later which format it reads as.
+SAMPLE_BYTES = 1 << 16
 
 
 class _Probe:
@@ -49,7 +51,7 @@ def detect(text: str, parsers: Mapping[str, ParserFactory]) -> str | None:
         parser = make(probe, Rejects())
         parser.feed(sample)
         parser.finish()
-        score = probe.events + parser.skipped
+        score = probe.events + parser.skipped + parser.headers
         if score > best_score:
             best_name, best_score = name, score
     return best_name

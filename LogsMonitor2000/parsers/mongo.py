@@ -110,6 +110,7 @@ class MongoParser:
         self.rejects = rejects
         self._selection = selection
         self.skipped = 0
+        self.headers = 0
         self._batch_for = sink.batch_for
         self._records = CsvRecords(rejects, redact=self.redact)
         self._layout = _DEFAULT
@@ -137,6 +138,7 @@ class MongoParser:
     def to_json(self) -> dict[str, Any]:
         return {
             "skipped": self.skipped,
+            "headers": self.headers,
             "records": self._records.to_json(),
             "header": self._layout.header,
             "started": list(self._started),
@@ -146,6 +148,7 @@ class MongoParser:
 
     def restore(self, data: dict[str, Any]) -> None:
         self.skipped = int(data["skipped"])
+        self.headers = int(data["headers"])
         self._records.restore(data["records"])
         self._layout = _Layout([str(name) for name in data["header"]])
         self._started = OrderedDict.fromkeys(str(key) for key in data["started"])
@@ -250,7 +253,7 @@ class MongoParser:
             missing = [name for name in NEEDED if name not in row]
             if not missing:
                 self._layout = _Layout(row)
-                self.skipped += 1
+                self.headers += 1
                 return
             reason = f"a header without {', '.join(missing)}"
         self.rejects.add(block.line_number(index), self.redact(block.text(index)), reason)
