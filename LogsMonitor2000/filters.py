@@ -221,10 +221,10 @@ class Anonymizer:
         self.downstream = downstream
         self._known: dict[str, str] = {}
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         for batch in batches:
             batch.sources = self._merged(batch.sources.items())
-        self.downstream.close(batches, through)
+        self.downstream.close(batches, through, beat)
 
     def finish(self) -> None:
         self.downstream.finish()

@@ -69,8 +69,11 @@ class Monitor:
         *,
         warn: Callable[[str], None],
         checkpoint: StateFile | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
+        #: The wall clock a live input's blocks are stamped with (``Idle`` has its own).
+        self.clock = clock
         self.notifier = notifier
         self.warn = warn
         self.checkpoint = checkpoint
@@ -89,8 +92,11 @@ class Monitor:
         self.slow: SlowQueries | None = None
         #: Set when a stop was requested (the signal's number).
         self.stopped_by: int | None = None
-        #: True while a block is being processed: a stop then waits for its end.
+        #: True while an item is being processed: a stop then waits for its end, so that
+        #: the summary counts every event read.
         self.busy = False
+        #: True once the input is done with (checkpoint, summary, alerts delivered).
+        self.finishing = False
         self._warned_invalid = False
         #: The start of the input, to say which format it reads as if none is valid.
         self._sample = ""
@@ -100,10 +106,12 @@ class Monitor:
         self._lines_merged = 0  # lines of the chunks merged so far
 
     def request_stop(self, signum: int) -> None:
-        """Stop after the current block, or now when nothing is being processed."""
-        first_request = self.stopped_by is None
+        """Stop after the item being processed (its events are all counted), or now while
+        the source waits.  Once the run is finishing (delivering queued alerts, say), a
+        second request stops at once."""
+        again = self.stopped_by is not None
         self.stopped_by = signum
-        if not self.busy or not first_request:
+        if not self.busy or (again and self.finishing):
             raise StopRequested(signum)
 
     def run(self, source: Input) -> Summary:
@@ -123,7 +131,7 @@ class Monitor:
                 self._save(source, final=False)
         except StopRequested as stop:
             self.stopped_by = stop.signum
-        self.busy = True  # finishing: a signal now only marks the run as stopped
+        self.busy = self.finishing = True
         self._save(source, final=True)
         if self.stopped_by is not None and source.held():
             self.warn(f"an incomplete last line was not counted: {source.held()[:160]!r}")
@@ -215,10 +223,11 @@ class Monitor:
             if self.parser is None and any(line.strip() for line in pending):
                 self._start_with(pending)
             if self.reorderer is not None:
-                self.reorderer.idle(item.seconds)
+                self.reorderer.idle(item.now)
             return
         self._unsaved_lines = True
         if self.parser is not None and self.reorderer is not None:
+            self.reorderer.now = self.clock()
             self.parser.feed(item)
             self.reorderer.release()
             self._warn_if_mostly_invalid(final=False)
@@ -272,6 +281,7 @@ class Monitor:
             name = detected
         self._start(name)
         assert self.parser is not None and self.reorderer is not None
+        self.reorderer.now = self.clock()
         self.parser.feed(text)
         self.reorderer.release()
 
@@ -286,11 +296,7 @@ class Monitor:
             )
             self.windows = [
                 SlidingWindow(span_seconds=settings.alert_window, calculator=self.traffic),
-                TumblingWindow(
-                    span_seconds=settings.stats_interval,
-                    calculator=stats,
-                    report_empty=settings.follow,
-                ),
+                TumblingWindow(span_seconds=settings.stats_interval, calculator=stats),
             ]
             if settings.slow_ms is not None:
                 if factory.family != "mongo":

@@ -77,7 +77,7 @@ class Chunk:
 class _Nowhere:
     """A worker's reorderer never releases anything: the main process merges."""
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         raise AssertionError("a chunk's reorderer released seconds")
 
     def finish(self) -> None:

@@ -21,13 +21,20 @@ backwards.  Closed seconds are handed over by ``release``, once per block read r
 than once per new second: an event can't enter a closed second (it would be late), so
 the records are the same, and the windows work in bulk.
 
-On a live input the reader reports the time it spent waiting for more (``idle``) and M
-advances by it, so windows keep closing during a silence.  Nothing else moves M.
+On a live input the clock moves while the reader waits for more (``idle``), so windows
+keep closing during a silence: ``M = max(M, s + floor(now - t))``, where ``s`` is the
+newest accepted event's second and ``t`` the wall-clock time it was read at (``now``
+when the block holding it came in; events of the second ``s`` read later move ``t``
+on).  A writer that stamps its lines with the current second is then never late, even
+with ``B = 0``.  Nothing else moves M.  Seconds closed while the reader waits go
+downstream as a *beat*: the windows after the newest event's are reported even when
+empty (SPEC §4).
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from typing import Any, Protocol
 
 from .batch import Batch
@@ -36,9 +43,11 @@ from .batch import Batch
 class Downstream(Protocol):
     """What the reorderer feeds: the windows."""
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         """Every second up to ``through`` is closed; ``batches`` are the newly closed
-        non-empty seconds, oldest first."""
+        non-empty seconds, oldest first.  ``beat`` is set when they closed while the
+        reader waits: the newest event's second (the windows after its own are the
+        beat of a silence)."""
 
     def finish(self) -> None:
         """The input ended: every second has been closed."""
@@ -50,10 +59,14 @@ class Reorderer:
     def __init__(self, *, lateness_seconds: int, downstream: Downstream) -> None:
         self.lateness_seconds = lateness_seconds
         self.downstream = downstream
-        #: M, the newest accepted event time (moved on by idle time on live inputs).
+        #: M, the newest accepted event time (moved on by the wall clock on live inputs).
         self.newest: int | None = None
-        #: Idle time not yet added to M (always below one second).
-        self.idle_fraction = 0.0
+        #: s, the newest accepted event's second, and t, the wall-clock (monotonic) time
+        #: an event of that second was last read at (None: not known since a restore).
+        self.event_newest: int | None = None
+        self.read_at: float | None = None
+        #: The wall-clock time the block being parsed was read at (set by its reader).
+        self.now = 0.0
         #: The newest closed second: everything up to it has gone downstream.
         self.closed_through: int | None = None
         #: Accounting for the summary.
@@ -79,17 +92,19 @@ class Reorderer:
         newest = self.newest
         if newest is None or second > newest:
             batch = self._open_batch(second)
-            self.newest = second
-            self.idle_fraction = 0.0
-        else:
-            lateness = newest - second
-            if lateness > self.max_lateness:
-                self.max_lateness = lateness
-            if lateness > self.lateness_seconds:
-                self.late += 1
-                return None
-            batch = self._open.get(second) or self._open_batch(second)
-        return batch
+            self.newest = self.event_newest = second
+            self.read_at = self.now
+            return batch
+        lateness = newest - second
+        if lateness > self.max_lateness:
+            self.max_lateness = lateness
+        if lateness > self.lateness_seconds:
+            self.late += 1
+            return None
+        if self.event_newest is None or second >= self.event_newest:
+            self.event_newest = second
+            self.read_at = self.now
+        return self._open.get(second) or self._open_batch(second)
 
     def open_batches(self) -> list[Batch]:
         """The seconds not yet released, oldest first."""
@@ -125,8 +140,7 @@ class Reorderer:
         if self.earliest is None or (chunk.earliest is not None and chunk.earliest < self.earliest):
             self.earliest = chunk.earliest
         if m0 is None or chunk.newest > m0:
-            self.newest = chunk.newest
-            self.idle_fraction = 0.0
+            self.newest = self.event_newest = chunk.newest
 
     def merge_splits(self, chunk: Reorderer, span: int) -> bool:
         """Whether ``merge`` would take some of the chunk's Batches of an aligned window
@@ -148,16 +162,18 @@ class Reorderer:
         if self.newest is not None:
             self._close_before(self.newest - self.lateness_seconds)
 
-    def idle(self, seconds: float) -> None:
-        """A live reader waited ``seconds`` at the end of its input: M moves on."""
-        if self.newest is None:
-            return
-        self.idle_fraction += seconds
-        whole = int(self.idle_fraction)
-        if whole > 0:
-            self.idle_fraction -= whole
-            self.newest += whole
-        self.release()
+    def idle(self, now: float) -> None:
+        """A live reader is waiting at the end of its input, at wall-clock (monotonic)
+        time ``now``: M moves on with the clock, and what closes is a beat."""
+        second = self.event_newest
+        if second is None or self.newest is None:
+            return  # no event yet: start-up does not move the clock
+        if self.read_at is None:  # restored from a checkpoint: the clock starts now
+            self.read_at = now
+        moved = second + math.floor(now - self.read_at)
+        if moved > self.newest:
+            self.newest = moved
+        self._close_before(self.newest - self.lateness_seconds, beat=second)
 
     def finish(self) -> None:
         """The input ended: close every second up to M and tell the windows."""
@@ -181,21 +197,21 @@ class Reorderer:
             self.last = second
         return batch
 
-    def _close_before(self, watermark: int) -> None:
+    def _close_before(self, watermark: int, beat: int | None = None) -> None:
         heap = self._heap
         batches = []
         while heap and heap[0] < watermark:
             batches.append(self._open.pop(heapq.heappop(heap)))
-        self._release(batches, watermark - 1)
+        self._release(batches, watermark - 1, beat)
 
-    def _release(self, batches: list[Batch], through: int) -> None:
+    def _release(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         if self.closed_through is not None and through <= self.closed_through:
             assert not batches, "a closed second received events"
             return
         self.closed_through = through
         for batch in batches:
             self.released_hits += batch.hits
-        self.downstream.close(batches, through)
+        self.downstream.close(batches, through, beat)
 
     # --state checkpoints -------------------------------------------------------------
 
@@ -203,7 +219,7 @@ class Reorderer:
         """The reorderer's whole state, JSON-ready."""
         return {
             "newest": self.newest,
-            "idle_fraction": self.idle_fraction,
+            "event_newest": self.event_newest,
             "closed_through": self.closed_through,
             "late": self.late,
             "max_lateness": self.max_lateness,
@@ -217,7 +233,8 @@ class Reorderer:
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``to_json``'s output (a fresh reorderer only)."""
         self.newest = data["newest"]
-        self.idle_fraction = float(data["idle_fraction"])
+        self.event_newest = data["event_newest"]
+        self.read_at = None
         self.closed_through = data["closed_through"]
         self.late = int(data["late"])
         self.max_lateness = int(data["max_lateness"])

@@ -1,8 +1,8 @@
 """Where lines come from: a file, standard input, a ``.gz``, a growing file (tail -F).
 
 A source is an iterable of *blocks*: one str holding complete lines, each ending in
-``"\\n"``, and, when it is live, of ``Idle`` items saying how long it waited with
-nothing new.  Bytes are decoded as UTF-8, undecodable ones replaced (U+FFFD), a leading
+``"\\n"``, and, when it is live, of ``Idle`` items saying that it is waiting for more,
+with the wall-clock time (``time.monotonic``) it is at.  Bytes are decoded as UTF-8, undecodable ones replaced (U+FFFD), a leading
 byte-order mark dropped.  A line is only handed on once its newline has arrived; at the
 end of a finished input the last line counts without one.  A line longer than
 ``MAX_LINE_BYTES`` is cut there (the rest of it is skipped) so that memory stays bounded
@@ -40,9 +40,9 @@ _BOM = "\ufeff"
 
 @dataclass(frozen=True, slots=True)
 class Idle:
-    """What a live source yields when it waited ``seconds`` with nothing new."""
+    """What a live source yields while it waits for more: the monotonic time ``now``."""
 
-    seconds: float
+    now: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,7 +253,6 @@ class FollowedPipe:
 
     def __iter__(self) -> Iterator[str | Idle]:
         descriptor = self._descriptor
-        waiting_since: float | None = None
         first = True
         while True:
             ready, _, _ = select.select([descriptor], [], [], self._poll_seconds)
@@ -266,13 +265,9 @@ class FollowedPipe:
                 first = False
                 block = self._splitter.feed(data)
                 if block:
-                    waiting_since = None
                     yield block
                 continue
-            now = time.monotonic()
-            if waiting_since is not None:
-                yield Idle(now - waiting_since)
-            waiting_since = now
+            yield Idle(time.monotonic())
         block = self._splitter.flush()
         if block:
             yield block
@@ -289,8 +284,8 @@ class FollowedFile:
     * ``request_reopen`` (SIGHUP) checks the path at once.
 
     Every ``POLL_SECONDS`` at the end of the file it looks again (a read, an ``os.stat``
-    of the path, a ``pread`` of the first bytes) and yields ``Idle`` with the time it
-    has waited.  A line is handed on only once its newline has arrived."""
+    of the path, a ``pread`` of the first bytes) and yields ``Idle``.  A line is handed
+    on only once its newline has arrived."""
 
     def __init__(
         self,
@@ -333,25 +328,18 @@ class FollowedFile:
     def __iter__(self) -> Iterator[str | Idle]:
         if not self._open_first():
             self._warn(f"waiting for {self.path} to appear")
-        waiting_since: float | None = None
         while True:
             block = self._read()
             if block:
-                waiting_since = None
                 self._position = self._here()
                 yield block
                 continue
-            if waiting_since is None:
-                waiting_since = time.monotonic()
             time.sleep(self._poll_seconds)
-            now = time.monotonic()
             self._position = self._here()
-            yield Idle(now - waiting_since)
-            waiting_since = now
+            yield Idle(time.monotonic())
             # Before reading what came meanwhile: is it still the same file?
             last = self._look_again()
             if last:
-                waiting_since = None
                 self._position = self._here()
                 yield last
 

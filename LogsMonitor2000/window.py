@@ -16,7 +16,10 @@ calls on its calculator and asks for a verdict when one can have changed:
 
 * ``TumblingWindow`` counts the Batches of the aligned window ``[k*I, k*I + I)`` and
   reports it once its last second has closed (or the input has ended), then resets the
-  calculator.  Live inputs also report empty windows, so the display keeps its beat.
+  calculator.  A window without events is reported only when it closes while a live
+  reader waits (a *beat*) and comes after the newest event's window, so the display
+  keeps its beat through a silence; the empty windows that the log's own timestamps
+  jump over are never reported, and a jump of years costs one step.
 
 ``Windows`` is the reorderer's downstream: every window sees every Batch, and the records
 they produce leave in SPEC §5 order.
@@ -36,8 +39,9 @@ from .records import Record
 class Window(Protocol):
     """A window turns closed seconds into calculator calls and records."""
 
-    def close(self, batches: list[Batch], through: int) -> list[Record]:
-        """Seconds up to ``through`` closed; ``batches`` are the new non-empty ones."""
+    def close(self, batches: list[Batch], through: int, beat: int | None) -> list[Record]:
+        """Seconds up to ``through`` closed; ``batches`` are the new non-empty ones;
+        ``beat``: they closed while the reader waits, the newest event being there."""
 
     def finish(self) -> list[Record]:
         """The input ended."""
@@ -57,7 +61,7 @@ class SlidingWindow:
         self.calculator = calculator
         self.batches: deque[Batch] = deque()
 
-    def close(self, batches: list[Batch], through: int) -> list[Record]:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
         records: list[Record] = []
         for batch in batches:
             second = batch.second
@@ -101,19 +105,17 @@ class SlidingWindow:
 class TumblingWindow:
     """Aligned windows ``[k * span, (k + 1) * span)``, reported when complete."""
 
-    def __init__(
-        self, *, span_seconds: int, calculator: TumblingCalculator, report_empty: bool
-    ) -> None:
+    def __init__(self, *, span_seconds: int, calculator: TumblingCalculator) -> None:
         self.span_seconds = span_seconds
         self.calculator = calculator
-        self.report_empty = report_empty
-        #: The start of the window being counted (None before the first Batch, and,
-        #: when empty windows are not reported, between a report and the next Batch).
+        #: The start of the window being counted (None when no Batch is counted).
         self.start: int | None = None
         #: Whether a Batch was counted since the last report.
         self.counted = False
+        #: The end of the last empty window reported on a beat.
+        self.beat_end: int | None = None
 
-    def close(self, batches: list[Batch], through: int) -> list[Record]:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
         records: list[Record] = []
         for batch in batches:
             self._report_through(batch.second - 1, records)
@@ -122,6 +124,8 @@ class TumblingWindow:
             self.calculator.count(batch)
             self.counted = True
         self._report_through(through, records)
+        if beat is not None:
+            self._beat(beat, through, records)
         return records
 
     def finish(self) -> list[Record]:
@@ -134,18 +138,19 @@ class TumblingWindow:
         return {
             "start": self.start,
             "counted": self.counted,
+            "beat_end": self.beat_end,
             "calculator": self.calculator.to_json(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.start = None if data["start"] is None else int(data["start"])
         self.counted = bool(data["counted"])
+        self.beat_end = None if data["beat_end"] is None else int(data["beat_end"])
         self.calculator.restore(data["calculator"])
 
     def _report_through(self, second: int, records: list[Record]) -> None:
-        """Report every window whose last second is at or before ``second``."""
-        # Without report_empty, ``start`` is None unless the window holds a Batch.
-        while self.start is not None and self.start + self.span_seconds <= second + 1:
+        """Report the window being counted if its last second is at or before ``second``."""
+        if self.start is not None and self.start + self.span_seconds <= second + 1:
             self._report_current(records)
 
     def _report_current(self, records: list[Record]) -> None:
@@ -154,7 +159,20 @@ class TumblingWindow:
         records.append(self.calculator.report(self.start, end))
         self.calculator.reset()
         self.counted = False
-        self.start = end if self.report_empty else None
+        self.start = None
+
+    def _beat(self, newest: int, through: int, records: list[Record]) -> None:
+        """The reader waits: report the empty windows after the newest event's window
+        that closed (the window being counted, if any, is the newest event's or an
+        earlier one, and it is complete when any of these is)."""
+        span = self.span_seconds
+        start = newest - newest % span + span
+        if self.beat_end is not None and self.beat_end > start:
+            start = self.beat_end
+        while start + span <= through + 1:
+            records.append(self.calculator.report(start, start + span))
+            start += span
+            self.beat_end = start
 
 
 class Windows:
@@ -164,10 +182,10 @@ class Windows:
         self.windows = list(windows)
         self.emit = emit
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         records: list[Record] = []
         for window in self.windows:
-            records += window.close(batches, through)
+            records += window.close(batches, through, beat)
         self._emit_in_order(records)
 
     def finish(self) -> None:

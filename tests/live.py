@@ -31,11 +31,16 @@ def append(path: Path, text: str) -> None:
 
 
 class LiveMonitor:
-    """``python -m LogsMonitor2000 ... --follow --output json`` in the background."""
+    """``python -m LogsMonitor2000 ... --follow --output json`` in the background (or
+    ``--output text``, its lines kept in ``text``)."""
 
-    def __init__(self, *args: str, stdin: int | IO[bytes] | None = None) -> None:
+    def __init__(
+        self, *args: str, stdin: int | IO[bytes] | None = None, output: str = "json"
+    ) -> None:
+        self.output = output
+        self.text: list[str] = []
         self.process = subprocess.Popen(
-            monitor_command(*args, "--follow", "--output", "json"),
+            monitor_command(*args, "--follow", "--output", output),
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -56,7 +61,10 @@ class LiveMonitor:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
             with self._changed:
-                self.lines.append((time.monotonic(), json.loads(raw)))
+                if self.output == "json":
+                    self.lines.append((time.monotonic(), json.loads(raw)))
+                else:
+                    self.text.append(raw.decode())
                 self._changed.notify_all()
         self.process.stdout.close()
 
@@ -88,6 +96,16 @@ class LiveMonitor:
                     raise AssertionError(
                         f"gave up waiting; records: {records[-5:]}; stderr: {self.stderr!r}"
                     )
+                self._changed.wait(min(left, 0.5))
+
+    def wait_for_text(self, text: str, timeout: float = PATIENCE) -> None:
+        """Wait until a line of the text output holds ``text``."""
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not any(text in line for line in self.text):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{text!r} not in {self.text[-10:]}")
                 self._changed.wait(min(left, 0.5))
 
     def wait_for_stderr(self, text: str, timeout: float = PATIENCE) -> None:

@@ -15,7 +15,7 @@ class KeepBatches:
         self.batches: dict[int, Batch] = {}
         self.finished = False
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         for batch in batches:
             self.batches[batch.second] = batch
 

@@ -14,6 +14,7 @@ import unittest
 from pathlib import Path
 
 from tests.live import LiveMonitor, append, csv_row, hits_seen, stats
+from tests.support import slow
 
 FAST = ["--stats-interval", "1", "--buffer", "1"]
 
@@ -143,6 +144,67 @@ class FollowTest(unittest.TestCase):
             monitor.wait_for(lambda r: hits_seen(r) == 3)
             self.assertIsNone(monitor.process.poll())
             monitor.stop()
+
+
+class TimeJumpTest(unittest.TestCase):
+    """SPEC §4: an empty window is reported only when it closes while the reader waits
+    (the beat), never when the log's own timestamps jump over it."""
+
+    def setUp(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.addCleanup(self.folder.cleanup)
+        self.log = Path(self.folder.name) / "access.log"
+
+    def test_a_day_old_log_then_a_current_line(self) -> None:
+        # Before: 86,400 empty windows at once (8,629 with the default interval).
+        day_old = int(time.time()) - 86_400
+        append(self.log, "".join(csv_row(day_old + i) for i in range(80)))
+        with LiveMonitor(str(self.log), "--stats-interval", "1", "--buffer", "0") as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) == 80)
+            append(self.log, csv_row(int(time.time())))
+            monitor.wait_for(lambda r: hits_seen(r) == 81)
+            self.assertEqual(monitor.stop(), 130)
+        records = monitor.records
+        self.assertEqual(records[-1]["events"], 81)
+        beats = [r for r in stats(records) if r["hits"] == 0]
+        self.assertLess(len(beats), 15)
+        self.assertTrue(all(r["start"] > day_old + 79 for r in beats))
+
+    def test_text_says_quiet_once_per_silence(self) -> None:
+        append(self.log, csv_row(int(time.time())))
+        options = ["--stats-interval", "1", "--buffer", "0"]
+        with LiveMonitor(str(self.log), *options, output="text") as monitor:
+            monitor.wait_for_text("quiet since")
+            time.sleep(2.5)  # more empty windows: nothing more is printed
+            self.assertEqual(sum("quiet since" in line for line in monitor.text), 1)
+            append(self.log, csv_row(int(time.time())) * 2)
+            monitor.wait_for_text("2 hits")
+            time.sleep(2.5)
+            monitor.stop()
+        self.assertEqual(sum("quiet since" in line for line in monitor.text), 2)
+        self.assertFalse(any("0 hits" in line for line in monitor.text))
+
+
+@slow
+class FastWriterTest(unittest.TestCase):
+    def test_a_writer_stamping_the_current_second_is_never_late(self) -> None:
+        # SPEC §2: M = max(M, s + floor(now - t)); before, 535 of 400,000 were late.
+        with tempfile.TemporaryDirectory() as folder:
+            log = Path(folder) / "access.log"
+            append(log, "")
+            with LiveMonitor(str(log), "--buffer", "0", "--stats-interval", "1") as monitor:
+                written, deadline = 0, time.monotonic() + 8
+                with open(log, "a", encoding="utf-8") as out:
+                    while time.monotonic() < deadline:  # about 50,000 lines/s
+                        out.write(csv_row(int(time.time())) * 500)
+                        out.flush()
+                        written += 500
+                        time.sleep(0.01)
+                monitor.wait_for(lambda r: hits_seen(r) == written)
+                monitor.stop()
+        summary = summary_of(monitor)
+        self.assertGreater(written, 200_000)
+        self.assertEqual((summary["events"], summary["late"]), (written, 0))
 
 
 class SilenceTest(unittest.TestCase):

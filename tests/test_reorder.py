@@ -11,10 +11,12 @@ class Recorder:
 
     def __init__(self) -> None:
         self.closed: list[tuple[list[int], int]] = []
+        self.beats: list[int | None] = []
         self.finished = False
 
-    def close(self, batches: list[Batch], through: int) -> None:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         self.closed.append(([b.second for b in batches], through))
+        self.beats.append(beat)
 
     def finish(self) -> None:
         self.finished = True
@@ -88,17 +90,49 @@ class ReordererTest(unittest.TestCase):
         self.reorderer.finish()
         self.assertEqual(self.down.closed[-1], ([1, 2, 3], 3))
 
-    def test_idle_time_moves_the_clock(self) -> None:
+    def test_the_wall_clock_moves_m_while_the_reader_waits(self) -> None:
+        # SPEC §2: M = max(M, s + floor(now - t)), s = 100 read at t = 50.0.
+        self.reorderer.now = 50.0
         feed(self.reorderer, 100)
-        self.reorderer.idle(0.6)
+        self.reorderer.idle(50.6)
         self.assertEqual(self.reorderer.newest, 100)
-        self.reorderer.idle(0.6)  # 1.2 s in all
+        self.reorderer.idle(51.2)
         self.assertEqual(self.reorderer.newest, 101)
-        self.reorderer.idle(1.9)  # 3.1 s in all
+        self.reorderer.idle(53.1)
         self.assertEqual(self.reorderer.newest, 103)
         self.assertEqual(self.down.released, [100])
+        self.assertEqual(self.down.beats[-1], 100)  # closed while waiting: a beat
         self.assertEqual(feed(self.reorderer, 100, 101), [False, True])
         self.assertEqual(self.reorderer.last, 101)
+
+    def test_later_events_of_the_newest_second_move_t(self) -> None:
+        # Lines stamped 100 are still read at 50.9: t = 50.9, so at 51.5 M is still 100.
+        self.reorderer.now = 50.0
+        feed(self.reorderer, 100)
+        self.reorderer.now = 50.9
+        feed(self.reorderer, 100)
+        self.reorderer.idle(51.5)
+        self.assertEqual(self.reorderer.newest, 100)
+        self.reorderer.idle(51.9)
+        self.assertEqual(self.reorderer.newest, 101)
+        self.assertEqual(self.reorderer.late, 0)
+
+    def test_a_writer_stamping_the_current_second_is_never_late(self) -> None:
+        # A writer at 50,000 lines/s stamping each line with its wall-clock second,
+        # read in blocks every 0.1 s plus a little delay: with B = 0, nothing is late.
+        late_free = Reorderer(lateness_seconds=0, downstream=self.down)
+        wall, written = 1000.0, 0
+        for _ in range(100):  # 10 s
+            late_free.idle(wall)
+            late_free.now = wall
+            for line in range(5000):  # the lines written during the last 0.1 s
+                batch = late_free.batch_for(int(wall - 0.1 + line * 0.1 / 5000))
+                assert batch is not None
+                batch.hits += 1
+                written += 1
+            late_free.release()
+            wall += 0.1 + 0.003
+        self.assertEqual((late_free.late, late_free.accepted), (0, written))
 
     def test_idle_before_any_event_does_nothing(self) -> None:
         self.reorderer.idle(1000)

@@ -91,10 +91,8 @@ class CountingAlert(TrafficAlert):
 
 
 class TumblingWindowTest(unittest.TestCase):
-    def stats(self, *, report_empty: bool = False, span: int = 10) -> TumblingWindow:
-        return TumblingWindow(
-            span_seconds=span, calculator=HttpStats(top_n=5), report_empty=report_empty
-        )
+    def stats(self, *, span: int = 10) -> TumblingWindow:
+        return TumblingWindow(span_seconds=span, calculator=HttpStats(top_n=5))
 
     def spans(self, records: list[Record]) -> list[tuple[int, int, int]]:
         return [(r.start, r.end, r.hits) for r in records if isinstance(r, HttpStatsReport)]
@@ -109,10 +107,31 @@ class TumblingWindowTest(unittest.TestCase):
         records = w.close([batch(5, 1), batch(47, 1)], through=47) + w.finish()
         self.assertEqual(self.spans(records), [(0, 10, 1), (40, 50, 1)])
 
-    def test_live_inputs_report_empty_windows(self) -> None:
-        w = self.stats(report_empty=True)
-        records = w.close([batch(5, 1)], through=39)
+    def test_a_waiting_reader_keeps_the_beat_with_empty_windows(self) -> None:
+        # SPEC §4: closed while the reader waits (beat = the newest event's second).
+        w = self.stats()
+        records = w.close([batch(5, 1)], through=39, beat=5)
         self.assertEqual(self.spans(records), [(0, 10, 1), (10, 20, 0), (20, 30, 0), (30, 40, 0)])
+        self.assertEqual(w.close([], through=39, beat=5), [])  # each one once
+        self.assertEqual(self.spans(w.close([], through=49, beat=5)), [(40, 50, 0)])
+
+    def test_empty_windows_the_log_jumps_over_are_never_reported(self) -> None:
+        #  5 ....... beat ....... 45 | the log jumps to 200 | beat .......
+        #  [0,10) [10,20)..[30,40)   | [50..190) silent      | [200,210) [210,220)
+        w = self.stats()
+        records = w.close([batch(5, 1)], through=39, beat=5)
+        records += w.close([batch(45, 1)], through=197)  # the line at 200 closes them
+        self.assertEqual(self.spans(records)[-1], (40, 50, 1))
+        self.assertEqual(w.close([], through=199, beat=200), [])  # not [190, 200)
+        records = w.close([batch(200, 2)], through=219, beat=200)
+        self.assertEqual(self.spans(records), [(200, 210, 2), (210, 220, 0)])
+
+    def test_a_jump_of_years_costs_one_step(self) -> None:
+        w = self.stats()
+        started = time.perf_counter()
+        records = w.close([batch(5, 1), batch(10**10, 1)], through=10**10 + 100, beat=10**10)
+        self.assertLess(time.perf_counter() - started, 0.1)
+        self.assertEqual(len(records), 2 + 9)  # two windows with events, then the beat
 
     def test_the_last_partial_window_is_reported_at_the_end(self) -> None:
         w = self.stats()
@@ -125,7 +144,7 @@ class OrderTest(unittest.TestCase):
         emitted: list[Record] = []
         windows = Windows(
             [
-                TumblingWindow(span_seconds=10, calculator=HttpStats(top_n=1), report_empty=False),
+                TumblingWindow(span_seconds=10, calculator=HttpStats(top_n=1)),
                 SlidingWindow(
                     span_seconds=10, calculator=TrafficAlert(window_seconds=10, threshold=0.0)
                 ),

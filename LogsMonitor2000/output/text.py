@@ -104,6 +104,8 @@ class TextNotifier:
     def __init__(self, stream: TextIO, *, color: bool) -> None:
         self.stream = stream
         self.color = color
+        #: Inside a run of empty windows (a live input's silence): said once.
+        self.quiet = False
 
     def paint(self, text: str, style: str) -> str:
         return f"\x1b[{style}m{text}{_RESET}" if self.color else text
@@ -129,10 +131,17 @@ class TextNotifier:
         )
 
     def emit(self, record: Record) -> None:
-        if isinstance(record, StatsReport):
-            self._write(self._stats(record))
-        else:
+        if not isinstance(record, StatsReport):
             self._write(self._alert(record))
+        elif record.hits:
+            self.quiet = False
+            self._write(self._stats(record))
+        elif not self.quiet:  # the first of a run of empty windows
+            self.quiet = True
+            what = "hits" if isinstance(record, HttpStatsReport) else "operations"
+            self._write(
+                self.paint(f"quiet since {local_time(record.start)}: no {what}", DIM) + "\n"
+            )
 
     def flush(self) -> None:
         self.stream.flush()
