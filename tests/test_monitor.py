@@ -1,0 +1,45 @@
+"""The pipeline in process: what a stop request does at each moment of a run."""
+
+from __future__ import annotations
+
+import signal
+import unittest
+
+from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.records import Record
+from LogsMonitor2000.settings import Settings
+from LogsMonitor2000.sources import Idle
+from tests.support import Blocks, Collector, csv_line
+
+
+class StopInTheMiddle(Collector):
+    """A notifier that asks its monitor to stop - twice, as an impatient user presses
+    Ctrl-C - when the first record comes out, in the middle of a block."""
+
+    monitor: Monitor
+
+    def emit(self, record: Record) -> None:
+        super().emit(record)
+        if len(self.records) == 1:
+            self.monitor.request_stop(signal.SIGINT)
+            self.monitor.request_stop(signal.SIGINT)
+
+
+class StopTest(unittest.TestCase):
+    def test_a_stop_during_a_block_lets_it_finish_and_counts_it(self) -> None:
+        # Two blocks: the first one's records come out while it is processed; the
+        # second one is never read.
+        first = "".join(csv_line(1000 + i, "/a", "10.0.0.1", 200, 1) for i in range(50))
+        second = "".join(csv_line(2000 + i, "/b", "10.0.0.1", 200, 1) for i in range(50))
+        notes = StopInTheMiddle()
+        monitor = Monitor(Settings(path="x", log_format="csv"), notes, warn=print)
+        notes.monitor = monitor
+        summary = monitor.run(Blocks([first, Idle(0.0), second]))
+        self.assertEqual(summary.stopped_by, signal.SIGINT)
+        self.assertEqual(summary.events, 50)
+        assert notes.summary is not None
+        self.assertEqual(notes.summary["events"], 50)
+
+
+if __name__ == "__main__":
+    unittest.main()
