@@ -18,6 +18,7 @@ address; invalid records are not shown at all.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import math
 import re
@@ -62,6 +63,23 @@ class Selection:
             or self.networks
             or self.methods
         )
+
+    def as_options(self) -> list[str]:
+        """The filters as the options that give them (times in local ISO-8601)."""
+        options = []
+        for option, second in (("--since", self.since), ("--until", self.until)):
+            if second is not None:
+                moment = datetime.fromtimestamp(second, timezone.utc).astimezone()
+                options.append(f"{option} {moment.isoformat()}")
+        for option, items in (
+            ("--path", self.paths),
+            ("--status", sorted(self.statuses)),
+            ("--source", [str(network) for network in self.networks]),
+            ("--method", sorted(self.methods)),
+        ):
+            if items:
+                options.append(f"{option} {','.join(items)}")
+        return options
 
     def http_only(self) -> list[str]:
         """The options given that mean nothing for MongoDB operations."""
@@ -225,6 +243,10 @@ class Anonymizer:
         for batch in batches:
             batch.sources = self._merged(batch.sources.items())
         self.downstream.close(batches, through, beat)
+
+    def shown(self, batch: Batch) -> Batch:
+        """A copy of a Batch that has not gone through, as it would come out."""
+        return dataclasses.replace(batch, sources=self._merged(batch.sources.items()))
 
     def finish(self) -> None:
         self.downstream.finish()

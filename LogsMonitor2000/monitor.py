@@ -24,12 +24,12 @@ from .output import Notifier, RunInfo
 from .parallel import Chunk
 from .parsers import NAMED_REJECTS, PARSERS, Parser, Rejects
 from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
-from .records import Summary
+from .records import HttpStatsReport, MongoStatsReport, Summary
 from .reorder import Downstream, Reorderer
 from .settings import Settings
 from .sources import Idle, Position
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
-from .window import SlidingWindow, TumblingWindow, Window, Windows
+from .window import SlidingWindow, TumblingWindow, WholeRun, Window, Windows
 
 #: Records read before "most records are invalid" can be said of a live input.
 INVALID_WARNING_AFTER = 1000
@@ -90,6 +90,9 @@ class Monitor:
             window_seconds=settings.alert_window, threshold=settings.threshold
         )
         self.slow: SlowQueries | None = None
+        #: The whole run's counts, for the summary (SPEC §6).
+        self.totals: HttpStats | MongoStats | None = None
+        self.anonymizer: Anonymizer | None = None
         #: Set when a stop was requested (the signal's number).
         self.stopped_by: int | None = None
         #: True while an item is being processed: a stop then waits for its end, so that
@@ -158,10 +161,26 @@ class Monitor:
             filtered=self.filter.filtered if self.filter else None,
             unfinished=parser.unfinished() if parser else None,
             nothing_valid=self.rejects.count > 0 and self._valid_records() == 0,
+            totals=self._totals(),
             alert_since=self.traffic.alerting_since,
             slow_since=self.slow.slow_since if self.slow else None,
             stopped_by=self.stopped_by,
         )
+
+    def _totals(self) -> HttpStatsReport | MongoStatsReport | None:
+        """The whole run's counts, with the seconds still open (a run stopped by a
+        signal does not report them in windows, but the summary counts every event)."""
+        reorderer, totals = self.reorderer, self.totals
+        if reorderer is None or totals is None:
+            return None
+        still_open = reorderer.open_batches()
+        if still_open:
+            totals = totals.copy()
+            for batch in still_open:
+                totals.count(self.anonymizer.shown(batch) if self.anonymizer else batch)
+        if reorderer.first is None or reorderer.last is None:
+            return totals.report(0, 0)  # no event: empty lists
+        return totals.report(reorderer.first, reorderer.last + 1)
 
     # -- --state --------------------------------------------------------------------------
 
@@ -289,14 +308,19 @@ class Monitor:
         settings = self.settings
         if name is not None:
             factory = PARSERS[name]
-            stats = (
-                HttpStats(top_n=settings.top)
-                if factory.family == "http"
-                else MongoStats(top_n=settings.top)
-            )
+            stats: HttpStats | MongoStats
+            if factory.family == "http":
+                stats, self.totals = HttpStats(top_n=settings.top), HttpStats(
+                    top_n=settings.top, bounded=True
+                )
+            else:
+                stats, self.totals = MongoStats(top_n=settings.top), MongoStats(
+                    top_n=settings.top, bounded=True
+                )
             self.windows = [
                 SlidingWindow(span_seconds=settings.alert_window, calculator=self.traffic),
                 TumblingWindow(span_seconds=settings.stats_interval, calculator=stats),
+                WholeRun(self.totals),
             ]
             if settings.slow_ms is not None:
                 if factory.family != "mongo":
@@ -318,7 +342,7 @@ class Monitor:
                     )
             windows: Downstream = Windows(self.windows, self.notifier.emit)
             if settings.anonymize:
-                windows = Anonymizer(windows)
+                windows = self.anonymizer = Anonymizer(windows)
             self.reorderer = Reorderer(lateness_seconds=settings.lateness, downstream=windows)
             self.parser = factory(self.reorderer, self.rejects, self.filter)
         self.notifier.start(
@@ -332,6 +356,10 @@ class Monitor:
                 lateness=settings.lateness,
                 follow=settings.follow,
                 slow_ms=settings.slow_ms,
+                unit="operation" if self.parser and self.parser.family == "mongo" else "hit",
+                filters=tuple(settings.selection.as_options()),
+                anonymize=settings.anonymize,
+                verbose=settings.verbose,
             )
         )
 

@@ -12,8 +12,9 @@ from typing import ClassVar, Literal, Union
 
 from .batch import SlowQuery
 
-#: A top list: (key, count), count descending then key ascending.
-Top = list[tuple[str, int]]
+#: A top list: (key, count), count descending then key ascending; the summary's entries
+#: are (key, count, overcount) once its counts are estimates (SPEC §6).
+Top = list[tuple[str, int] | tuple[str, int, int]]
 
 
 @dataclass(slots=True, frozen=True)
@@ -122,3 +123,6 @@ class Summary:
     stopped_by: int | None = None
     #: The input held records and none of them was valid (a wrong ``--format``?).
     nothing_valid: bool = False
+    #: The whole run's totals, in the shape of a stats window from ``first`` to
+    #: ``last + 1`` (None without events).
+    totals: HttpStatsReport | MongoStatsReport | None = None

@@ -24,7 +24,7 @@ from typing import Any
 from .errors import StateError
 from .sources import Position
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 CHECKPOINT_SECONDS = 1.0
 IDLE_CHECKPOINT_SECONDS = 5.0
 

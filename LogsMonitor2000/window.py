@@ -175,6 +175,28 @@ class TumblingWindow:
             self.beat_end = start
 
 
+class WholeRun:
+    """Every Batch of the run, counted once and never discounted: the summary's totals
+    (the calculator keeps them bounded, see ``calculators/bounded.py``)."""
+
+    def __init__(self, calculator: TumblingCalculator) -> None:
+        self.calculator = calculator
+
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
+        for batch in batches:
+            self.calculator.count(batch)
+        return []
+
+    def finish(self) -> list[Record]:
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        return {"calculator": self.calculator.to_json()}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.calculator.restore(data["calculator"])
+
+
 class Windows:
     """The reorderer's downstream: feeds every window and emits records in order."""
 

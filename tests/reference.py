@@ -112,6 +112,11 @@ def reference(
         "last": max((e.time for e in accepted), default=None),
         "max_lateness": max_lateness,
         "alert_since": alert_since,
+        # SPEC §6: the whole run's totals in the stats record's shapes.
+        "sections": _top(Counter(e.section for e in accepted), top),
+        "sources": _top(Counter(e.source for e in accepted), top),
+        "status": dict(sorted(Counter(f"{e.status // 100}xx" for e in accepted).items())),
+        "bytes": sum(e.size for e in accepted),
     }
     return [record for _, _, record in timed] + [summary]
 
@@ -286,13 +291,7 @@ def mongo_reference(
                     "p99": _nearest(known, 99),
                     "max": known[-1],
                 }
-            slowest = heapq.nlargest(
-                3, [(o.ms, o.namespace, o.operation, o.shape) for o in inside if o.ms is not None]
-            )
-            record["slowest"] = [
-                {"ms": ms, "namespace": ns, "operation": op, "shape": shape}
-                for ms, ns, op, shape in slowest
-            ]
+            record["slowest"] = _slowest(inside)
             timed.append((start + stats_interval - 1, 2, record))
     timed.sort(key=lambda item: (item[0], item[1]))
     summary = {
@@ -305,5 +304,26 @@ def mongo_reference(
         "max_lateness": max_lateness,
         "unfinished": counts["unfinished"],
         "alert_since": alert_since,
+        "sections": _top(Counter(o.namespace for o in accepted), top),
+        "methods": _top(Counter(o.operation for o in accepted), top),
     }
+    known = sorted(o.ms for o in accepted if o.ms is not None)
+    if known:
+        summary["duration"] = {
+            "p50": _nearest(known, 50),
+            "p95": _nearest(known, 95),
+            "p99": _nearest(known, 99),
+            "max": known[-1],
+        }
+    summary["slowest"] = _slowest(accepted)
     return [record for _, _, record in timed] + [summary]
+
+
+def _slowest(operations: list[Operation]) -> list[dict[str, Any]]:
+    slowest = heapq.nlargest(
+        3, [(o.ms, o.namespace, o.operation, o.shape) for o in operations if o.ms is not None]
+    )
+    return [
+        {"ms": ms, "namespace": ns, "operation": op, "shape": shape}
+        for ms, ns, op, shape in slowest
+    ]

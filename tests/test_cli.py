@@ -83,20 +83,92 @@ class TextOutputTest(unittest.TestCase):
     def test_alert_and_recovery_wording_in_local_time(self) -> None:
         result = run_monitor(str(DATA / "handmade.csv"), *HANDMADE_CSV_OPTIONS, TZ="Asia/Kolkata")
         self.assertEqual(result.returncode, 0, result.stderr)
+        words = " ".join(result.stdout.split())  # a sentence may wrap between words
         # 1002 s after the epoch is 05:46:42 in India (+05:30).
         self.assertIn(
-            "High traffic generated an alert - hits = 5, " "triggered at 1970-01-01T05:46:42+05:30",
-            result.stdout,
+            "High traffic generated an alert - hits = 5, triggered at 1970-01-01T05:46:42+05:30",
+            words,
         )
         self.assertIn(
             "High traffic alert recovered - hits = 4, recovered at 1970-01-01T05:46:45+05:30",
-            result.stdout,
+            words,
         )
         self.assertNotIn("\x1b[", result.stdout)  # not a terminal: no colour
 
     def test_summary_suggests_a_buffer_for_late_lines(self) -> None:
         result = run_monitor(str(DATA / "handmade.csv"))
-        self.assertIn("run again with --buffer 3", result.stdout)
+        self.assertIn("run again with --buffer 3", " ".join(result.stdout.split()))
+
+    def test_every_line_fits_80_columns(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            odd = Path(tmp) / "odd.log"  # long keys, IPv6 sources, many distinct ones
+            odd.write_text(
+                "".join(
+                    f"2001:db8:{i:x}:{i:x}:{i:x}:{i:x}:{i:x}:{i:x} - - [01/Jan/2020:00:00:{i % 60:02d}"
+                    f' +0000] "GET /{"x" * (i * 7)}/y HTTP/1.1" {200 + i % 300} {10**i}\n'
+                    for i in range(1, 40)
+                )
+            )
+            runs = [
+                [str(DATA / "sample.csv")],
+                [str(DATA / "sample.log"), "--verbose", "--anonymize", "--path", "/api,/login"],
+                [
+                    str(DATA / "sample.csv"),
+                    "--since",
+                    "2019-02-07T21:15:00+05:30",
+                    "--status",
+                    "2xx,404",
+                ],
+                [
+                    str(DATA / "mongo.csv"),
+                    "--slow-ms",
+                    "10",
+                    "--alert-window",
+                    "4",
+                    "--threshold",
+                    "0.5",
+                ],
+                [str(DATA / "mongo-traffic.csv"), "--slow-ms", "30", "--stats-interval", "60"],
+                [str(DATA / "handmade.csv"), *HANDMADE_CSV_OPTIONS],
+                [str(odd), "--threshold", "0.1", "--alert-window", "1", "--top", "9"],
+            ]
+            for args in runs:
+                with self.subTest(args=args[1:]):
+                    result = run_monitor(*args, TZ="America/St_Johns")
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    widest = max(result.stdout.splitlines(), key=len)
+                    self.assertLessEqual(len(widest), 80, widest)
+
+    def test_words_for_people(self) -> None:
+        one = run_monitor(
+            "-", "--format", "csv", input='"10.0.0.1",-,-,1000,"GET / HTTP/1.0",200,1\n'
+        )
+        self.assertIn("1 hit ", one.stdout)
+        self.assertIn("Summary  1 event ", one.stdout)
+        self.assertNotIn("-v names", one.stdout)
+        mongo = run_monitor(str(DATA / "mongo.csv"), "--alert-window", "4", "--threshold", "0.5")
+        words = " ".join(mongo.stdout.split())
+        self.assertIn("High traffic generated an alert - operations = 3, triggered at", words)
+        self.assertIn("4 invalid records skipped: -v names the first ones", words)
+        verbose = run_monitor(str(DATA / "mongo.csv"), "-v")
+        self.assertNotIn("-v names", verbose.stdout)
+        filtered = run_monitor(
+            str(DATA / "sample.csv"), "--path", "/api", "--path", "login", "--status", "5xx",
+            "--since", "2019-02-07T21:15:00Z", "--anonymize",
+        )  # fmt: skip
+        header = filtered.stdout.split("\n\n")[0]
+        self.assertIn("--path /api,login", header)
+        self.assertIn("--status 5xx", header)
+        self.assertIn("--since 2019-02-07T21:15:00+00:00", header)
+        self.assertIn("--anonymize", header)
+
+    def test_the_summary_is_a_report_of_the_whole_run(self) -> None:
+        text = run_monitor(str(DATA / "sample.csv"), "--top", "3").stdout
+        summary = text[text.index("Summary") :]
+        self.assertIn("status     2xx 3,227  3xx 459  4xx 453  5xx 205", summary)
+        self.assertIn("sections   /static 883  / 866  /api 866", summary)
+        self.assertIn("sources    10.0.0.1 1,030  10.0.0.2 488  10.0.0.3 325", summary)
+        self.assertIn("92.4 MiB", summary)
 
     def test_colour_on_a_terminal_unless_no_color(self) -> None:
         for extra_env, options, coloured in [

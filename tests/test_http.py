@@ -106,8 +106,31 @@ class StatusAndBytesTest(unittest.TestCase):
             with self.subTest(size=size):
                 batches, rejects, _ = parse("csv", line.format(size))
                 self.assertEqual((batches[100].bytes_total, rejects.count), (expected, 0))
-        for bad in ["", "--", "-1", "+1", "1.5", "1_000", " 1", "12a", "²", "١٢"]:
-            with self.subTest(size=bad):
+        largest = str(2**63 - 1)
+        for size, expected in [(largest, 2**63 - 1), ("0" * 30 + "12", 12)]:
+            for name in ("csv", "clf"):
+                with self.subTest(size=size, format=name):
+                    batches, rejects, _ = parse(name, self.line(name, size))
+                    self.assertEqual((batches[100].bytes_total, rejects.count), (expected, 0))
+        too_big = [str(2**63), "9" * 309, "9" * 4301, "1" * 100_000]
+        for bad in ["", "--", "-1", "+1", "1.5", "1_000", " 1", "12a", "²", "١٢", *too_big]:
+            with self.subTest(size=bad[:30]):
+                batches, rejects, _ = parse("csv", line.format(bad))
+                self.assertEqual((batches, rejects.count), ({}, 1))
+                batches, rejects, _ = parse("clf", self.line("clf", bad))
+                self.assertEqual(batches, {})
+
+    def line(self, format_name: str, size: str) -> str:
+        if format_name == "csv":
+            return f'"10.0.0.1","-","-",100,"GET / HTTP/1.0",200,{size}\n'
+        return f'10.0.0.1 - - [01/Jan/1970:00:01:40 +0000] "GET / HTTP/1.0" 200 {size}\n'
+
+    def test_times_beyond_the_year_9999_are_invalid(self) -> None:
+        line = '"10.0.0.1","-","-",{},"GET / HTTP/1.0",200,1\n'
+        batches, rejects, _ = parse("csv", line.format(253402300799))
+        self.assertEqual((list(batches), rejects.count), ([253402300799], 0))
+        for bad in ["253402300800", "9" * 4301]:
+            with self.subTest(time=bad[:20]):
                 batches, rejects, _ = parse("csv", line.format(bad))
                 self.assertEqual((batches, rejects.count), ({}, 1))
 

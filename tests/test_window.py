@@ -6,6 +6,7 @@ import unittest
 from collections import Counter
 
 from LogsMonitor2000.batch import Batch
+from LogsMonitor2000.calculators.bounded import DurationSketch
 from LogsMonitor2000.calculators.counting import nearest_rank, top
 from LogsMonitor2000.calculators.stats import HttpStats, percentiles
 from LogsMonitor2000.calculators.traffic import TrafficAlert
@@ -212,10 +213,12 @@ class CountingTest(unittest.TestCase):
             nearest_rank([], 0, 50)
 
     def test_percentiles_of_a_multiset(self) -> None:
-        result = percentiles(Counter({1.0: 10, 2.0: 9, 30.0: 1}))
+        durations = DurationSketch(exact_limit=None)
+        durations.add([1.0] * 10 + [2.0] * 9 + [30.0])
+        result = percentiles(durations)
         assert result is not None
         self.assertEqual((result.p50, result.p95, result.p99, result.max), (1.0, 2.0, 30.0, 30.0))
-        self.assertIsNone(percentiles(Counter()))
+        self.assertIsNone(percentiles(DurationSketch()))
 
 
 if __name__ == "__main__":

@@ -1,56 +1,72 @@
 """Stats of a tumbling window (SPEC §4 and §6): hits, top lists, status classes, bytes,
-and for MongoDB operations, duration percentiles and the slowest query shapes."""
+and for MongoDB operations, duration percentiles and the slowest query shapes.
+
+The same calculators, ``bounded``, count the whole run for the summary (SPEC §6): their
+top lists and percentiles then stay within a fixed memory however many distinct keys
+and durations the run has (``bounded.py``), where a window's are exact.
+"""
 
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from typing import Any
 
-from ..batch import SLOWEST_KEPT, Batch, SlowQuery, add_counts
+from ..batch import SLOWEST_KEPT, Batch, SlowQuery
 from ..records import HttpStatsReport, MongoStatsReport, Percentiles
-from .counting import nearest_rank, top
+from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
 
 class HttpStats:
     """Hits, top sections and sources, status classes and bytes of a window."""
 
-    def __init__(self, *, top_n: int) -> None:
+    hits: int
+    sections: TopCounts
+    sources: TopCounts
+    statuses: dict[str, int]
+    bytes_total: int
+
+    def __init__(self, *, top_n: int, bounded: bool = False) -> None:
         self.top_n = top_n
-        self.hits = 0
-        self.sections: dict[str, int] = {}
-        self.sources: dict[str, int] = {}
-        self.statuses: dict[str, int] = {}
-        self.bytes_total = 0
+        self.capacity = TOP_CAPACITY if bounded else None
+        self.reset()
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
-        add_counts(self.sections, batch.sections)
-        add_counts(self.sources, batch.sources)
-        add_counts(self.statuses, batch.statuses)
+        self.sections.add(batch.sections)
+        self.sources.add(batch.sources)
+        statuses = self.statuses
+        for status, count in batch.statuses.items():
+            statuses[status] = statuses.get(status, 0) + count
         self.bytes_total += batch.bytes_total
 
     def reset(self) -> None:
         self.hits = 0
-        self.sections = {}
-        self.sources = {}
+        self.sections = TopCounts(self.capacity)
+        self.sources = TopCounts(self.capacity)
         self.statuses = {}
         self.bytes_total = 0
+
+    def copy(self) -> HttpStats:
+        twin = HttpStats(top_n=self.top_n)
+        twin.capacity, twin.hits, twin.bytes_total = self.capacity, self.hits, self.bytes_total
+        twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
+        twin.statuses = dict(self.statuses)
+        return twin
 
     def to_json(self) -> dict[str, Any]:
         return {
             "hits": self.hits,
-            "sections": self.sections,
-            "sources": self.sources,
+            "sections": self.sections.to_json(),
+            "sources": self.sources.to_json(),
             "statuses": self.statuses,
             "bytes": self.bytes_total,
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.hits = int(data["hits"])
-        self.sections = dict(data["sections"])
-        self.sources = dict(data["sources"])
-        self.statuses = dict(data["statuses"])
+        self.sections.restore(data["sections"])
+        self.sources.restore(data["sources"])
+        self.statuses = {str(key): int(count) for key, count in data["statuses"].items()}
         self.bytes_total = int(data["bytes"])
 
     def report(self, start: int, end: int) -> HttpStatsReport:
@@ -58,8 +74,8 @@ class HttpStats:
             start=start,
             end=end,
             hits=self.hits,
-            sections=top(self.sections, self.top_n),
-            sources=top(self.sources, self.top_n),
+            sections=self.sections.top(self.top_n),
+            sources=self.sources.top(self.top_n),
             status=dict(sorted(self.statuses.items())),
             bytes_total=self.bytes_total,
         )
@@ -69,44 +85,56 @@ class MongoStats:
     """Operations, top namespaces and operations, duration percentiles and the slowest
     query shapes of a window."""
 
-    def __init__(self, *, top_n: int) -> None:
+    hits: int
+    sections: TopCounts
+    methods: TopCounts
+    #: Known durations (ms): exact in a window, a sketch for the whole run.
+    durations: DurationSketch
+    #: The slowest queries so far.
+    slowest: list[SlowQuery]
+
+    def __init__(self, *, top_n: int, bounded: bool = False) -> None:
         self.top_n = top_n
-        self.hits = 0
-        self.sections: dict[str, int] = {}
-        self.methods: dict[str, int] = {}
-        #: Known durations (ms) as a multiset.
-        self.durations: Counter[float] = Counter()
-        #: The window's slowest queries so far.
-        self.slowest: list[SlowQuery] = []
+        self.bounded = bounded
+        self.reset()
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
-        add_counts(self.sections, batch.sections)
-        add_counts(self.methods, batch.methods)
-        self.durations.update(batch.durations_ms)
-        self.slowest = heapq.nlargest(SLOWEST_KEPT, self.slowest + batch.slowest)
+        self.sections.add(batch.sections)
+        self.methods.add(batch.methods)
+        self.durations.add(batch.durations_ms)
+        if batch.slowest:
+            self.slowest = heapq.nlargest(SLOWEST_KEPT, self.slowest + batch.slowest)
 
     def reset(self) -> None:
+        capacity = TOP_CAPACITY if self.bounded else None
         self.hits = 0
-        self.sections = {}
-        self.methods = {}
-        self.durations = Counter()
+        self.sections = TopCounts(capacity)
+        self.methods = TopCounts(capacity)
+        self.durations = DurationSketch() if self.bounded else DurationSketch(exact_limit=None)
         self.slowest = []
+
+    def copy(self) -> MongoStats:
+        twin = MongoStats(top_n=self.top_n, bounded=self.bounded)
+        twin.hits, twin.slowest = self.hits, list(self.slowest)
+        twin.sections, twin.methods = self.sections.copy(), self.methods.copy()
+        twin.durations = self.durations.copy()
+        return twin
 
     def to_json(self) -> dict[str, Any]:
         return {
             "hits": self.hits,
-            "sections": self.sections,
-            "methods": self.methods,
-            "durations": [[ms, count] for ms, count in self.durations.items()],
+            "sections": self.sections.to_json(),
+            "methods": self.methods.to_json(),
+            "durations": self.durations.to_json(),
             "slowest": [list(query) for query in self.slowest],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.hits = int(data["hits"])
-        self.sections = dict(data["sections"])
-        self.methods = dict(data["methods"])
-        self.durations = Counter({float(ms): int(count) for ms, count in data["durations"]})
+        self.sections.restore(data["sections"])
+        self.methods.restore(data["methods"])
+        self.durations.restore(data["durations"])
         self.slowest = [
             (float(ms), str(ns), str(op), str(shape)) for ms, ns, op, shape in data["slowest"]
         ]
@@ -116,22 +144,17 @@ class MongoStats:
             start=start,
             end=end,
             hits=self.hits,
-            sections=top(self.sections, self.top_n),
-            methods=top(self.methods, self.top_n),
+            sections=self.sections.top(self.top_n),
+            methods=self.methods.top(self.top_n),
             duration=percentiles(self.durations),
             slowest=self.slowest,
         )
 
 
-def percentiles(durations: Counter[float]) -> Percentiles | None:
-    """p50, p95, p99 and max of a multiset of durations, None when it is empty."""
-    total = durations.total()
-    if total == 0:
+def percentiles(durations: DurationSketch) -> Percentiles | None:
+    """p50, p95, p99 and max of the durations, None when there are none."""
+    found = durations.percentiles()
+    if found is None:
         return None
-    ordered = sorted(durations.items())
-    return Percentiles(
-        p50=nearest_rank(ordered, total, 50),
-        p95=nearest_rank(ordered, total, 95),
-        p99=nearest_rank(ordered, total, 99),
-        max=ordered[-1][0],
-    )
+    p50, p95, p99, most = found
+    return Percentiles(p50=p50, p95=p95, p99=p99, max=most)

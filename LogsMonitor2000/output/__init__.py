@@ -25,6 +25,12 @@ class RunInfo:
     lateness: int
     follow: bool
     slow_ms: float | None
+    #: What the windows count, in the singular: "hit" (HTTP) or "operation" (MongoDB).
+    unit: str = "hit"
+    #: The filters, as options (``--path /api``), and whether sources are anonymized.
+    filters: tuple[str, ...] = ()
+    anonymize: bool = False
+    verbose: bool = False
 
 
 class Notifier(Protocol):

@@ -138,6 +138,8 @@ class AlertForwarder:
         # A logger of its own, outside logging's registry: nothing global is touched.
         self.logger = logging.Logger("LogsMonitor2000.alerts", logging.INFO)
         self.url = url
+        #: What the alerts count ("hit", "operation"), known once the run starts.
+        self.unit = "hit"
         self.sent = 0
         self._warn = warn
         self._complained = False
@@ -164,7 +166,7 @@ class AlertForwarder:
         level = logging.WARNING if alert.kind in RAISED else logging.INFO
         if self._poster is not None:
             self.sent += 1
-        self.logger.log(level, alert_text(alert), extra=record_json(alert))
+        self.logger.log(level, alert_text(alert, self.unit), extra=record_json(alert))
 
     def close(self) -> int | None:
         """Deliver what is queued (for at most ``DRAIN_SECONDS``); the undelivered count
@@ -210,6 +212,7 @@ class ForwardingNotifier:
         self.forwarder = forwarder
 
     def start(self, run: RunInfo) -> None:
+        self.forwarder.unit = run.unit
         self.inner.start(run)
 
     def emit(self, record: Record) -> None:

@@ -89,6 +89,11 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     data["alert_since"] = summary.alert_since
     if summary.slow_since is not None:
         data["slow_since"] = summary.slow_since
+    if summary.totals is not None:  # the whole run, in the shapes of a stats record
+        totals = _stats_json(summary.totals)
+        for key in ("type", "start", "end", "hits"):
+            del totals[key]
+        data.update(totals)
     return data
 
 

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from ..filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
-from .http import HttpEvents, parse_digits
+from .http import HttpEvents, parse_epoch
 
 HEADER_FIRST_FIELD = "remotehost"
 FIELDS = 7
@@ -33,9 +33,7 @@ class AccessCsvParser:
         self.skipped = 0
         self.headers = 0
         self._records = CsvRecords(rejects)
-        self._events = HttpEvents(
-            sink, parse_digits, header=HEADER_FIRST_FIELD, selection=selection
-        )
+        self._events = HttpEvents(sink, parse_epoch, header=HEADER_FIRST_FIELD, selection=selection)
 
     def feed(self, block: str) -> None:
         for rows in self._records.read(block):

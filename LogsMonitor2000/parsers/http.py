@@ -41,8 +41,13 @@ STATUS_CLASSES = {str(code): f"{code // 100}xx" for code in range(100, 600)}
 #: Distinct requests remembered with their section; the memo restarts when full.
 MEMO_SIZE = 65536
 
-#: Longer digit strings are refused by int() (CPython's integer string limit).
-MAX_DIGITS = 4300
+#: Digit strings longer than this are no number a log holds (and int() refuses those
+#: of more than 4,300 digits).
+MAX_DIGITS = 40
+#: The largest bytes field: a signed 64-bit count, as servers keep it.
+MAX_BYTES = (1 << 63) - 1
+#: The last second datetime can show (9999-12-31T23:59:59Z): a later time is unreadable.
+MAX_SECOND = 253402300799
 
 
 def request_section(request: str) -> str:
@@ -67,12 +72,24 @@ def request_parts(request: str) -> tuple[str, str | None]:
     return method, after_host if after_host.startswith("/") else "/" + after_host
 
 
-def parse_digits(text: str) -> int | None:
-    """ASCII digits as an int; None for anything else (a sign, a space, an underscore,
-    another script's digits)."""
+def parse_digits(text: str, largest: int = MAX_BYTES) -> int | None:
+    """ASCII digits as an int of at most ``largest``; None for anything else (a sign, a
+    space, an underscore, another script's digits, a number too large)."""
     if text.isdigit() and text.isascii() and len(text) <= MAX_DIGITS:
-        return int(text)
+        value = int(text)
+        if value <= largest:
+            return value
     return None
+
+
+def parse_epoch(text: str) -> int | None:
+    """Seconds since the epoch, as digits, up to the year 9999; None otherwise."""
+    return parse_digits(text, MAX_SECOND)
+
+
+def parse_bytes(text: str) -> int | None:
+    """A bytes field: digits up to ``MAX_BYTES``, or ``-`` meaning 0; None otherwise."""
+    return 0 if text == "-" else parse_digits(text)
 
 
 class HttpEvents:
@@ -133,13 +150,14 @@ class HttpEvents:
             if status_class is None:
                 unusual(index, "status is not 100-599")
                 continue
-            if size.isdigit() and size.isascii() and len(size) <= MAX_DIGITS:
-                nbytes = int(size)  # parse_digits, inlined: this runs for every line
-            elif size == "-":
-                nbytes = 0
+            if len(size) < 19 and size.isdigit() and size.isascii():
+                nbytes = int(size)  # parse_bytes, inlined for the usual case
             else:
-                unusual(index, "bytes is neither digits nor '-'")
-                continue
+                found = parse_bytes(size)
+                if found is None:
+                    unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
+                    continue
+                nbytes = found
             if when != current:
                 if batch is not None:
                     batch.hits += hits
@@ -185,9 +203,9 @@ class HttpEvents:
             if status_class is None:
                 unusual(index, "status is not 100-599")
                 continue
-            nbytes = 0 if size == "-" else parse_digits(size)
+            nbytes = parse_bytes(size)
             if nbytes is None:
-                unusual(index, "bytes is neither digits nor '-'")
+                unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
                 continue
             second = self._to_second(when)
             if second is None:

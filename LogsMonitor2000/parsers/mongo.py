@@ -312,6 +312,6 @@ class MongoParser:
             value = float(text)
         except ValueError:
             raise _Unreadable(f"unreadable Duration {text!r}") from None
-        if not math.isfinite(value):
-            raise _Unreadable(f"unreadable Duration {text!r}")
+        if not (0.0 <= value and math.isfinite(value * 1000.0)):
+            raise _Unreadable(f"Duration {text!r} is not a finite number of seconds >= 0")
         return value

@@ -1,0 +1,188 @@
+"""Counts of a whole run in bounded memory (SPEC §6): top lists and duration percentiles.
+
+* ``TopCounts`` counts keys exactly while it holds at most ``capacity`` of them (10,000).
+  Past that it is Space-Saving (Metwally, Agrawal and El Abbadi, 2005), with weights: a
+  new key takes the place of the smallest one and starts at its count, which it may
+  overstate by at most that much (``overcount``).  A reported count is then an upper
+  bound, ``count - overcount`` a lower one, and no count is over by more than
+  ``total / capacity``.
+* ``DurationSketch`` keeps durations exactly while there are at most
+  ``EXACT_DURATIONS`` distinct values, then as log-spaced buckets (as DDSketch does):
+  a percentile is then within 1% of the true value; the maximum stays exact.
+
+Windows need neither: a window's counts are exact (``stats.py``).
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+from ..batch import add_counts
+from .counting import nearest_rank, top
+
+#: Keys a top list counts exactly, and the Space-Saving capacity beyond.
+TOP_CAPACITY = 10_000
+#: Distinct durations kept as they are before the sketch takes over.
+EXACT_DURATIONS = 10_000
+#: The sketch's relative accuracy, and the ratio of its buckets' bounds.
+RELATIVE_ACCURACY = 0.01
+GAMMA = (1 + RELATIVE_ACCURACY) / (1 - RELATIVE_ACCURACY)
+_LOG_GAMMA = math.log(GAMMA)
+
+#: A top list entry: (key, count), or (key, count, overcount) for estimates.
+Entry = tuple[str, int] | tuple[str, int, int]
+
+
+class TopCounts:
+    """Counts of keys: exact up to ``capacity`` keys (always, when it is None),
+    Space-Saving estimates beyond."""
+
+    def __init__(self, capacity: int | None = TOP_CAPACITY) -> None:
+        self.capacity = capacity
+        self.counts: dict[str, int] = {}
+        #: How much each count may be over (keys that came in after the list was full).
+        self.overcounts: dict[str, int] = {}
+        #: Whether a key was ever pushed out: the counts are estimates from then on.
+        self.estimated = False
+        #: (count when pushed, key): each key has an entry at or below its count, so
+        #: the smallest is found by looking at the top (see ``_pop_smallest``).
+        self._heap: list[tuple[int, str]] = []
+
+    def add(self, part: Mapping[str, int]) -> None:
+        counts, capacity = self.counts, self.capacity
+        if capacity is None or len(counts) + len(part) <= capacity:  # exact
+            add_counts(counts, part)
+            return
+        for key, weight in part.items():
+            count = counts.get(key)
+            if count is not None:
+                counts[key] = count + weight
+            elif len(counts) < capacity:
+                counts[key] = weight
+                if self._heap:
+                    heapq.heappush(self._heap, (weight, key))
+            else:
+                smallest, floor = self._pop_smallest()
+                del counts[smallest]
+                self.overcounts.pop(smallest, None)
+                counts[key] = floor + weight
+                self.overcounts[key] = floor
+                self.estimated = True
+                heapq.heappush(self._heap, (floor + weight, key))
+
+    def top(self, n: int) -> list[Entry]:
+        """The ``n`` largest counts, count descending then key ascending; with their
+        overcounts once the counts are estimates."""
+        best = top(self.counts, n)
+        if not self.estimated:
+            return list(best)
+        over = self.overcounts
+        return [(key, count, over.get(key, 0)) for key, count in best]
+
+    def _pop_smallest(self) -> tuple[str, int]:
+        heap, counts = self._heap, self.counts
+        if not heap or len(heap) > 2 * len(counts):
+            heap[:] = [(count, key) for key, count in counts.items()]
+            heapq.heapify(heap)
+        while True:
+            pushed, key = heap[0]
+            count = counts.get(key)
+            if count is None:  # pushed out already
+                heapq.heappop(heap)
+            elif count != pushed:  # it grew since: look again
+                heapq.heapreplace(heap, (count, key))
+            else:
+                heapq.heappop(heap)
+                return key, count
+
+    def copy(self) -> TopCounts:
+        twin = TopCounts(self.capacity)
+        twin.counts = dict(self.counts)
+        twin.overcounts = dict(self.overcounts)
+        twin.estimated = self.estimated
+        return twin
+
+    def to_json(self) -> dict[str, Any]:
+        return {"counts": self.counts, "overcounts": self.overcounts, "estimated": self.estimated}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.counts = {str(key): int(count) for key, count in data["counts"].items()}
+        self.overcounts = {str(key): int(over) for key, over in data["overcounts"].items()}
+        self.estimated = bool(data["estimated"])
+        self._heap = []
+
+
+class DurationSketch:
+    """Durations (ms): percentiles exact while at most ``exact_limit`` values are
+    distinct (always, when it is None), within ``RELATIVE_ACCURACY`` past that."""
+
+    def __init__(self, exact_limit: int | None = EXACT_DURATIONS) -> None:
+        self.exact_limit = exact_limit
+        #: Distinct values and their counts, until there are too many.
+        self.exact: Counter[float] | None = Counter()
+        #: Bucket i holds the values in (GAMMA ** (i - 1), GAMMA ** i]; zeros apart.
+        self.buckets: dict[int, int] = {}
+        self.zeros = 0
+        self.count = 0
+        self.max = 0.0
+
+    def add(self, values: list[float]) -> None:
+        if not values:
+            return
+        self.count += len(values)
+        self.max = max(self.max, max(values))
+        if self.exact is not None:
+            self.exact.update(values)
+            if self.exact_limit is None or len(self.exact) <= self.exact_limit:
+                return
+            values = list(self.exact.elements())
+            self.exact = None
+        buckets = self.buckets
+        for value in values:
+            if value <= 0.0:
+                self.zeros += 1
+            else:
+                index = math.ceil(math.log(value) / _LOG_GAMMA)
+                buckets[index] = buckets.get(index, 0) + 1
+
+    def percentiles(self) -> tuple[float, float, float, float] | None:
+        """p50, p95, p99 (nearest rank) and the maximum; None without durations."""
+        if self.count == 0:
+            return None
+        if self.exact is not None:
+            ordered = sorted(self.exact.items())
+        else:
+            ordered = [(0.0, self.zeros)] if self.zeros else []
+            ordered += [
+                (min(self.max, 2 * GAMMA**index / (GAMMA + 1)), count)
+                for index, count in sorted(self.buckets.items())
+            ]
+        p50, p95, p99 = (nearest_rank(ordered, self.count, p) for p in (50, 95, 99))
+        return p50, p95, p99, self.max
+
+    def copy(self) -> DurationSketch:
+        twin = DurationSketch(self.exact_limit)
+        twin.exact = None if self.exact is None else Counter(self.exact)
+        twin.buckets = dict(self.buckets)
+        twin.zeros, twin.count, twin.max = self.zeros, self.count, self.max
+        return twin
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "exact": None if self.exact is None else [[ms, n] for ms, n in self.exact.items()],
+            "buckets": [[index, n] for index, n in self.buckets.items()],
+            "zeros": self.zeros,
+            "count": self.count,
+            "max": self.max,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        exact = data["exact"]
+        self.exact = None if exact is None else Counter({float(ms): int(n) for ms, n in exact})
+        self.buckets = {int(index): int(n) for index, n in data["buckets"]}
+        self.zeros, self.count = int(data["zeros"]), int(data["count"])
+        self.max = float(data["max"])
