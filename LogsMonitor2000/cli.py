@@ -32,11 +32,11 @@ from .filters import Selection
 from .monitor import Input, Monitor, StopRequested
 from .output import Notifier
 from .output.jsonlines import JsonLinesNotifier
-from .output.text import TextNotifier
 from .parsers import PARSERS
 from .settings import Settings
 from .parallel import parallel_source
-from .sources import FollowedFile, open_source
+from .output.text import TextNotifier, local_time
+from .sources import FollowedFile, Position, open_source
 from .state import Saved, StateFile
 
 PROG = "LogsMonitor2000"
@@ -392,6 +392,7 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         )
         if saved is not None:
             _restore(monitor, saved, checkpoint)
+            warn(_resumed(settings.path, saved.position, monitor))
         if source is None:
             source = open_source(
                 settings.path,
@@ -433,12 +434,13 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
     checkpoint = StateFile(
         settings.state,
         log=settings.path,
+        # What decides the counts (display-only options - --top, --output, colour, -v
+        # - may change from one run to the next).
         settings={
             "stats_interval": settings.stats_interval,
             "alert_window": settings.alert_window,
             "threshold": settings.threshold,
             "buffer": settings.lateness,
-            "top": settings.top,
             "slow_ms": settings.slow_ms,
             "selection": settings.selection.to_json(),
             "anonymize": settings.anonymize,
@@ -462,6 +464,16 @@ def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> No
         raise StateError(
             f"{monitor.settings.state} is damaged ({error!r}); --state-reset starts over"
         ) from None
+
+
+def _resumed(path: str, position: Position, monitor: Monitor) -> str:
+    """Where a restart carries on from, for stderr."""
+    where = f"byte {position.offset:,}"
+    if position.lines is not None:
+        where = f"line {position.lines + 1:,} ({where})"
+    newest = monitor.reorderer.newest if monitor.reorderer is not None else None
+    clock = "" if newest is None else f"; log time {local_time(newest)}"
+    return f"resuming {path} at {where}{clock}"
 
 
 def _alert_url(url: str) -> str:

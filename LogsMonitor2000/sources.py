@@ -48,12 +48,14 @@ class Idle:
 @dataclass(frozen=True, slots=True)
 class Position:
     """Where a followed file has been read to: its identity, the offset just after the
-    last complete line handed over, and its first bytes (to notice a rewrite)."""
+    last complete line handed over, and its first bytes (to notice a rewrite); and how
+    many lines that is (None when it started at the end, with ``--from-end``)."""
 
     device: int
     inode: int
     offset: int
     fingerprint: bytes
+    lines: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -61,15 +63,18 @@ class Position:
             "inode": self.inode,
             "offset": self.offset,
             "fingerprint": self.fingerprint.hex(),
+            "lines": self.lines,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Position:
+        lines = data["lines"]
         return cls(
             device=int(data["device"]),
             inode=int(data["inode"]),
             offset=int(data["offset"]),
             fingerprint=bytes.fromhex(data["fingerprint"]),
+            lines=None if lines is None else int(lines),
         )
 
 
@@ -305,6 +310,7 @@ class FollowedFile:
         self._identity = (0, 0)
         self._read_offset = 0  # bytes read from the current file
         self._line_start = 0  # just after the last complete line read
+        self._lines: int | None = 0  # complete lines up to there (None: not known)
         self._fingerprint = b""
         self._splitter = LineSplitter()
         self._reopen = False
@@ -351,7 +357,7 @@ class FollowedFile:
         if start is not None:
             old = _find_inode(self.path, start.device, start.inode)
             if old is not None:
-                self._open(old, start.offset, expect=start.fingerprint)
+                self._open(old, start.offset, expect=start.fingerprint, lines=start.lines)
                 return True
             self._warn(
                 f"{self.path} was replaced while the monitor was stopped and the file it "
@@ -362,12 +368,12 @@ class FollowedFile:
         except OSError:
             return False
         offset = stat.st_size if self._from_end and start is None else 0
-        self._open(self.path, offset)
+        self._open(self.path, offset, lines=None if offset else 0)
         if offset:
             self._back_to_line_start()
         return True
 
-    def _open(self, path: str, offset: int, *, expect: bytes = b"") -> None:
+    def _open(self, path: str, offset: int, *, expect: bytes = b"", lines: int | None = 0) -> None:
         self.close()
         self._descriptor = descriptor = os.open(path, os.O_RDONLY)
         stat = os.fstat(descriptor)
@@ -381,6 +387,7 @@ class FollowedFile:
             offset = 0
         os.lseek(descriptor, offset, os.SEEK_SET)
         self._read_offset = self._line_start = offset
+        self._lines = lines if offset else 0
         self._splitter = LineSplitter()
 
     def _back_to_line_start(self) -> None:
@@ -403,6 +410,8 @@ class FollowedFile:
             cut = data.rfind(b"\n")
             if cut >= 0:
                 self._line_start = self._read_offset + cut + 1
+                if self._lines is not None:
+                    self._lines += data.count(b"\n")
             self._read_offset += len(data)
             block = self._splitter.feed(data)
             if block:
@@ -429,7 +438,7 @@ class FollowedFile:
             return ""
         if reopen:  # the same file: open it again where we are
             splitter, line_start = self._splitter, self._line_start
-            self._open(self.path, self._read_offset)
+            self._open(self.path, self._read_offset, lines=self._lines)
             self._splitter, self._line_start = splitter, line_start
         return None
 
@@ -452,13 +461,14 @@ class FollowedFile:
         assert self._descriptor is not None
         os.lseek(self._descriptor, 0, os.SEEK_SET)
         self._read_offset = self._line_start = 0
+        self._lines = 0
         self._fingerprint = os.pread(self._descriptor, FINGERPRINT_BYTES, 0)
 
     def _here(self) -> Position | None:
         if self._descriptor is None:
             return None
         device, inode = self._identity
-        return Position(device, inode, self._line_start, self._fingerprint)
+        return Position(device, inode, self._line_start, self._fingerprint, self._lines)
 
 
 def _find_inode(path: str, device: int, inode: int) -> str | None:

@@ -178,8 +178,17 @@ class AlertLogTest(unittest.TestCase):
             missing = run_monitor(SAMPLE, "--alert-log", str(Path(tmp) / "no" / "such"))
         self.assertEqual(lines[0], "kept")
         self.assertEqual(len(lines), 5)
-        self.assertIn("WARNING High traffic generated an alert - hits = 1219", lines[1])
-        self.assertIn("INFO High traffic alert recovered", lines[2])
+        # The log's time leads; the wall clock of the writing comes last, marked.
+        self.assertTrue(
+            lines[1].startswith(
+                "2019-02-07T21:16:18+00:00 WARNING High traffic generated an alert - hits = 1219"
+            ),
+            lines[1],
+        )
+        self.assertRegex(lines[1], r" \[written \d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+\]$")
+        self.assertTrue(
+            lines[2].startswith("2019-02-07T21:18:44+00:00 INFO High traffic alert recovered")
+        )
         self.assertEqual(missing.returncode, 2)
         self.assertEqual(len(missing.stderr.splitlines()), 1, missing.stderr)
 

@@ -239,6 +239,26 @@ class StateTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 2)
                 self.assertIn("--state-reset", result.stderr)
 
+    def test_display_options_may_change_and_a_restart_says_where_it_resumed(self) -> None:
+        append(self.log, self.rows(3))
+        self.run_until(3, "--stats-interval", "1")
+        append(self.log, self.rows(2))
+        display = ["--top", "1", "--no-color", "--verbose", "--stats-interval", "1"]
+        with LiveMonitor(str(self.log), "--state", str(self.state), *display) as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) >= 2)
+            self.assertEqual(monitor.stop(), 130)
+        self.assertEqual(monitor.records[-1]["events"], 5)
+        # Three lines were read before: the restart carries on at the fourth.
+        self.assertRegex(
+            monitor.stderr, r"resuming .*access\.log at line 4 \(byte \d+\); log time "
+        )
+        with LiveMonitor(
+            str(self.log), "--state", str(self.state), "--stats-interval", "1", output="text"
+        ) as text:
+            text.wait_for_stderr("resuming")
+            self.assertEqual(text.stop(), 130)
+        self.assertNotIn("--state-reset", text.stderr)
+
     def test_an_unwritable_state_file(self) -> None:
         append(self.log, self.rows(1))
         target = Path(self.folder.name) / "no" / "such" / "folder" / "state.json"

@@ -13,7 +13,10 @@ record's keys (``type``, ``time``, ``hits``...).
   was refused, timed out, got an HTTP error status, found the queue full or was still
   queued at the end is *undelivered*: stderr says so once when it first happens, and the
   summary counts them.  Neither the output nor the exit status changes.
-* ``--alert-log FILE``: a ``FileHandler`` appends ``time level message`` lines.
+* ``--alert-log FILE``: a ``FileHandler`` appends lines that lead with the log's time
+  (local ISO-8601), then the level and the message, then the wall-clock time they
+  were written at: ``2019-02-07T21:16:18+00:00 WARNING High traffic ... [written
+  2026-12-01 09:12:01,123]``.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..errors import UsageError
 from ..records import Alert, Record, SlowAlert, Summary
 from . import Notifier, RunInfo
 from .jsonlines import record_json
-from .text import RAISED, alert_text
+from .text import RAISED, alert_text, local_time
 
 #: Seconds a POST may take.
 TIMEOUT = 5.0
@@ -153,7 +156,11 @@ class AlertForwarder:
                 raise UsageError(
                     f"cannot open the alert log {log_path}: {error.strerror or error}"
                 ) from None
-            self._file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+            # The log's time first: the wall clock of the writing comes last, marked,
+            # so that the two can't be confused (a log read days later, say).
+            self._file.setFormatter(
+                logging.Formatter("%(log_time)s %(levelname)s %(message)s [written %(asctime)s]")
+            )
             self.logger.addHandler(self._file)
         if url is not None:
             waiting: queue.Queue[Any] = queue.Queue(QUEUE_SIZE)
@@ -166,7 +173,9 @@ class AlertForwarder:
         level = logging.WARNING if alert.kind in RAISED else logging.INFO
         if self._poster is not None:
             self.sent += 1
-        self.logger.log(level, alert_text(alert, self.unit), extra=record_json(alert))
+        extra = record_json(alert)
+        extra["log_time"] = local_time(alert.time)
+        self.logger.log(level, alert_text(alert, self.unit), extra=extra)
 
     def close(self) -> int | None:
         """Deliver what is queued (for at most ``DRAIN_SECONDS``); the undelivered count
