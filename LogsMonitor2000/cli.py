@@ -113,9 +113,18 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def program_name() -> str:
+    """How the program was started, for --help: ``logsmonitor2000`` (the installed
+    command, or whatever it is called) or ``python -m LogsMonitor2000``."""
+    started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
+    if not started or started.endswith(".py") or " " in started or started.startswith("python"):
+        return "python -m LogsMonitor2000"
+    return started
+
+
 def build_argument_parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
-        prog="python -m LogsMonitor2000",
+        prog=program_name(),
         description="Streaming analytics for web access logs and MongoDB audit logs: "
         "stats every few seconds of log time, high-traffic alerts, a summary.",
         epilog="Exit status: 0 done, 1 no valid record (wrong --format?) or an internal "

@@ -16,7 +16,15 @@ import unittest
 from pathlib import Path
 
 from tests.generate import traffic, write_csv
-from tests.support import DATA, TOP, environment, json_lines, monitor_command, run_monitor
+from tests.support import (
+    DATA,
+    TOP,
+    environment,
+    json_lines,
+    monitor_command,
+    run_monitor,
+    slow,
+)
 
 HANDMADE_CSV_OPTIONS = ["--alert-window", "4", "--threshold", "1", "--stats-interval", "5"]
 
@@ -204,6 +212,43 @@ class TextOutputTest(unittest.TestCase):
         os.close(controller)
         self.assertEqual(process.wait(timeout=60), 0)
         return b"".join(chunks).decode()
+
+
+class InstallTest(unittest.TestCase):
+    def test_help_names_the_command_it_was_started_as(self) -> None:
+        as_module = run_monitor("--help")
+        self.assertTrue(as_module.stdout.startswith("usage: python -m LogsMonitor2000 "))
+        code = (
+            "import sys\n"
+            "sys.argv[0] = '/usr/local/bin/logsmonitor2000'\n"
+            "from LogsMonitor2000.cli import main\n"
+            "sys.exit(main(['--help']))\n"
+        )
+        installed = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, cwd=TOP, timeout=60
+        )
+        self.assertTrue(installed.stdout.startswith("usage: logsmonitor2000 "), installed.stdout)
+
+    @slow
+    def test_pip_install_gives_the_logsmonitor2000_command(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            venv = Path(tmp) / "venv"
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+            subprocess.run(
+                [str(venv / "bin" / "pip"), "install", "--quiet", str(TOP)],
+                check=True, capture_output=True, cwd=tmp, timeout=300,
+            )  # fmt: skip
+            command = str(venv / "bin" / "logsmonitor2000")
+            helped = subprocess.run([command, "--help"], capture_output=True, text=True, cwd=tmp)
+            ran = subprocess.run(
+                [command, str(DATA / "sample.csv"), "--output", "json"],
+                capture_output=True, text=True, cwd=tmp, env=environment(),
+            )  # fmt: skip
+        self.assertTrue(helped.stdout.startswith("usage: logsmonitor2000 "), helped.stdout)
+        self.assertEqual(ran.returncode, 0, ran.stderr)
+        self.assertEqual(
+            ran.stdout, run_monitor(str(DATA / "sample.csv"), "--output", "json").stdout
+        )
 
 
 class BadInputTest(unittest.TestCase):

@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.live import LiveMonitor, append, csv_row, hits_seen, stats
 from tests.support import slow
 
-FAST = ["--stats-interval", "1", "--buffer", "1"]
+FAST = ["--stats-interval", "1", "--buffer", "0"]
 
 
 def summary_of(monitor: LiveMonitor) -> dict[str, object]:
@@ -44,9 +44,11 @@ class FollowTest(unittest.TestCase):
             self.assertEqual(monitor.stop(), 130)
         self.assertEqual(summary_of(monitor)["events"], 5)
 
+    @slow
     def test_a_line_written_in_two_halves_counts_once(self) -> None:
         append(self.log, self.now_rows(1))
-        with LiveMonitor(str(self.log), *FAST) as monitor:
+        # B = 1: the second half comes a second after the row was stamped.
+        with LiveMonitor(str(self.log), "--stats-interval", "1", "--buffer", "1") as monitor:
             monitor.wait_for(lambda r: hits_seen(r) == 1)
             row = self.now_rows(1)
             append(self.log, row[:20])
@@ -78,6 +80,7 @@ class FollowTest(unittest.TestCase):
             monitor.stop()
         self.assertEqual(summary_of(monitor)["events"], 6)
 
+    @slow
     def test_rotation_by_removal(self) -> None:
         append(self.log, self.now_rows(2))
         with LiveMonitor(str(self.log), *FAST) as monitor:
@@ -101,6 +104,7 @@ class FollowTest(unittest.TestCase):
             monitor.stop()
         self.assertIn("truncated", monitor.stderr)
 
+    @slow
     def test_copytruncate_then_writes_past_the_old_size(self) -> None:
         # The same inode gets new first bytes and grows past the old size before the
         # monitor looks: only the first bytes tell it was rewritten.
@@ -115,6 +119,7 @@ class FollowTest(unittest.TestCase):
             monitor.wait_for(lambda r: hits_seen(r) == 5)
             monitor.stop()
 
+    @slow
     def test_a_file_that_does_not_exist_yet(self) -> None:
         with LiveMonitor(str(self.log), *FAST) as monitor:
             monitor.wait_for_stderr("waiting for")
@@ -124,6 +129,7 @@ class FollowTest(unittest.TestCase):
             monitor.stop()
         self.assertEqual(monitor.stderr.count("waiting for"), 1)
 
+    @slow
     def test_from_end_skips_what_exists(self) -> None:
         append(self.log, self.now_rows(4) + '"10.0.0.5","-","-",')  # and a partial line
         with LiveMonitor(str(self.log), *FAST, "--from-end") as monitor:
@@ -134,6 +140,7 @@ class FollowTest(unittest.TestCase):
             monitor.stop()
         self.assertEqual(summary_of(monitor)["invalid"], 0)
 
+    @slow
     def test_sighup_keeps_running_and_reads_the_new_file(self) -> None:
         append(self.log, self.now_rows(1))
         with LiveMonitor(str(self.log), *FAST) as monitor:
@@ -170,6 +177,7 @@ class TimeJumpTest(unittest.TestCase):
         self.assertLess(len(beats), 15)
         self.assertTrue(all(r["start"] > day_old + 79 for r in beats))
 
+    @slow
     def test_text_says_quiet_once_per_silence(self) -> None:
         append(self.log, csv_row(int(time.time())))
         options = ["--stats-interval", "1", "--buffer", "0"]
@@ -207,6 +215,7 @@ class FastWriterTest(unittest.TestCase):
         self.assertEqual((summary["events"], summary["late"]), (written, 0))
 
 
+@slow
 class SilenceTest(unittest.TestCase):
     """SPEC §2-§4 on a live input: the clock moves on while nothing comes."""
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support import DATA, json_lines, run_monitor
+from tests.support import DATA, json_lines, run_monitor, slow
 
 SAMPLE = str(DATA / "sample.csv")  # one alert and one recovery
 
@@ -149,6 +149,7 @@ class ForwardTest(unittest.TestCase):
         self.same_output(result.stdout, undelivered=2)
         self.assertEqual(len(endpoint.received), 2)
 
+    @slow
     def test_a_slow_endpoint_does_not_hold_the_monitor(self) -> None:
         with serving(Endpoint(delay=60)) as endpoint:
             started = time.monotonic()

@@ -18,7 +18,7 @@ from LogsMonitor2000.monitor import Monitor, StopRequested
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.sources import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
-from tests.support import DATA, Blocks, Collector, blocks_of, run_monitor
+from tests.support import DATA, Blocks, Collector, blocks_of, run_monitor, slow
 
 # Small windows so that every record is settled a few seconds after the last line.
 OPTIONS = ["--alert-window", "10", "--threshold", "4", "--stats-interval", "5", "--buffer", "2"]
@@ -45,6 +45,7 @@ def settled(records: list[dict[str, Any]], last: int) -> set[str]:
     return kept
 
 
+@slow
 class KillTest(unittest.TestCase):
     def test_kill_9_and_restart_print_what_one_run_prints(self) -> None:
         rng = random.Random(3)
@@ -194,6 +195,7 @@ class StateTest(unittest.TestCase):
         self.assertEqual(second.records[-1]["events"], 5)  # the counts carry on
         self.assertEqual(hits_seen(second.records), 2)  # and nothing is read twice
 
+    @slow
     def test_rotation_while_stopped(self) -> None:
         append(self.log, self.rows(2))
         self.run_until(2, "--stats-interval", "1")
@@ -203,12 +205,14 @@ class StateTest(unittest.TestCase):
         second = self.run_until(4, "--stats-interval", "1")
         self.assertEqual(second.records[-1]["events"], 6)
 
+    @slow
     def test_state_reset_starts_over(self) -> None:
         append(self.log, self.rows(2))
         self.run_until(2, "--stats-interval", "1")
         again = self.run_until(2, "--stats-interval", "1", "--state-reset")
         self.assertEqual(again.records[-1]["events"], 2)
 
+    @slow
     def test_refused_state_files(self) -> None:
         append(self.log, self.rows(1))
         self.run_until(1)
@@ -239,6 +243,7 @@ class StateTest(unittest.TestCase):
                 self.assertEqual(result.returncode, 2)
                 self.assertIn("--state-reset", result.stderr)
 
+    @slow
     def test_display_options_may_change_and_a_restart_says_where_it_resumed(self) -> None:
         append(self.log, self.rows(3))
         self.run_until(3, "--stats-interval", "1")

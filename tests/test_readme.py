@@ -1,0 +1,68 @@
+"""The README's examples are what the monitor prints.
+
+A code block after ``<!-- output: ARGS -->`` is the output of ``python -m
+LogsMonitor2000 ARGS`` with ``TZ=UTC``: a JSON block's objects appear in the output in
+that order; a text block's parts between lines of ``...`` appear in that order as
+consecutive lines.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import unittest
+
+from tests.support import TOP, json_lines, run_monitor
+
+README = (TOP / "README.md").read_text(encoding="utf-8")
+EXAMPLE = re.compile(r"<!-- output: (.*?) -->\n```(\w*)\n(.*?)\n```", re.DOTALL)
+
+
+def in_order(parts: list[list[str]], lines: list[str]) -> bool:
+    """Whether each part is a run of consecutive ``lines``, each after the one before."""
+    at = 0
+    for part in parts:
+        while at + len(part) <= len(lines) and lines[at : at + len(part)] != part:
+            at += 1
+        if at + len(part) > len(lines):
+            return False
+        at += len(part)
+    return True
+
+
+class ReadmeTest(unittest.TestCase):
+    def test_the_examples_are_real_output(self) -> None:
+        examples = EXAMPLE.findall(README)
+        self.assertGreaterEqual(len(examples), 3)
+        for args, kind, block in examples:
+            with self.subTest(args=args):
+                result = run_monitor(*shlex.split(args), TZ="UTC")
+                self.assertIn(result.returncode, (0, 1), result.stderr)
+                if kind == "json":
+                    wanted = [json.loads(line) for line in block.splitlines()]
+                    printed = json_lines(result.stdout)
+                    found = iter(printed)
+                    for record in wanted:  # a subsequence of what was printed
+                        self.assertIn(record, found, record)
+                else:
+                    parts = [part.strip("\n").split("\n") for part in block.split("\n...\n")]
+                    self.assertTrue(in_order(parts, result.stdout.splitlines()), block)
+
+    def test_the_first_commands_are_the_sample_and_the_tests(self) -> None:
+        first = re.search(r"```sh\n(.*?)\n```", README, re.DOTALL)
+        assert first is not None
+        commands = [line.split("#")[0].strip() for line in first.group(1).splitlines()]
+        self.assertEqual(
+            commands, ["python -m LogsMonitor2000 tests/data/sample.csv", "python -m unittest"]
+        )
+
+    def test_it_stands_on_its_own(self) -> None:
+        for words in (r"\bSPEC\b", r"\.\./shared", r"\bissues?\b", r"this machine", r"workplace"):
+            with self.subTest(words=words):
+                found = re.search(words, README, re.IGNORECASE if words.islower() else 0)
+                self.assertIsNone(found, found and README[found.start() - 80 : found.end() + 80])
+
+
+if __name__ == "__main__":
+    unittest.main()
