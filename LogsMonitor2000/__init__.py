@@ -13,4 +13,25 @@ The data flows one way, one module per stage::
 Standard library only.
 """
 
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
 __version__ = "1.0.0"
+
+
+def _exit_quietly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def stop_quietly_on_signals() -> None:
+    """Until the monitor runs (and prints a summary when stopped), Ctrl-C and SIGTERM
+    end the program at once with 130 / 143, without a traceback."""
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _exit_quietly)
+
+
+if sys.argv[:1] == ["-m"]:  # python -m LogsMonitor2000, still finding __main__
+    stop_quietly_on_signals()

@@ -38,6 +38,7 @@ from .parallel import parallel_source
 from .output.text import TextNotifier, local_time
 from .sources import FollowedFile, Position, open_source
 from .state import Saved, StateFile
+from .urls import check_http_url
 
 PROG = "LogsMonitor2000"
 
@@ -299,7 +300,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--alert-url",
         metavar="URL",
-        type=_option(_alert_url),
+        type=_option(check_http_url),
         help="POST each alert and recovery there as a logging record (stdlib "
         "HTTPHandler; http or https, user:password@ for basic auth)",
     )
@@ -483,12 +484,6 @@ def _resumed(path: str, position: Position, monitor: Monitor) -> str:
     newest = monitor.reorderer.newest if monitor.reorderer is not None else None
     clock = "" if newest is None else f"; log time {local_time(newest)}"
     return f"resuming {path} at {where}{clock}"
-
-
-def _alert_url(url: str) -> str:
-    from .output.forward import check_url  # see _notifier
-
-    return check_url(url)
 
 
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:

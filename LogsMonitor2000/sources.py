@@ -215,7 +215,7 @@ class FinishedInput:
         return None
 
     def held(self) -> bytes:
-        return self._splitter.held
+        return b""  # what follows is not waiting for anything: it was not read yet
 
     def close(self) -> None:
         self._stream.close()

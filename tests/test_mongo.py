@@ -92,6 +92,21 @@ class ShapeTest(unittest.TestCase):
             with self.subTest(text=text):
                 self.assertEqual(query_shape(text), shape)
 
+    def test_deep_nesting_is_cut_at_a_bounded_depth(self) -> None:
+        # A few thousand brackets deep: no RecursionError, the same shape either way.
+        for depth in (33, 3000, 100_000):
+            as_json = '{"a": ' * depth + '"x"' + "}" * depth
+            as_str = "{'a': " * depth + "ObjectId('{[x')" + "}" * depth
+            lists = "[" * depth + "]" * depth
+            with self.subTest(depth=depth):
+                shape = query_shape(as_json)
+                self.assertEqual(shape, '{"a": ' * 32 + "…" + "}" * 32)
+                self.assertEqual(query_shape(as_str), shape)
+                self.assertEqual(query_shape(lists), "[" * 32 + "…" + "]" * 32)
+        self.assertEqual(
+            query_shape('{"a": ' * 32 + "1" + "}" * 32), '{"a": ' * 32 + "?" + "}" * 32
+        )
+
     def test_no_value_ever_leaks(self) -> None:
         rng = random.Random(11)
         secret = "s3cr3t"

@@ -33,6 +33,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..records import Alert, Record, SlowAlert, Summary
+from ..urls import shown_url
 from . import Notifier, RunInfo
 from .jsonlines import record_json
 from .text import RAISED, alert_text, local_time
@@ -43,27 +44,6 @@ TIMEOUT = 5.0
 DRAIN_SECONDS = 10.0
 #: Alerts waiting for the network, at most.
 QUEUE_SIZE = 1000
-
-
-def check_url(url: str) -> str:
-    """``--alert-url``: an http or https URL with a host."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{shown_url(url)!r} is not an http:// or https:// URL")
-    try:
-        parts.port
-    except ValueError:
-        raise ValueError(f"{shown_url(url)!r} has an invalid port") from None
-    return url
-
-
-def shown_url(url: str) -> str:
-    """The URL without its password."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rpartition("@")[2]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"{parts.username}:***@{netloc}"))
 
 
 class _CheckedResponse:

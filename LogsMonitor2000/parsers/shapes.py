@@ -8,7 +8,8 @@ other is scanned as tokens: a quoted string followed by ``:`` is a key and is ke
 brackets, braces and commas are kept, and everything else - strings, numbers, calls like
 ``ObjectId('...')`` - becomes ``?``.  Lists of plain values become ``[?]`` (their length
 says nothing useful); lists of documents keep their shapes (aggregation pipelines).
-No value is ever copied into a shape.
+No value is ever copied into a shape.  Nesting deeper than ``MAX_DEPTH`` is shown as
+``…`` (a filter a few thousand brackets deep is no query anyone wrote).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from typing import Any
 
 #: The shape shown for a missing filter.
 NO_FILTER = "-"
+#: Documents and lists deeper than this are shown as ``…``.
+MAX_DEPTH = 32
+DEEPER = "…"
 
 _STRING = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*\"""", re.DOTALL)
 _KEY_AFTER = re.compile(r"\s*:")
@@ -32,17 +36,20 @@ def query_shape(text: str) -> str:
         return NO_FILTER
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or too deep for its decoder
         return _scan(text)
-    return _shape(value)
+    return _shape(value, 0)
 
 
-def _shape(value: Any) -> str:
+def _shape(value: Any, depth: int) -> str:
+    if isinstance(value, (dict, list)) and depth >= MAX_DEPTH:
+        return DEEPER
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{json.dumps(str(k))}: {_shape(v)}" for k, v in value.items()) + "}"
+        items = (f"{json.dumps(str(k))}: {_shape(v, depth + 1)}" for k, v in value.items())
+        return "{" + ", ".join(items) + "}"
     if isinstance(value, list):
         if any(isinstance(item, (dict, list)) for item in value):
-            return "[" + ", ".join(_shape(item) for item in value) + "]"
+            return "[" + ", ".join(_shape(item, depth + 1) for item in value) + "]"
         return "[?]"
     return "?"
 
@@ -51,18 +58,30 @@ def _scan(text: str) -> str:
     """Mask a filter written as Python's str() of a dict, token by token."""
     out: list[str] = []
     position, depth = 0, 0  # depth: inside parentheses (a call's arguments)
+    nesting = 0  # of brackets and braces: past MAX_DEPTH, one "…" stands for it all
     while position < len(text):
         char = text[position]
+        if char in "{[":
+            nesting += 1
+        elif char in "}]":
+            nesting -= 1
+        # Hidden: inside a bracket opened past MAX_DEPTH, that bracket's close included.
+        hidden = nesting > MAX_DEPTH or (nesting == MAX_DEPTH and char in "}]")
         if char in "'\"":
             found = _STRING.match(text, position)
             end = found.end() if found else len(text)
-            if depth == 0 and found and _KEY_AFTER.match(text, end):
+            if hidden:
+                pass
+            elif depth == 0 and found and _KEY_AFTER.match(text, end):
                 out.append(json.dumps(_unquote(found.group())))
             else:
                 _value(out, depth)
             position = end
             continue
-        if char == "(":
+        if hidden:
+            if nesting == MAX_DEPTH + 1 and char in "{[":
+                out.append(DEEPER)
+        elif char == "(":
             depth += 1
         elif char == ")":
             depth = max(0, depth - 1)

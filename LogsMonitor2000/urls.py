@@ -1,0 +1,50 @@
+"""URLs given on the command line (``--alert-url``): checked at start, and never shown
+with a password.
+
+``shown_url`` masks the user-information part - everything between ``://`` and the
+*last* ``@`` - whatever it holds: a password with an unencoded ``/`` or ``#`` makes
+``urllib`` see a host and a port in it, and that must not leak either.  It may hide more
+than the password (an ``@`` later in the path); it never shows less.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+
+#: Spaces and control characters: no request line can carry them.
+_UNSENDABLE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def shown_url(url: str) -> str:
+    """The URL as it may be printed: its user-information masked (``user:***@``)."""
+    scheme, separator, rest = url.partition("://")
+    if not separator or "@" not in rest:
+        return url
+    userinfo, _, after = rest.rpartition("@")
+    user = userinfo.split(":", 1)[0].split("/", 1)[0]
+    return f"{scheme}://{user}:***@{after}"
+
+
+def check_http_url(url: str) -> str:
+    """An http or https URL with a host, that a request can carry; ``ValueError``
+    otherwise, with a message that shows no password."""
+    shown = shown_url(url)
+    if _UNSENDABLE.search(url):
+        raise ValueError(f"{shown!r} holds a space or a control character")
+    parts: urllib.parse.SplitResult | None
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port
+    except ValueError:
+        parts = None
+    if "@" in url.partition("://")[2] and (parts is None or "@" not in parts.netloc):
+        raise ValueError(
+            f"{shown!r}: percent-encode the special characters of the user and password "
+            "(/ ? # @ as %2F %3F %23 %40)"
+        )
+    if parts is None:
+        raise ValueError(f"{shown!r} has an invalid host or port")
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{shown!r} is not an http:// or https:// URL")
+    return url
