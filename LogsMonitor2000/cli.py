@@ -30,7 +30,7 @@ from . import filters
 from .errors import MonitorError, StateError, UsageError
 from .filters import Selection
 from .monitor import Input, Monitor, StopRequested
-from .output import Notifier
+from .output import GuardedStream, Notifier, OutputError
 from .output.jsonlines import JsonLinesNotifier
 from .parsers import PARSERS
 from .settings import Settings
@@ -363,6 +363,11 @@ def main(
     gc.set_threshold(GC_THRESHOLD, 50, 100)
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    if err is None:  # started with 2>&- : nowhere to say anything
+        err = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 - lives as long as the run
+    if out is None:  # started with >&-
+        print(f"{PROG}: error: cannot write to standard output: it is closed", file=err)
+        return ExitStatus.ERROR
     for stream in (out, err):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="replace")
@@ -416,6 +421,10 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
                 summary = monitor.run(source)
         finally:
             source.close()
+    except OutputError as error:  # a full disk, say: the reader is not gone
+        warn(f"error: {error}")
+        _detach(stdout)
+        return ExitStatus.ERROR
     except MonitorError as error:
         warn(f"error: {error}")
         return ExitStatus.USAGE
@@ -488,13 +497,14 @@ def _resumed(path: str, position: Position, monitor: Monitor) -> str:
 
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
     notifier: Notifier
+    guarded = GuardedStream(stdout)
     if settings.output == "json":
-        notifier = JsonLinesNotifier(stdout)
+        notifier = JsonLinesNotifier(guarded)
     else:
         color = settings.color
         if color is None:
             color = stdout.isatty() and "NO_COLOR" not in os.environ
-        notifier = TextNotifier(stdout, color=color and "NO_COLOR" not in os.environ)
+        notifier = TextNotifier(guarded, color=color and "NO_COLOR" not in os.environ)
     if settings.alert_url is None and settings.alert_log is None:
         return notifier
     from .output import forward  # ssl, http.client, logging: only when alerts leave

@@ -13,6 +13,7 @@ import tempfile
 import time
 import unittest
 from pathlib import Path
+from typing import Any
 
 from LogsMonitor2000.urls import check_http_url, shown_url
 from tests.live import LiveMonitor, csv_row, hits_seen
@@ -195,6 +196,39 @@ class CredentialsTest(unittest.TestCase):
                 self.assertIn("not delivered", unreachable.stderr)
                 everything = unreachable.stdout + unreachable.stderr
                 self.assertNotIn("s3cr", everything)
+
+
+class StandardOutputTest(unittest.TestCase):
+    def run_with(
+        self, stdout: Any, *args: str, closed: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            monitor_command("tests/data/sample.csv", *args),
+            stdout=stdout,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=TOP,
+            env=environment(),
+            timeout=60,
+            preexec_fn=(lambda: os.close(1)) if closed else None,
+        )
+
+    def test_a_closed_or_full_standard_output_is_one_clear_line(self) -> None:
+        with open("/dev/full", "w") as full:
+            for output in ("text", "json"):
+                with self.subTest(output=output):
+                    result = self.run_with(full, "--output", output)
+                    self.assertEqual(result.returncode, 1)
+                    self.assertEqual(
+                        result.stderr,
+                        "LogsMonitor2000: error: cannot write to standard output: "
+                        "No space left on device\n",
+                    )
+        closed = self.run_with(None, closed=True)
+        self.assertEqual(closed.returncode, 1)
+        self.assertEqual(
+            closed.stderr, "LogsMonitor2000: error: cannot write to standard output: it is closed\n"
+        )
 
 
 def resident_kib(pid: int) -> int:

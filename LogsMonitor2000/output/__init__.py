@@ -9,7 +9,50 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ..errors import MonitorError
 from ..records import Record, Summary
+
+
+class OutputError(MonitorError):
+    """Standard output can't be written (closed, a full disk): not a reader that went
+    away, which is a normal end (``BrokenPipeError``)."""
+
+
+class Stream(Protocol):
+    """Where a notifier writes: standard output, or what a test gives it."""
+
+    def write(self, text: str, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+
+class GuardedStream:
+    """A stream whose write errors become ``OutputError`` (one line, exit 1), but for
+    ``BrokenPipeError`` (``| head`` stopped reading: exit 0, quietly)."""
+
+    def __init__(self, stream: Stream) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:  # ValueError: the stream was closed
+            raise _output_error(error) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as error:
+            raise _output_error(error) from None
+
+
+def _output_error(error: Exception) -> OutputError:
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+    return OutputError(f"cannot write to standard output: {reason}")
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+from typing import Any
 
 from ..records import (
     Alert,
@@ -15,7 +15,7 @@ from ..records import (
     StatsReport,
     Summary,
 )
-from . import RunInfo
+from . import RunInfo, Stream
 
 
 def record_json(record: Record) -> dict[str, Any]:
@@ -100,7 +100,7 @@ def summary_json(summary: Summary) -> dict[str, Any]:
 class JsonLinesNotifier:
     """Writes records as JSON lines."""
 
-    def __init__(self, stream: TextIO) -> None:
+    def __init__(self, stream: Stream) -> None:
         self.stream = stream
 
     def start(self, run: RunInfo) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import textwrap
 from datetime import datetime, timezone
-from typing import TextIO
 
 from .. import __version__
 from ..records import (
@@ -28,7 +27,7 @@ from ..records import (
     Summary,
     Top,
 )
-from . import RunInfo
+from . import RunInfo, Stream
 
 _RESET = "\x1b[0m"
 BOLD, DIM, RED, GREEN, YELLOW, CYAN = "1", "2", "1;31", "1;32", "33", "36"
@@ -136,7 +135,7 @@ def alert_text(alert: Alert | SlowAlert, unit: str = "hit") -> str:
 class TextNotifier:
     """Renders records as text blocks."""
 
-    def __init__(self, stream: TextIO, *, color: bool) -> None:
+    def __init__(self, stream: Stream, *, color: bool) -> None:
         self.stream = stream
         self.color = color
         #: What the windows count ("hit", "operation"): known at ``start``.
