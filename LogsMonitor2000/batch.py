@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from . import checked
+
 Key = TypeVar("Key")
 
 #: How many of a second's slowest query shapes a Batch keeps (the text output shows 3).
@@ -98,22 +100,31 @@ class Batch:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Batch:
         """The inverse of ``to_json``."""
-        slowest = [
-            (float(ms), str(ns), str(op), str(shape)) for ms, ns, op, shape in data["slowest"]
-        ]
-        heapq.heapify(slowest)
         return cls(
-            second=int(data["second"]),
-            hits=int(data["hits"]),
-            sections=_counts(data["sections"]),
-            sources=_counts(data["sources"]),
-            statuses=_counts(data["statuses"]),
-            bytes_total=int(data["bytes"]),
-            methods=_counts(data["methods"]),
-            durations_ms=[float(ms) for ms in data["durations_ms"]],
-            slowest=slowest,
+            second=checked.integer(data["second"]),
+            hits=checked.count(data["hits"]),
+            sections=checked.counts(data["sections"]),
+            sources=checked.counts(data["sources"]),
+            statuses=checked.counts(data["statuses"]),
+            bytes_total=checked.count(data["bytes"]),
+            methods=checked.counts(data["methods"]),
+            durations_ms=[checked.duration(ms) for ms in checked.listed(data["durations_ms"])],
+            slowest=slow_queries(data["slowest"]),
         )
 
 
-def _counts(data: dict[str, Any]) -> dict[str, int]:
-    return {str(key): int(count) for key, count in data.items()}
+def slow_queries(data: Any) -> list[SlowQuery]:
+    """Slow queries read back from a checkpoint, as a heap."""
+    queries = []
+    for item in checked.listed(data):
+        ms, namespace, operation, shape = checked.listed(item)
+        queries.append(
+            (
+                checked.duration(ms),
+                checked.text(namespace),
+                checked.text(operation),
+                checked.text(shape),
+            )
+        )
+    heapq.heapify(queries)
+    return queries

@@ -37,7 +37,7 @@ from .settings import Settings
 from .parallel import parallel_source
 from .output.text import TextNotifier, local_time
 from .sources import FollowedFile, Position, open_source
-from .state import Saved, StateFile
+from .state import DAMAGE, Saved, StateFile
 from .urls import check_http_url
 
 PROG = "LogsMonitor2000"
@@ -465,6 +465,7 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
             "anonymize": settings.anonymize,
         },
     )
+    checkpoint.claim([settings.path])
     saved = None if settings.state_reset else checkpoint.load()
     checkpoint.check_writable()
     return checkpoint, saved
@@ -479,9 +480,9 @@ def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> No
         )
     try:
         monitor.restore(saved.monitor)
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
+    except DAMAGE:  # (what was wrong is not shown: it may be text from the log)
         raise StateError(
-            f"{monitor.settings.state} is damaged ({error!r}); --state-reset starts over"
+            f"{monitor.settings.state} is damaged; --state-reset starts over"
         ) from None
 
 

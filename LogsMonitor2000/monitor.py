@@ -15,10 +15,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from . import checked
 from .calculators.latency import SlowQueries
 from .calculators.stats import HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
-from .errors import FormatError, UsageError
+from .errors import FormatError, StateError, UsageError
 from .filters import Anonymizer, Filter
 from .output import Notifier, RunInfo
 from .parallel import Chunk
@@ -105,6 +106,7 @@ class Monitor:
         self._sample = ""
         self._saved_at = time.monotonic()
         self._saved_newest: int | None = None
+        self._warned_checkpoint = False
         self._unsaved_lines = False
         self._lines_merged = 0  # lines of the chunks merged so far
 
@@ -198,7 +200,7 @@ class Monitor:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``snapshot``'s output (before ``run``)."""
-        name = data["format"]
+        name = checked.text(data["format"])
         if name not in PARSERS:
             raise ValueError(f"unknown format {name!r}")
         self._start(name)
@@ -206,9 +208,9 @@ class Monitor:
         self.parser.restore(data["parser"])
         self.rejects.restore(data["rejects"])
         if self.filter is not None:
-            self.filter.filtered = int(data["filtered"])
-        self.reorderer.restore(data["reorderer"])
-        for window, state in zip(self.windows, data["windows"], strict=True):
+            self.filter.filtered = checked.count(data["filtered"])
+        self.reorderer.restore(checked.mapping(data["reorderer"]))
+        for window, state in zip(self.windows, checked.listed(data["windows"]), strict=True):
             window.restore(state)
         self._saved_newest = self.reorderer.newest
 
@@ -227,8 +229,19 @@ class Monitor:
             or (moved and age >= IDLE_CHECKPOINT_SECONDS)
         ):
             return
-        self.checkpoint.save(position, self.snapshot())
         self._saved_at = time.monotonic()
+        try:
+            self.checkpoint.save(position, self.snapshot())
+        except StateError as error:  # a full disk, say: the run goes on
+            if final:
+                self.warn(
+                    f"warning: the checkpoint was not saved ({error}): a restart "
+                    "carries on from the one before"
+                )
+            elif not self._warned_checkpoint:
+                self._warned_checkpoint = True
+                self.warn(f"warning: {error}; the monitor goes on, and tries again")
+            return
         self._saved_newest = self.reorderer.newest
         self._unsaved_lines = False
 

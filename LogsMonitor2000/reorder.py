@@ -37,6 +37,7 @@ import heapq
 import math
 from typing import Any, Protocol
 
+from . import checked
 from .batch import Batch
 
 
@@ -232,18 +233,18 @@ class Reorderer:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``to_json``'s output (a fresh reorderer only)."""
-        self.newest = data["newest"]
-        self.event_newest = data["event_newest"]
+        self.newest = checked.optional_integer(data["newest"])
+        self.event_newest = checked.optional_integer(data["event_newest"])
         self.read_at = None
-        self.closed_through = data["closed_through"]
-        self.late = int(data["late"])
-        self.max_lateness = int(data["max_lateness"])
-        self.first = data["first"]
-        self.last = data["last"]
-        self.earliest = data["earliest"]
-        self.released_hits = int(data["released_hits"])
+        self.closed_through = checked.optional_integer(data["closed_through"])
+        self.late = checked.count(data["late"])
+        self.max_lateness = checked.count(data["max_lateness"])
+        self.first = checked.optional_integer(data["first"])
+        self.last = checked.optional_integer(data["last"])
+        self.earliest = checked.optional_integer(data["earliest"])
+        self.released_hits = checked.count(data["released_hits"])
         self._open = {}
-        for item in data["open"]:
+        for item in checked.listed(data["open"]):
             batch = Batch.from_json(item)
             self._open[batch.second] = batch
         self._heap = sorted(self._open)

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from . import checked
 from .errors import InputError
 
 #: How much is read at a time.
@@ -70,11 +71,11 @@ class Position:
     def from_json(cls, data: dict[str, Any]) -> Position:
         lines = data["lines"]
         return cls(
-            device=int(data["device"]),
-            inode=int(data["inode"]),
-            offset=int(data["offset"]),
-            fingerprint=bytes.fromhex(data["fingerprint"]),
-            lines=None if lines is None else int(lines),
+            device=checked.count(data["device"]),
+            inode=checked.count(data["inode"]),
+            offset=checked.count(data["offset"]),
+            fingerprint=bytes.fromhex(checked.text(data["fingerprint"])),
+            lines=None if lines is None else checked.count(lines),
         )
 
 

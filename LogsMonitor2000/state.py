@@ -12,15 +12,26 @@ A restart with the same file reads on from the checkpoint, so the records it pri
 those an uninterrupted run would print from there.  A run killed between two
 checkpoints has printed some records the next run prints again, the same.  Restoring
 never moves the clock (SPEC §2): M is what was saved.
+
+The path must be a regular file, or none yet, and none of the inputs.  One monitor at
+a time uses a state file: it holds an exclusive ``flock`` on ``FILE.lock`` (a file that
+is never replaced, where the state file itself is) for as long as it runs, and a second
+one is refused at start.  Each write goes through a temporary file of its own, removed
+when the write fails.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import stat
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import checked
 from .errors import StateError
 from .sources import Position
 
@@ -46,6 +57,44 @@ class StateFile:
         self.path = path
         self.log = os.path.abspath(log)
         self.settings = settings
+        self._lock: int | None = None
+
+    def claim(self, inputs: Sequence[str]) -> None:
+        """Check the path (a regular file or none yet, none of ``inputs``) and take the
+        lock that keeps other monitors from it.  Raises ``StateError``."""
+        for path in (self.path, f"{self.path}.lock"):
+            try:
+                found = os.stat(path)
+            except FileNotFoundError:
+                continue
+            except OSError as error:
+                raise StateError(f"cannot use the state file {path}: {error.strerror}") from None
+            if not stat.S_ISREG(found.st_mode):
+                raise StateError(f"{path} is not a regular file: --state needs a file of its own")
+            for name in inputs:
+                if name != "-" and _same_file(path, name, found):
+                    raise StateError(f"--state {self.path} is {name}, one of the inputs")
+        for name in inputs:
+            if name != "-" and os.path.realpath(name) == os.path.realpath(self.path):
+                raise StateError(f"--state {self.path} is {name}, one of the inputs")
+        try:
+            descriptor = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as error:
+            raise StateError(f"cannot write the state file {self.path}: {error.strerror}") from None
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(descriptor)
+            raise StateError(
+                f"{self.path} is in use by another monitor (it holds {self.path}.lock)"
+            ) from None
+        self._lock = descriptor
+
+    def release(self) -> None:
+        """Let other monitors have the state file (the lock also ends with the process)."""
+        if self._lock is not None:
+            os.close(self._lock)
+            self._lock = None
 
     def load(self) -> Saved | None:
         """The last checkpoint, None when there is none yet.  Raises ``StateError``
@@ -58,12 +107,15 @@ class StateFile:
         except (OSError, UnicodeDecodeError) as error:
             raise StateError(f"cannot read the state file {self.path}: {error}") from None
         try:
-            data = json.loads(text)
+            data = checked.mapping(json.loads(text))
             if data["version"] != STATE_VERSION:
                 raise ValueError("another version")
-            log, settings = data["log"], data["settings"]
-            saved = Saved(Position.from_json(data["position"]), data["monitor"])
-        except (ValueError, KeyError, TypeError, AttributeError):
+            log, settings = checked.text(data["log"]), checked.mapping(data["settings"])
+            saved = Saved(
+                Position.from_json(checked.mapping(data["position"])),
+                checked.mapping(data["monitor"]),
+            )
+        except DAMAGE:
             raise StateError(
                 f"{self.path} is not a LogsMonitor2000 state file, or it is damaged; " + _START_OVER
             ) from None
@@ -93,13 +145,17 @@ class StateFile:
             "monitor": monitor,
         }
         folder = os.path.dirname(os.path.abspath(self.path))
-        temporary = f"{self.path}.tmp"
+        temporary = ""
         try:
-            with open(temporary, "w", encoding="utf-8") as file:
+            descriptor, temporary = tempfile.mkstemp(
+                prefix=os.path.basename(self.path) + ".", suffix=".tmp", dir=folder
+            )
+            with open(descriptor, "w", encoding="utf-8") as file:
                 json.dump(data, file, separators=(",", ":"))
                 file.flush()
                 os.fsync(file.fileno())
             os.replace(temporary, self.path)
+            temporary = ""
             descriptor = os.open(folder, os.O_RDONLY)
             try:
                 os.fsync(descriptor)
@@ -107,12 +163,31 @@ class StateFile:
                 os.close(descriptor)
         except OSError as error:
             raise StateError(f"cannot write the state file {self.path}: {error}") from None
+        finally:
+            if temporary:  # the write failed: leave nothing behind
+                try:
+                    os.remove(temporary)
+                except OSError:
+                    pass
 
     def check_writable(self) -> None:
         """Fail now, not at the first checkpoint, when the file can't be written."""
+        folder = os.path.dirname(os.path.abspath(self.path))
         try:
-            with open(f"{self.path}.tmp", "w", encoding="utf-8"):
-                pass
-            os.remove(f"{self.path}.tmp")
+            descriptor, temporary = tempfile.mkstemp(suffix=".tmp", dir=folder)
+            os.close(descriptor)
+            os.remove(temporary)
         except OSError as error:
             raise StateError(f"cannot write the state file {self.path}: {error}") from None
+
+
+#: What reading back a damaged checkpoint can raise (``checked`` raises ValueError).
+DAMAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+def _same_file(path: str, other: str, found: os.stat_result) -> bool:
+    try:
+        theirs = os.stat(other)
+    except OSError:
+        return False
+    return (theirs.st_dev, theirs.st_ino) == (found.st_dev, found.st_ino)

@@ -31,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from . import checked
 from .batch import Batch
 from .calculators import SlidingCalculator, TumblingCalculator
 from .records import Record
@@ -85,7 +86,7 @@ class SlidingWindow:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.batches = deque(Batch.from_json(item) for item in data["batches"])
+        self.batches = deque(Batch.from_json(item) for item in checked.listed(data["batches"]))
         self.calculator.restore(data["calculator"])
 
     def _leave_before(self, second: int, records: list[Record]) -> None:
@@ -143,9 +144,9 @@ class TumblingWindow:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.start = None if data["start"] is None else int(data["start"])
-        self.counted = bool(data["counted"])
-        self.beat_end = None if data["beat_end"] is None else int(data["beat_end"])
+        self.start = checked.optional_integer(data["start"])
+        self.counted = checked.boolean(data["counted"])
+        self.beat_end = checked.optional_integer(data["beat_end"])
         self.calculator.restore(data["calculator"])
 
     def _report_through(self, second: int, records: list[Record]) -> None:

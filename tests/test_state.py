@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import signal
+import subprocess
 import tempfile
 import threading
 import time
@@ -18,7 +20,17 @@ from LogsMonitor2000.monitor import Monitor, StopRequested
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.sources import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
-from tests.support import DATA, Blocks, Collector, blocks_of, run_monitor, slow
+from tests.support import (
+    DATA,
+    TOP,
+    Blocks,
+    Collector,
+    blocks_of,
+    environment,
+    monitor_command,
+    run_monitor,
+    slow,
+)
 
 # Small windows so that every record is settled a few seconds after the last line.
 OPTIONS = ["--alert-window", "10", "--threshold", "4", "--stats-interval", "5", "--buffer", "2"]
@@ -270,6 +282,118 @@ class StateTest(unittest.TestCase):
         result = run_monitor(str(self.log), "--follow", "--state", str(target))
         self.assertEqual(result.returncode, 2)
         self.assertIn("cannot write the state file", result.stderr)
+
+
+class StateFaultTest(unittest.TestCase):
+    """A --state file that is damaged, odd, shared or can't be written."""
+
+    def setUp(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.addCleanup(self.folder.cleanup)
+        self.log = Path(self.folder.name) / "access.log"
+        self.state = Path(self.folder.name) / "state.json"
+        append(self.log, "".join(csv_row(1000 + i) for i in range(5)))
+
+    def follow(self, *extra: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """A followed run that must stop at once, at start (with stdin closed)."""
+        where = str(state or self.state)
+        return run_monitor(str(self.log), "--follow", "--state", where, *extra, timeout=30)
+
+    @slow
+    def test_a_damaged_checkpoint_is_refused_field_by_field(self) -> None:
+        good = self.checkpoint()
+        damages = {
+            "monitor is null": lambda d: d.update(monitor=None),
+            "newest is a string": lambda d: d["monitor"]["reorderer"].update(newest="x"),
+            "late is negative": lambda d: d["monitor"]["reorderer"].update(late=-1000000),
+            "a count of 1e999": lambda d: d["monitor"]["rejects"].update(count=float("inf")),
+            "hits of 2.5": lambda d: d["monitor"]["windows"][0]["calculator"].update(hits=2.5),
+            "a negative offset": lambda d: d["position"].update(offset=-1),
+            "settings are a list": lambda d: d.update(settings=[]),
+            "a window too many": lambda d: d["monitor"]["windows"].append({}),
+            "a source count of true": lambda d: d["monitor"]["windows"][1]["calculator"]["sources"][
+                "counts"
+            ].update({"10.0.0.1": True}),
+            "nested a thousand deep": lambda d: d["monitor"].update(parser=[[[[]]]] * 1000),
+        }
+        for name, damage in damages.items():
+            with self.subTest(name):
+                data = json.loads(good)
+                damage(data)
+                self.state.write_text(json.dumps(data).replace("Infinity", "1e999"))
+                result = self.follow()
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertEqual(len(result.stderr.splitlines()), 1, result.stderr)
+                self.assertIn(str(self.state), result.stderr)
+                self.assertIn("--state-reset", result.stderr)
+        self.state.write_text("[" * 100_000 + "]" * 100_000)
+        self.assertEqual(self.follow().returncode, 2)
+
+    def checkpoint(self) -> str:
+        with LiveMonitor(str(self.log), "--state", str(self.state), "--stats-interval", "1") as run:
+            run.wait_for(lambda r: hits_seen(r) >= 5)
+            self.assertEqual(run.stop(), 130)
+        return self.state.read_text()
+
+    def test_only_a_regular_file_and_never_an_input(self) -> None:
+        link = Path(self.folder.name) / "link"
+        link.symlink_to(self.log)
+        for state, words in [
+            (Path("/dev/null"), "not a regular file"),
+            (Path("/dev/full"), "not a regular file"),
+            (Path(self.folder.name), "not a regular file"),
+            (self.log, "one of the inputs"),
+            (link, "one of the inputs"),
+        ]:
+            for reset in ([], ["--state-reset"]):
+                with self.subTest(state=str(state), reset=reset):
+                    result = self.follow(*reset, state=state)
+                    self.assertEqual(result.returncode, 2, result.stderr)
+                    self.assertIn(words, result.stderr)
+                    self.assertEqual(len(result.stderr.splitlines()), 1)
+        self.assertEqual(self.log.read_text().count("\n"), 5)  # the log is untouched
+
+    @slow
+    def test_two_monitors_cannot_share_a_state_file(self) -> None:
+        with LiveMonitor(
+            str(self.log), "--state", str(self.state), "--stats-interval", "1"
+        ) as first:
+            first.wait_for(lambda r: hits_seen(r) >= 5)
+            second = self.follow("--stats-interval", "1")
+            self.assertEqual(second.returncode, 2)
+            self.assertIn("in use by another monitor", second.stderr)
+            self.assertEqual(first.stop(), 130)
+        self.assertEqual(json.loads(self.state.read_text())["version"], 2)  # whole
+        again = LiveMonitor(str(self.log), "--state", str(self.state), "--stats-interval", "1")
+        with again:  # the lock went with the first monitor
+            again.wait_for_stderr("resuming")
+            self.assertEqual(again.stop(), 130)
+
+    def test_a_full_disk_while_saving_still_prints_the_summary(self) -> None:
+        # A file-size limit of 0 makes every checkpoint write fail (as a full disk does).
+        def no_room() -> None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+
+        process = subprocess.Popen(
+            monitor_command(
+                str(self.log), "--follow", "--state", str(self.state), "--output", "json"
+            ),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=TOP,
+            env=environment(),
+            preexec_fn=no_room,
+        )
+        time.sleep(2.0)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+        self.assertEqual(process.returncode, 130, stderr)
+        self.assertEqual(json.loads(stdout.splitlines()[-1])["events"], 5)
+        self.assertIn("the checkpoint was not saved", stderr)
+        self.assertNotIn("Traceback", stderr)
+        leftovers = [p.name for p in Path(self.folder.name).iterdir() if p.name.endswith(".tmp")]
+        self.assertEqual(leftovers, [])
 
 
 if __name__ == "__main__":

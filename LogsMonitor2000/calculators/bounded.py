@@ -21,6 +21,7 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
+from .. import checked
 from ..batch import add_counts
 from .counting import nearest_rank, top
 
@@ -110,9 +111,11 @@ class TopCounts:
         return {"counts": self.counts, "overcounts": self.overcounts, "estimated": self.estimated}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.counts = {str(key): int(count) for key, count in data["counts"].items()}
-        self.overcounts = {str(key): int(over) for key, over in data["overcounts"].items()}
-        self.estimated = bool(data["estimated"])
+        self.counts = checked.counts(data["counts"])
+        self.overcounts = checked.counts(data["overcounts"])
+        self.estimated = checked.boolean(data["estimated"])
+        if self.capacity is not None and len(self.counts) > self.capacity:
+            raise ValueError("more keys than the top list keeps")
         self._heap = []
 
 
@@ -182,7 +185,11 @@ class DurationSketch:
 
     def restore(self, data: dict[str, Any]) -> None:
         exact = data["exact"]
-        self.exact = None if exact is None else Counter({float(ms): int(n) for ms, n in exact})
-        self.buckets = {int(index): int(n) for index, n in data["buckets"]}
-        self.zeros, self.count = int(data["zeros"]), int(data["count"])
-        self.max = float(data["max"])
+        self.exact = None
+        if exact is not None:
+            pairs = [checked.listed(pair) for pair in checked.listed(exact)]
+            self.exact = Counter({checked.duration(ms): checked.count(n) for ms, n in pairs})
+        pairs = [checked.listed(pair) for pair in checked.listed(data["buckets"])]
+        self.buckets = {checked.integer(index): checked.count(n) for index, n in pairs}
+        self.zeros, self.count = checked.count(data["zeros"]), checked.count(data["count"])
+        self.max = checked.duration(data["max"])

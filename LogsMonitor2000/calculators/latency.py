@@ -17,6 +17,7 @@ from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Any, Literal
 
+from .. import checked
 from ..batch import Batch
 from ..records import SlowAlert
 from .counting import rank
@@ -111,10 +112,9 @@ class SlowQueries:
 
     def restore(self, data: dict[str, Any]) -> None:
         self.durations = SortedBag()
-        for ms in data["durations"]:
-            self.durations.add(float(ms))
-        since = data["slow_since"]
-        self.slow_since = None if since is None else int(since)
+        for ms in checked.listed(data["durations"]):
+            self.durations.add(checked.duration(ms))
+        self.slow_since = checked.optional_integer(data["slow_since"])
 
     def _record(
         self, kind: Literal["slow", "slow-recovery"], second: int, p95: float | None

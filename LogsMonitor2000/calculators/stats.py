@@ -11,7 +11,8 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from ..batch import SLOWEST_KEPT, Batch, SlowQuery
+from .. import checked
+from ..batch import SLOWEST_KEPT, Batch, SlowQuery, slow_queries
 from ..records import HttpStatsReport, MongoStatsReport, Percentiles
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
@@ -63,11 +64,11 @@ class HttpStats:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.hits = int(data["hits"])
+        self.hits = checked.count(data["hits"])
         self.sections.restore(data["sections"])
         self.sources.restore(data["sources"])
-        self.statuses = {str(key): int(count) for key, count in data["statuses"].items()}
-        self.bytes_total = int(data["bytes"])
+        self.statuses = checked.counts(data["statuses"])
+        self.bytes_total = checked.count(data["bytes"])
 
     def report(self, start: int, end: int) -> HttpStatsReport:
         return HttpStatsReport(
@@ -131,13 +132,11 @@ class MongoStats:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.hits = int(data["hits"])
+        self.hits = checked.count(data["hits"])
         self.sections.restore(data["sections"])
         self.methods.restore(data["methods"])
         self.durations.restore(data["durations"])
-        self.slowest = [
-            (float(ms), str(ns), str(op), str(shape)) for ms, ns, op, shape in data["slowest"]
-        ]
+        self.slowest = slow_queries(data["slowest"])
 
     def report(self, start: int, end: int) -> MongoStatsReport:
         return MongoStatsReport(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from .. import checked
 from ..batch import Batch
 from ..records import Alert
 
@@ -46,9 +47,8 @@ class TrafficAlert:
         return {"hits": self.hits, "alerting_since": self.alerting_since}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.hits = int(data["hits"])
-        since = data["alerting_since"]
-        self.alerting_since = None if since is None else int(since)
+        self.hits = checked.count(data["hits"])
+        self.alerting_since = checked.optional_integer(data["alerting_since"])
 
     def _record(self, kind: Literal["alert", "recovery"], second: int, average: float) -> Alert:
         return Alert(

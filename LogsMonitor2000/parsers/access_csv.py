@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from .. import checked
 from ..filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
@@ -56,8 +57,8 @@ class AccessCsvParser:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = int(data["skipped"])
-        self.headers = int(data["headers"])
+        self.skipped = checked.count(data["skipped"])
+        self.headers = checked.count(data["headers"])
         self._records.restore(data["records"])
 
     def _parse(self, block: CsvBlock) -> None:

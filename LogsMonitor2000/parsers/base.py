@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
+from .. import checked
 from ..batch import Batch
 from ..filters import Filter
 
@@ -61,9 +62,12 @@ class Rejects:
         return {"count": self.count, "first": self.first}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.count = int(data["count"])
+        self.count = checked.count(data["count"])
         first = data["first"]
-        self.first = None if first is None else (int(first[0]), str(first[1]))
+        if first is not None:
+            line_number, text = checked.listed(first)
+            first = (checked.count(line_number), checked.text(text))
+        self.first = first
 
     def add(self, line_number: int, text: str, reason: str) -> None:
         self.count += 1

@@ -15,6 +15,7 @@ import re
 from datetime import datetime
 from typing import Any, ClassVar
 
+from .. import checked
 from ..filters import Filter
 from .base import EventSink, Rejects
 from .http import HttpEvents
@@ -111,8 +112,8 @@ class ClfParser:
         return {"skipped": self.skipped, "lines_before": self._lines_before}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = int(data["skipped"])
-        self._lines_before = int(data["lines_before"])
+        self.skipped = checked.count(data["skipped"])
+        self._lines_before = checked.count(data["lines_before"])
 
     def _epoch(self, timestamp: str) -> int | None:
         second = self._timestamps.get(timestamp)

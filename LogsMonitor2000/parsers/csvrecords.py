@@ -22,6 +22,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from .. import checked
 from .base import Rejects
 
 #: Rows handed over at a time.
@@ -98,8 +99,10 @@ class CsvRecords:
         return {"held": self._held, "lines_before": self._lines_before}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self._held = [str(line) for line in data["held"]]
-        self._lines_before = int(data["lines_before"])
+        self._held = [checked.text(line) for line in checked.listed(data["held"])]
+        if len(self._held) > MAX_HELD_LINES:
+            raise ValueError("more lines held than the reader holds")
+        self._lines_before = checked.count(data["lines_before"])
 
     def pending(self) -> str:
         """The held-back lines, as they came."""

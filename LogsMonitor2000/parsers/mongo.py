@@ -31,6 +31,7 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, ClassVar
 
+from .. import checked
 from ..batch import SLOWEST_KEPT
 from ..filters import Filter
 from .base import EventSink, Rejects
@@ -147,14 +148,18 @@ class MongoParser:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = int(data["skipped"])
-        self.headers = int(data["headers"])
+        self.skipped = checked.count(data["skipped"])
+        self.headers = checked.count(data["headers"])
         self._records.restore(data["records"])
-        self._layout = _Layout([str(name) for name in data["header"]])
-        self._started = OrderedDict.fromkeys(str(key) for key in data["started"])
-        self._finished_order = deque(str(key) for key in data["finished"])
+        self._layout = _Layout([checked.text(name) for name in checked.listed(data["header"])])
+        started = [checked.text(key) for key in checked.listed(data["started"])]
+        finished = [checked.text(key) for key in checked.listed(data["finished"])]
+        if len(started) > REMEMBERED or len(finished) > REMEMBERED:
+            raise ValueError("more operations remembered than the parser keeps")
+        self._started = OrderedDict.fromkeys(started)
+        self._finished_order = deque(finished)
         self._finished = set(self._finished_order)
-        self._abandoned = int(data["abandoned"])
+        self._abandoned = checked.count(data["abandoned"])
 
     def _parse(self, block: CsvBlock) -> None:
         started, finished = self._started, self._finished
