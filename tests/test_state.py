@@ -8,6 +8,7 @@ import os
 import random
 import resource
 import signal
+import stat
 import subprocess
 import tempfile
 import threading
@@ -336,15 +337,23 @@ class StateFaultTest(unittest.TestCase):
         return self.state.read_text()
 
     def test_only_a_regular_file_and_never_an_input(self) -> None:
-        link = Path(self.folder.name) / "link"
+        folder = Path(self.folder.name)
+        link = folder / "link"
         link.symlink_to(self.log)
-        for state, words in [
-            (Path("/dev/null"), "not a regular file"),
-            (Path("/dev/full"), "not a regular file"),
-            (Path(self.folder.name), "not a regular file"),
+        cases = [
+            (folder, "not a regular file"),
             (self.log, "one of the inputs"),
             (link, "one of the inputs"),
-        ]:
+        ]
+        # Private nodes like /dev/null and /dev/full (never the real ones: a monitor
+        # that took them for state files would replace them).
+        for name, minor in (("null", 3), ("full", 7)):
+            try:
+                os.mknod(folder / name, 0o600 | stat.S_IFCHR, os.makedev(1, minor))
+            except PermissionError:
+                continue  # not root: the folder above stands for them
+            cases.append((folder / name, "not a regular file"))
+        for state, words in cases:
             for reset in ([], ["--state-reset"]):
                 with self.subTest(state=str(state), reset=reset):
                     result = self.follow(*reset, state=state)
