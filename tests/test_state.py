@@ -199,12 +199,13 @@ class StateTest(unittest.TestCase):
 
     def test_sigterm_saves_and_a_restart_carries_on(self) -> None:
         append(self.log, self.rows(3))
-        first = self.run_until(3, "--stats-interval", "1")
+        quick = ["--stats-interval", "1", "--buffer", "0"]
+        first = self.run_until(3, *quick)
         self.assertEqual(first.records[-1]["events"], 3)
         saved = json.loads(self.state.read_text())
         self.assertEqual(saved["position"]["offset"], self.log.stat().st_size)
         append(self.log, self.rows(2))
-        second = self.run_until(2, "--stats-interval", "1", signum=signal.SIGINT)
+        second = self.run_until(2, *quick, signum=signal.SIGINT)
         self.assertEqual(second.records[-1]["events"], 5)  # the counts carry on
         self.assertEqual(hits_seen(second.records), 2)  # and nothing is read twice
 

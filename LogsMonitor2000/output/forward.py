@@ -25,6 +25,7 @@ import http.client
 import logging
 import logging.handlers
 import queue
+import socket
 import sys
 import urllib.parse
 from collections.abc import Callable
@@ -65,8 +66,28 @@ class _HttpsConnection(_CheckedResponse, http.client.HTTPSConnection):
     pass
 
 
+class _NoLock:
+    """A lock that never waits (for a handler that only one thread uses)."""
+
+    def acquire(self, blocking: bool = True, timeout: float = -1) -> bool:
+        return True
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> bool:
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
 class _Poster(logging.handlers.HTTPHandler):
-    """HTTPHandler with a timeout, a status check, and a count of what got through."""
+    """HTTPHandler with a timeout, a status check, and a count of what got through.
+
+    Only the listener thread uses it, so it has no lock: ``logging.shutdown`` at exit
+    would otherwise wait on it for as long as a POST in flight lasts - for ever, with a
+    server that trickles a byte every few seconds.  ``abandon`` cuts that POST short."""
 
     def __init__(self, url: str, failed: Callable[[BaseException], None]) -> None:
         parts = urllib.parse.urlsplit(url)
@@ -84,15 +105,38 @@ class _Poster(logging.handlers.HTTPHandler):
         self.delivered = 0
         self._failed = failed
         self._errors: list[BaseException] = []
+        self._connection: http.client.HTTPConnection | None = None
+        self._abandoned = False
+
+    def createLock(self) -> None:
+        self.lock = _NoLock()  # type: ignore[assignment]
 
     def getConnection(self, host: str, secure: bool) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection
         if secure:
-            return _HttpsConnection(host, timeout=TIMEOUT, context=self.context)
-        return _HttpConnection(host, timeout=TIMEOUT)
+            connection = _HttpsConnection(host, timeout=TIMEOUT, context=self.context)
+        else:
+            connection = _HttpConnection(host, timeout=TIMEOUT)
+        self._connection = connection
+        return connection
+
+    def abandon(self) -> None:
+        """From another thread, at the end: no more POSTs, and the one in flight ends."""
+        self._abandoned = True
+        connection = self._connection
+        if connection is not None and connection.sock is not None:
+            try:
+                connection.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     def emit(self, record: logging.LogRecord) -> None:
+        if self._abandoned:
+            return
         self._errors.clear()
         super().emit(record)  # calls handleError when it fails
+        if self._abandoned:  # cut short: whatever came back was not a whole answer
+            return
         if self._errors:
             self._failed(self._errors[0])
         else:
@@ -174,6 +218,9 @@ class AlertForwarder:
             pass  # it delivers what it can until the deadline, then is left behind
         if thread is not None:
             thread.join(DRAIN_SECONDS)
+            if thread.is_alive():  # a POST that doesn't end: cut it, leave the thread
+                self._poster.abandon()
+                thread.join(1.0)
         undelivered = self.sent - self._poster.delivered
         if undelivered:
             self._warn(
