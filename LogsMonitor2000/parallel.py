@@ -27,6 +27,7 @@ from __future__ import annotations
 import gc
 import os
 import signal
+import stat
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ from .filters import Filter, Selection
 from .parsers import NAMED_REJECTS, PARSERS, Rejects
 from .parsers.detect import SAMPLE_BYTES, detect
 from .reorder import Reorderer
-from .sources import Position
+from .sources import BLOCK_BYTES, LineSplitter, Position
 
 if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
     from multiprocessing.pool import AsyncResult, Pool
@@ -86,7 +87,7 @@ class _Nowhere:
 
 def read_chunk(
     format_name: str,
-    path: str,
+    descriptor: int,
     start: int,
     end: int,
     lateness: int,
@@ -95,22 +96,15 @@ def read_chunk(
     last: bool,
     gather: int,
 ) -> Chunk:
-    """Parse bytes ``[start, end)`` of ``path`` after ``carried`` (a record left open by
-    the chunk before), counts gathered by stats windows of ``gather`` seconds (0: left
-    per second).  Runs in a worker, or in the main process for a chunk read again."""
+    """Parse bytes ``[start, end)`` of the open file ``descriptor`` after ``carried``
+    (a record left open by the chunk before), counts gathered by stats windows of
+    ``gather`` seconds (0: left per second).  Runs in a worker, or in the main process
+    for a chunk read again."""
     # The parser of the chunk before is in a reference cycle (a parser holds its own
     # bound methods) with its reorderer's Batches; with the young-generation threshold
     # raised (see ``cli``) they would wait for a collection through many chunks.
     gc.collect()
-    with open(path, "rb") as file:
-        file.seek(start)
-        data = file.read(end - start)
-    text = data.decode("utf-8", "replace")
-    if start == 0 and text.startswith("\ufeff"):
-        text = text[1:]
-    text = carried + text
-    if text and not text.endswith("\n"):
-        text += "\n"  # the last line of a finished file counts without a newline
+    text = carried + _lines_of(descriptor, start, end)
     reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
     rejects = Rejects(name_first=NAMED_REJECTS)
     chosen = Filter(selection) if selection else None
@@ -133,6 +127,25 @@ def read_chunk(
     )
 
 
+def _lines_of(descriptor: int, start: int, end: int) -> str:
+    """Bytes ``[start, end)`` as the sequential reader hands them over: decoded, a
+    byte-order mark at the file's start dropped, a line longer than ``MAX_LINE_BYTES``
+    cut there (so that a huge line costs no memory here either), the last line ended.
+    ``pread`` on the descriptor opened once: a file renamed or removed meanwhile is
+    still the same file."""
+    splitter = LineSplitter(at_start=start == 0)
+    blocks = []
+    offset = start
+    while offset < end:
+        data = os.pread(descriptor, min(BLOCK_BYTES, end - offset), offset)
+        if not data:
+            break  # the file shrank
+        offset += len(data)
+        blocks.append(splitter.feed(data))
+    blocks.append(splitter.flush())  # a chunk ends after a newline, but for the file's last
+    return "".join(blocks)
+
+
 def _gather(reorderer: Reorderer, interval: int) -> None:
     """Move the counts of each stats window's seconds into its first Batch, leaving
     the others their hits: the windows add them up all the same, and fewer, larger
@@ -146,23 +159,23 @@ def _gather(reorderer: Reorderer, interval: int) -> None:
             first = batch
 
 
-def chunk_bounds(path: str, size: int, chunk_bytes: int = CHUNK_BYTES) -> list[tuple[int, int]]:
+def chunk_bounds(
+    descriptor: int, size: int, chunk_bytes: int = CHUNK_BYTES
+) -> list[tuple[int, int]]:
     """``[start, end)`` byte ranges of about ``chunk_bytes`` each, cut after a newline."""
     bounds = []
-    with open(path, "rb") as file:
-        start = 0
-        while start < size:
-            end = min(size, start + chunk_bytes)
-            file.seek(end)
-            while end < size:  # on to the end of the line
-                tail = file.read(1 << 16)
-                cut = tail.find(b"\n")
-                if cut >= 0:
-                    end += cut + 1
-                    break
-                end = min(size, end + len(tail)) if tail else size
-            bounds.append((start, end))
-            start = end
+    start = 0
+    while start < size:
+        end = min(size, start + chunk_bytes)
+        while end < size:  # on to the end of the line
+            tail = os.pread(descriptor, 1 << 16, end)
+            cut = tail.find(b"\n")
+            if cut >= 0:
+                end += cut + 1
+                break
+            end = min(size, end + len(tail)) if tail else size
+        bounds.append((start, end))
+        start = end
     return bounds
 
 
@@ -190,8 +203,11 @@ class ParallelFile:
         jobs: int,
         chunk_bytes: int = CHUNK_BYTES,
         sample: str = "",
+        descriptor: int | None = None,
     ) -> None:
         self.path = path
+        #: The file, opened once: workers (forked) read it through ``pread``.
+        self.descriptor = os.open(path, os.O_RDONLY) if descriptor is None else descriptor
         self.sample = sample
         self.format_name = format_name
         self.lateness = lateness
@@ -210,6 +226,9 @@ class ParallelFile:
     def close(self) -> None:
         """Stop the workers if the reading was not finished (a stop, an error)."""
         self._end_pool(finished=False)
+        if self.descriptor >= 0:
+            os.close(self.descriptor)
+            self.descriptor = -1
 
     def _end_pool(self, *, finished: bool) -> None:
         pool, self._pool = self._pool, None
@@ -222,8 +241,8 @@ class ParallelFile:
         pool.join()
 
     def __iter__(self) -> Iterator[Chunk]:
-        size = os.path.getsize(self.path)
-        bounds = chunk_bounds(self.path, size, self.chunk_bytes)
+        size = os.fstat(self.descriptor).st_size
+        bounds = chunk_bounds(self.descriptor, size, self.chunk_bytes)
         pool = self._pool = _pool(self.jobs)
         waiting: deque[tuple[int, AsyncResult[Chunk]]] = deque()
         finished = False
@@ -260,7 +279,7 @@ class ParallelFile:
         last = index == len(bounds) - 1
         return (
             self.format_name,
-            self.path,
+            self.descriptor,
             start,
             end,
             self.lateness,
@@ -274,9 +293,8 @@ class ParallelFile:
 def _pool(jobs: int) -> Pool:
     import multiprocessing
 
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    return context.Pool(jobs, initializer=_start_worker)
+    # Forked: the workers have the file's descriptor (see ``parallel_source``).
+    return multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
 
 
 def parallel_source(
@@ -290,24 +308,30 @@ def parallel_source(
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
-    first lines when ``requested_format`` is ``auto``), and more than one job.  None
-    otherwise: read it in one process."""
-    if jobs < 2 or path == "-":
+    first lines when ``requested_format`` is ``auto``), more than one job, and workers
+    that can be forked (they share the file's descriptor).  None otherwise: read it in
+    one process."""
+    if jobs < 2 or path == "-" or not hasattr(os, "fork"):
         return None
     try:
-        if not os.path.isfile(path) or os.path.getsize(path) < MIN_BYTES:
-            return None
-        with open(path, "rb") as file:
-            start = file.read(1 << 20)
+        descriptor = os.open(path, os.O_RDONLY)
     except OSError:
-        return None
-    if start.startswith(b"\x1f\x8b"):  # gzip: one stream
-        return None
-    text = start[: start.rfind(b"\n") + 1].decode("utf-8", "replace")
-    name = requested_format
-    if name == "auto":
-        name = detect(text, PARSERS) or ""
-    if name not in FORMATS:
+        return None  # the one process says why
+    try:
+        found = os.fstat(descriptor)
+        if not stat.S_ISREG(found.st_mode) or found.st_size < MIN_BYTES:
+            raise ValueError("not worth it")
+        start = os.pread(descriptor, 1 << 20, 0)
+        if start.startswith(b"\x1f\x8b"):  # gzip: one stream
+            raise ValueError("compressed")
+        text = start[: start.rfind(b"\n") + 1].decode("utf-8", "replace")
+        name = requested_format
+        if name == "auto":
+            name = detect(text, PARSERS) or ""
+        if name not in FORMATS:
+            raise ValueError("not a format of independent records")
+    except (OSError, ValueError):
+        os.close(descriptor)
         return None
     return ParallelFile(
         path,
@@ -317,4 +341,5 @@ def parallel_source(
         interval=interval,
         jobs=jobs,
         sample=text[:SAMPLE_BYTES],
+        descriptor=descriptor,
     )

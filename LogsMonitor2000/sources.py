@@ -110,10 +110,11 @@ class LineSplitter:
     The bytes after the last newline are held until their newline arrives.  A held line
     that grows past ``MAX_LINE_BYTES`` is cut there and the rest of it skipped."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, at_start: bool = True) -> None:
         self._held = b""
         self._skipping = False
-        self._at_start = True
+        #: At the start of the input: a byte-order mark there is dropped.
+        self._at_start = at_start
 
     @property
     def held(self) -> bytes:

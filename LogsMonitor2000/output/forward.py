@@ -27,6 +27,7 @@ import logging.handlers
 import queue
 import socket
 import sys
+import threading
 import urllib.parse
 from collections.abc import Callable
 from dataclasses import replace
@@ -106,7 +107,7 @@ class _Poster(logging.handlers.HTTPHandler):
         self._failed = failed
         self._errors: list[BaseException] = []
         self._connection: http.client.HTTPConnection | None = None
-        self._abandoned = False
+        self._abandoned = threading.Event()
 
     def createLock(self) -> None:
         self.lock = _NoLock()  # type: ignore[assignment]
@@ -122,7 +123,7 @@ class _Poster(logging.handlers.HTTPHandler):
 
     def abandon(self) -> None:
         """From another thread, at the end: no more POSTs, and the one in flight ends."""
-        self._abandoned = True
+        self._abandoned.set()
         connection = self._connection
         if connection is not None and connection.sock is not None:
             try:
@@ -131,11 +132,11 @@ class _Poster(logging.handlers.HTTPHandler):
                 pass
 
     def emit(self, record: logging.LogRecord) -> None:
-        if self._abandoned:
+        if self._abandoned.is_set():
             return
         self._errors.clear()
         super().emit(record)  # calls handleError when it fails
-        if self._abandoned:  # cut short: whatever came back was not a whole answer
+        if self._abandoned.is_set():  # cut short: whatever came back was not a whole answer
             return
         if self._errors:
             self._failed(self._errors[0])
