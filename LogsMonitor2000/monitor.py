@@ -40,6 +40,9 @@ class Input(Protocol):
     """What a monitor reads: blocks of lines, Idle items (a live source waiting), or
     chunks parsed by workers; and where it has got to (for checkpoints)."""
 
+    #: Whether it is live: it waits for more at its end (a followed file, a listener).
+    live: bool
+
     def __iter__(self) -> Iterator[str | Idle | Chunk]: ...
 
     def position(self) -> Position | None:
@@ -137,6 +140,8 @@ class Monitor:
         except StopRequested as stop:
             self.stopped_by = stop.signum
         self.busy = self.finishing = True
+        if self.stopped_by is not None:
+            self._stopped_early(source, pending)
         self._save(source, final=True)
         if self.stopped_by is not None and source.held():
             self.warn(f"an incomplete last line was not counted: {source.held()[:160]!r}")
@@ -149,6 +154,16 @@ class Monitor:
         else:
             self._warn_if_mostly_invalid(final=True)
         return summary
+
+    def _stopped_early(self, source: Input, pending: list[str]) -> None:
+        """What a stop leaves behind: lines read but not parsed yet (the format was not
+        decided) are parsed, so that the summary and the checkpoint hold every event
+        read; a CSV record left open at the end of a live input counts as it does at
+        the end of a finished one - unless a checkpoint carries it over to the next run."""
+        if self.parser is None and any(line.strip() for line in pending):
+            self._start_with(pending)
+        if self.parser is not None and source.live and self.checkpoint is None:
+            self.parser.finish()
 
     def summary(self) -> Summary:
         reorderer, parser = self.reorderer, self.parser

@@ -192,6 +192,8 @@ class ParallelFile:
     """A finished regular file read by ``jobs`` worker processes: a source of
     ``Chunk`` items (see ``Monitor``)."""
 
+    live = False
+
     def __init__(
         self,
         path: str,

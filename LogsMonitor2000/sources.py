@@ -12,10 +12,12 @@ the file is called.
 
 from __future__ import annotations
 
+import errno
 import gzip
 import io
 import os
 import select
+import stat
 import sys
 import time
 import zlib
@@ -81,6 +83,8 @@ class Position:
 
 class Source(Protocol):
     """What the monitor reads: blocks and Idle items, and where it has got to."""
+
+    live: bool
 
     def __iter__(self) -> Iterator[str | Idle]: ...
 
@@ -208,6 +212,8 @@ class _GzipInput(gzip.GzipFile):
 class FinishedInput:
     """A finished input (a file, or a pipe read to its end, however slowly)."""
 
+    live = False
+
     def __init__(self, stream: Readable, warn: Callable[[str], None]) -> None:
         self._stream = stream
         self._warn = warn
@@ -240,14 +246,30 @@ class FinishedInput:
 
 
 class FollowedPipe:
-    """A pipe (standard input) read live: blocks as they come, ``Idle`` while none come
-    (a ``select`` with a timeout, no busy loop), the end of the input when it closes.
-    It reads the descriptor itself: a buffered reader would hide data from select."""
+    """A pipe (standard input, or a named pipe) read live: blocks as they come,
+    ``Idle`` while none come (a ``select`` with a timeout, no busy loop), the end of the
+    input when its writer closes it.  It reads the descriptor itself: a buffered reader
+    would hide data from select.  A named pipe is opened without waiting for a writer
+    (Linux's select waits for the first one to write or to close)."""
 
-    def __init__(self, descriptor: int, *, poll_seconds: float = POLL_SECONDS) -> None:
+    live = True
+
+    def __init__(
+        self, descriptor: int, *, poll_seconds: float = POLL_SECONDS, owned: bool = False
+    ) -> None:
         self._descriptor = descriptor
         self._poll_seconds = poll_seconds
+        self._owned = owned
         self._splitter = LineSplitter()
+
+    @classmethod
+    def named(cls, path: str) -> FollowedPipe:
+        """A named pipe (FIFO) at ``path``; raises ``InputError``."""
+        try:
+            descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        except OSError as error:
+            raise InputError(f"cannot open {path}: {error.strerror or error}") from None
+        return cls(descriptor, owned=True)
 
     def position(self) -> Position | None:
         return None
@@ -256,7 +278,9 @@ class FollowedPipe:
         return self._splitter.held
 
     def close(self) -> None:
-        pass  # standard input is not ours to close
+        if self._owned and self._descriptor >= 0:  # standard input is not ours to close
+            os.close(self._descriptor)
+            self._descriptor = -1
 
     def __iter__(self) -> Iterator[str | Idle]:
         descriptor = self._descriptor
@@ -264,7 +288,10 @@ class FollowedPipe:
         while True:
             ready, _, _ = select.select([descriptor], [], [], self._poll_seconds)
             if ready:
-                data = os.read(descriptor, BLOCK_BYTES)
+                try:
+                    data = os.read(descriptor, BLOCK_BYTES)
+                except BlockingIOError:  # (a named pipe: nothing after all)
+                    continue
                 if not data:
                     break
                 if first and data.startswith(_GZIP_MAGIC):
@@ -288,11 +315,15 @@ class FollowedFile:
     * shrunk, or its first bytes changed (copytruncate, then writes past the old size):
       read again from its start;
     * absent: waited for (one message);
+    * replaced by something it can't read (a directory, a file without permission):
+      waited for as if absent, with one warning, until a readable file is there;
     * ``request_reopen`` (SIGHUP) checks the path at once.
 
     Every ``POLL_SECONDS`` at the end of the file it looks again (a read, an ``os.stat``
     of the path, a ``pread`` of the first bytes) and yields ``Idle``.  A line is handed
     on only once its newline has arrived."""
+
+    live = True
 
     def __init__(
         self,
@@ -317,6 +348,8 @@ class FollowedFile:
         self._splitter = LineSplitter()
         self._reopen = False
         self._position: Position | None = None
+        #: What was last said of a path that can't be read (said once).
+        self._trouble: str | None = None
 
     def request_reopen(self) -> None:
         """Look at the path again now (logrotate's postrotate sends SIGHUP)."""
@@ -366,25 +399,29 @@ class FollowedFile:
                 "was reading is gone: reading the current file from its start"
             )
         try:
-            stat = os.stat(self.path)
+            found = os.stat(self.path)
         except OSError:
             return False
-        offset = stat.st_size if self._from_end and start is None else 0
+        offset = found.st_size if self._from_end and start is None else 0
         self._open(self.path, offset, lines=None if offset else 0)
         if offset:
             self._back_to_line_start()
         return True
 
     def _open(self, path: str, offset: int, *, expect: bytes = b"", lines: int | None = 0) -> None:
+        descriptor = os.open(path, os.O_RDONLY)  # (raises before the old one is let go)
+        opened = os.fstat(descriptor)
+        if not stat.S_ISREG(opened.st_mode):
+            os.close(descriptor)
+            raise OSError(errno.EISDIR, "it is not a regular file")
         self.close()
-        self._descriptor = descriptor = os.open(path, os.O_RDONLY)
-        stat = os.fstat(descriptor)
-        self._identity = (stat.st_dev, stat.st_ino)
+        self._descriptor = descriptor
+        self._identity = (opened.st_dev, opened.st_ino)
         self._fingerprint = os.pread(descriptor, FINGERPRINT_BYTES, 0)
         if expect and not self._fingerprint.startswith(expect[: len(self._fingerprint)]):
             self._warn(f"{self.path} was rewritten while the monitor was stopped: from its start")
             offset = 0
-        elif offset > stat.st_size:
+        elif offset > opened.st_size:
             self._warn(f"{self.path} shrank while the monitor was stopped: from its start")
             offset = 0
         os.lseek(descriptor, offset, os.SEEK_SET)
@@ -406,7 +443,11 @@ class FollowedFile:
         if self._descriptor is None:
             return ""
         while True:
-            data = os.read(self._descriptor, BLOCK_BYTES)
+            try:
+                data = os.read(self._descriptor, BLOCK_BYTES)
+            except OSError as error:  # EIO on a failing disk, say: try again later
+                self._complain(f"cannot read {self.path}: {error.strerror or error}")
+                return ""
             if not data:
                 return ""
             cut = data.rfind(b"\n")
@@ -424,15 +465,14 @@ class FollowedFile:
         when nothing changed; otherwise the last lines of a finished file ("" if none)."""
         reopen, self._reopen = self._reopen, False
         try:
-            stat = os.stat(self.path)
+            found = os.stat(self.path)
         except OSError:
             return None  # gone: keep reading the old file until a new one appears
         if self._descriptor is None:
-            self._open(self.path, 0)
-            return ""
-        if (stat.st_dev, stat.st_ino) != self._identity:
+            return "" if self._switch_to_path() else None
+        if (found.st_dev, found.st_ino) != self._identity:
             last = self._read() + self._splitter.flush()
-            self._open(self.path, 0)
+            self._switch_to_path()  # when it can't be read, it is looked at again later
             return last
         size = os.fstat(self._descriptor).st_size
         if size < self._read_offset or not self._same_start(size):
@@ -440,9 +480,32 @@ class FollowedFile:
             return ""
         if reopen:  # the same file: open it again where we are
             splitter, line_start = self._splitter, self._line_start
-            self._open(self.path, self._read_offset, lines=self._lines)
+            try:
+                self._open(self.path, self._read_offset, lines=self._lines)
+            except OSError as error:  # it became unreadable: read on what is open
+                self._complain(f"cannot open {self.path} again: {error.strerror or error}")
             self._splitter, self._line_start = splitter, line_start
         return None
+
+    def _switch_to_path(self) -> bool:
+        """Follow the file now at the path, from its start; False (said once) when it
+        can't be read: then it is waited for as if absent."""
+        try:
+            self._open(self.path, 0)
+        except OSError as error:
+            self.close()
+            self._complain(
+                f"cannot read {self.path}: {error.strerror or error}; waiting for it to be "
+                "a readable file"
+            )
+            return False
+        self._trouble = None
+        return True
+
+    def _complain(self, message: str) -> None:
+        if message != self._trouble:
+            self._trouble = message
+            self._warn(f"warning: {message}")
 
     def _same_start(self, size: int) -> bool:
         assert self._descriptor is not None
@@ -477,8 +540,8 @@ def _find_inode(path: str, device: int, inode: int) -> str | None:
     """The file that is (device, inode): the path itself, or a file next to it (the
     name logrotate gave it)."""
     try:
-        stat = os.stat(path)
-        if (stat.st_dev, stat.st_ino) == (device, inode):
+        found = os.stat(path)
+        if (found.st_dev, found.st_ino) == (device, inode):
             return path
     except OSError:
         pass
@@ -492,6 +555,13 @@ def _find_inode(path: str, device: int, inode: int) -> str | None:
     except OSError:
         pass
     return None
+
+
+def is_named_pipe(path: str) -> bool:
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False
 
 
 def open_source(
@@ -512,6 +582,8 @@ def open_source(
         return FollowedPipe(sys.stdin.fileno())
     if os.path.isdir(path):
         raise InputError(f"cannot follow {path}: it is a directory")
+    if is_named_pipe(path):
+        return FollowedPipe.named(path)
     if os.path.exists(path):
         stream = open_input(path)  # readable, and not compressed?
         stream.close()

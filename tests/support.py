@@ -90,6 +90,8 @@ class Blocks:
     def __init__(self, items: list[str | Idle]) -> None:
         self.items = items
         self.now = 0.0
+        #: With Idle items, it stands for a live input.
+        self.live = any(isinstance(item, Idle) for item in items)
 
     def __iter__(self) -> Iterator[str | Idle]:
         for item in self.items:

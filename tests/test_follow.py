@@ -153,6 +153,72 @@ class FollowTest(unittest.TestCase):
             monitor.stop()
 
 
+class OddFilesTest(unittest.TestCase):
+    """What tail -F meets: a named pipe, a path that becomes a directory or unreadable,
+    a CSV record left open when the monitor stops."""
+
+    def setUp(self) -> None:
+        self.folder = tempfile.TemporaryDirectory()
+        self.addCleanup(self.folder.cleanup)
+        self.log = Path(self.folder.name) / "access.log"
+
+    def test_a_named_pipe_is_read_like_a_pipe(self) -> None:
+        # Before: internal error OSError(29, 'Illegal seek').
+        os.mkfifo(self.log)
+        now = int(time.time())
+        with LiveMonitor(str(self.log), *FAST) as monitor:
+            with open(self.log, "w") as writer:
+                writer.write(csv_row(now) * 3)
+                writer.flush()
+                monitor.wait_for(lambda r: hits_seen(r) == 3)
+                writer.write(csv_row(now + 1))
+            # The writer closed it: the end of the input, as with a pipe.
+            self.assertEqual(monitor.process.wait(timeout=30), 0)
+            monitor.stop()
+        self.assertEqual(summary_of(monitor)["events"], 4)
+        self.assertEqual(monitor.stderr, "")
+
+    @slow
+    def test_a_path_that_becomes_a_directory_is_waited_for(self) -> None:
+        # Before: IsADirectoryError, exit 1.  As tail -F does: one warning, then waiting.
+        append(self.log, csv_row(int(time.time())))
+        with LiveMonitor(str(self.log), *FAST) as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) == 1)
+            self.log.rename(self.log.with_suffix(".log.1"))
+            self.log.mkdir()
+            monitor.wait_for_stderr("not a regular file")
+            time.sleep(0.5)
+            self.assertIsNone(monitor.process.poll())
+            self.log.rmdir()
+            append(self.log, csv_row(int(time.time())) * 2)
+            monitor.wait_for(lambda r: hits_seen(r) == 3)
+            self.assertEqual(monitor.stop(), 130)
+        self.assertEqual(monitor.stderr.count("not a regular file"), 1)
+        self.assertNotIn("internal error", monitor.stderr)
+
+    @unittest.skipIf(os.geteuid() == 0, "root reads whatever the permissions say")
+    def test_a_path_recreated_unreadable_is_waited_for(self) -> None:
+        append(self.log, csv_row(int(time.time())))
+        with LiveMonitor(str(self.log), *FAST) as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) == 1)
+            self.log.unlink()
+            append(self.log, csv_row(int(time.time())))
+            self.log.chmod(0)
+            monitor.wait_for_stderr("Permission denied")
+            self.log.chmod(0o644)
+            monitor.wait_for(lambda r: hits_seen(r) == 2)
+            self.assertEqual(monitor.stop(), 130)
+
+    def test_a_record_left_open_is_counted_when_the_monitor_stops(self) -> None:
+        # A finished run counts it invalid; so does a stopped live one (before: neither
+        # counted nor reported).  With --state it waits in the checkpoint instead.
+        append(self.log, csv_row(int(time.time())) + '"10.0.0.9","-","-",12,"GET /a\n')
+        with LiveMonitor(str(self.log), *FAST) as monitor:
+            monitor.wait_for(lambda r: hits_seen(r) == 1)
+            self.assertEqual(monitor.stop(), 130)
+        self.assertEqual((summary_of(monitor)["events"], summary_of(monitor)["invalid"]), (1, 1))
+
+
 class TimeJumpTest(unittest.TestCase):
     """SPEC §4: an empty window is reported only when it closes while the reader waits
     (the beat), never when the log's own timestamps jump over it."""

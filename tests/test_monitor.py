@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import unittest
 
-from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.monitor import Monitor, StopRequested
 from LogsMonitor2000.records import Record
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.sources import Idle
@@ -39,6 +39,31 @@ class StopTest(unittest.TestCase):
         self.assertEqual(summary.events, 50)
         assert notes.summary is not None
         self.assertEqual(notes.summary["events"], 50)
+
+
+class StoppedAtOnce(Blocks):
+    """Blocks, then the stop a signal brings while the reader waits, before any Idle:
+    the format of a short input is not decided yet."""
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from self.items
+        raise StopRequested(signal.SIGINT)
+
+
+class StoppedEarlyTest(unittest.TestCase):
+    def test_lines_read_before_the_format_was_decided_are_counted(self) -> None:
+        lines = "".join(csv_line(1000 + i, "/a", "10.0.0.1", 200, 1) for i in range(3))
+        notes = Collector()
+        summary = Monitor(Settings(path="x"), notes, warn=print).run(StoppedAtOnce([lines]))
+        self.assertEqual((summary.stopped_by, summary.events), (signal.SIGINT, 3))
+
+    def test_a_record_left_open_at_the_end_of_a_live_input_counts(self) -> None:
+        # As at the end of a finished input: the unclosed quote makes it invalid.
+        lines = csv_line(1000, "/a", "10.0.0.1", 200, 1) + '"10.0.0.2","-","-",1001,"GET /b\n'
+        live = StoppedAtOnce([lines])
+        live.live = True
+        summary = Monitor(Settings(path="x", log_format="csv"), Collector(), warn=print).run(live)
+        self.assertEqual((summary.events, summary.invalid), (1, 1))
 
 
 if __name__ == "__main__":

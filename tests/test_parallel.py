@@ -109,6 +109,8 @@ class CountedRereads:
             chunk.read_again = counted
             yield chunk
 
+    live = False
+
     def position(self) -> None:
         return None
 
@@ -315,11 +317,11 @@ class ParallelCommandTest(unittest.TestCase):
                     shutil.copy(path, kept)
                     process = subprocess.Popen(
                         monitor_command(str(kept), "--output", "json", "--jobs", "2"),
-                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                        cwd=TOP, env=environment(),
+                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=TOP,
+                        env=environment(), bufsize=0,  # readline takes one line, no more
                     )  # fmt: skip
                     assert process.stdout is not None
-                    first = process.stdout.readline()  # reading has begun
+                    first = process.stdout.readline().decode()  # reading has begun
                     if change == "rename":
                         kept.rename(Path(tmp) / "kept.csv.1")
                         kept.write_text('"10.0.0.9","-","-",5,"GET /new HTTP/1.0",200,1\n')
@@ -327,7 +329,7 @@ class ParallelCommandTest(unittest.TestCase):
                         kept.unlink()
                     rest, stderr = process.communicate(timeout=120)
                     self.assertEqual(process.returncode, 0, stderr)
-                    self.assertEqual(first + rest, whole.stdout)
+                    self.assertEqual(first + rest.decode(), whole.stdout)
                     for leftover in Path(tmp).glob("kept.csv*"):
                         leftover.unlink()
 
