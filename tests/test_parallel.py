@@ -300,7 +300,7 @@ class ParallelCommandTest(unittest.TestCase):
                 out.write(' HTTP/1.1" 200 1\n' + line + 'y HTTP/1.1" 200 1\n')
             one, two = self.run_both(path)
         self.assertEqual(two[:3], one[:3])
-        self.assertLess(two[3], 120_000)  # KiB
+        self.assertLess(two[3], 250_000)  # KiB, coverage's share included (before: ~1 GB)
 
     def test_a_file_renamed_or_removed_while_workers_read_it(self) -> None:
         # Before: renamed, 93,297 of 317,112 events and no warning; removed, an
