@@ -34,9 +34,9 @@ from .output import GuardedStream, Notifier, OutputError
 from .output.jsonlines import JsonLinesNotifier
 from .parsers import PARSERS
 from .settings import Settings
-from .parallel import parallel_source
 from .output.text import TextNotifier, local_time
-from .sources import FollowedFile, Position, open_source
+from .inputs import FollowedFile, Position, open_source
+from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
 from .urls import check_http_url
 

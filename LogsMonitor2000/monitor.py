@@ -22,13 +22,13 @@ from .calculators.traffic import TrafficAlert
 from .errors import FormatError, StateError, UsageError
 from .filters import Anonymizer, Filter
 from .output import Notifier, RunInfo
-from .parallel import Chunk
 from .parsers import NAMED_REJECTS, PARSERS, Parser, Rejects
 from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
 from .records import HttpStatsReport, MongoStatsReport, Summary
 from .reorder import Downstream, Reorderer
 from .settings import Settings
-from .sources import Idle, Position
+from .inputs import Idle, Position
+from .inputs.parallel import Chunk
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
 from .window import SlidingWindow, TumblingWindow, WholeRun, Window, Windows
 

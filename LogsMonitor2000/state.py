@@ -33,7 +33,7 @@ from typing import Any
 
 from . import checked
 from .errors import StateError
-from .sources import Position
+from .inputs import Position
 
 STATE_VERSION = 2
 CHECKPOINT_SECONDS = 1.0

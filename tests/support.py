@@ -17,7 +17,7 @@ from LogsMonitor2000.output import RunInfo
 from LogsMonitor2000.output.jsonlines import record_json, summary_json
 from LogsMonitor2000.records import Record, Summary
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.sources import Idle, Position
+from LogsMonitor2000.inputs import Idle, Position
 
 TOP = Path(__file__).resolve().parent.parent
 DATA = TOP / "tests" / "data"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ipaddress
 import io
-import json
 import random
 import re
 import tempfile

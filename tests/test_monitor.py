@@ -8,7 +8,7 @@ import unittest
 from LogsMonitor2000.monitor import Monitor, StopRequested
 from LogsMonitor2000.records import Record
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.sources import Idle
+from LogsMonitor2000.inputs import Idle
 from tests.support import Blocks, Collector, csv_line
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from LogsMonitor2000.monitor import Input, Monitor
-from LogsMonitor2000.parallel import (
+from LogsMonitor2000.inputs.parallel import (
     MIN_BYTES,
     Chunk,
     ParallelFile,
@@ -26,7 +26,7 @@ from LogsMonitor2000.parallel import (
 from LogsMonitor2000.parsers import Rejects
 from LogsMonitor2000.filters import Selection
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.sources import open_source
+from LogsMonitor2000.inputs import open_source
 from tests.generate import Request, traffic, write_clf, write_csv
 from tests.support import (
     Blocks,

@@ -6,7 +6,8 @@ import unittest
 from pathlib import Path
 
 from LogsMonitor2000.errors import InputError
-from LogsMonitor2000.sources import MAX_LINE_BYTES, FinishedInput, LineSplitter, open_input
+from LogsMonitor2000.inputs import FinishedInput, open_input
+from LogsMonitor2000.inputs.lines import MAX_LINE_BYTES, LineSplitter
 
 
 class LineSplitterTest(unittest.TestCase):

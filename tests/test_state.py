@@ -19,7 +19,7 @@ from typing import Any
 
 from LogsMonitor2000.monitor import Monitor, StopRequested
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.sources import Idle
+from LogsMonitor2000.inputs import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
 from tests.support import (
     DATA,

@@ -11,7 +11,6 @@ from ..records import (
     HttpStatsReport,
     MongoStatsReport,
     Record,
-    SlowAlert,
     StatsReport,
     Summary,
 )

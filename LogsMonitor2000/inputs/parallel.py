@@ -34,12 +34,13 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .batch import Batch
-from .filters import Filter, Selection
-from .parsers import NAMED_REJECTS, PARSERS, Rejects
-from .parsers.detect import SAMPLE_BYTES, detect
-from .reorder import Reorderer
-from .sources import BLOCK_BYTES, LineSplitter, Position
+from ..batch import Batch
+from ..filters import Filter, Selection
+from ..parsers import NAMED_REJECTS, PARSERS, Rejects
+from ..parsers.detect import SAMPLE_BYTES, detect
+from ..reorder import Reorderer
+from .base import Position
+from .lines import BLOCK_BYTES, LineSplitter
 
 if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
     from multiprocessing.pool import AsyncResult, Pool

@@ -1,248 +1,27 @@
-"""Where lines come from: a file, standard input, a ``.gz``, a growing file (tail -F).
+"""Live inputs: a growing file followed as ``tail -F`` does, a pipe read as it comes.
 
-A source is an iterable of *blocks*: one str holding complete lines, each ending in
-``"\\n"``, and, when it is live, of ``Idle`` items saying that it is waiting for more,
-with the wall-clock time (``time.monotonic``) it is at.  Bytes are decoded as UTF-8, undecodable ones replaced (U+FFFD), a leading
-byte-order mark dropped.  A line is only handed on once its newline has arrived; at the
-end of a finished input the last line counts without one.  A line longer than
-``MAX_LINE_BYTES`` is cut there (the rest of it is skipped) so that memory stays bounded
-whatever the input.  Compressed input is recognised by its gzip magic number, whatever
-the file is called.
+Neither waits on its own: at the end of what there is, it yields ``Idle`` and the
+monitor waits (for all its live inputs at once) before asking again.
 """
 
 from __future__ import annotations
 
 import errno
-import gzip
-import io
 import os
 import select
 import stat
-import sys
 import time
-import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any, Protocol
 
-from . import checked
-from .errors import InputError
+from ..errors import InputError
+from .base import Idle, Position
+from .files import GZIP_MAGIC
+from .lines import BLOCK_BYTES, LineSplitter
 
-#: How much is read at a time.
-BLOCK_BYTES = 1 << 20
-#: Lines are cut at this length.
-MAX_LINE_BYTES = 1 << 20
 #: How often a live source looks for more (os.stat of the path, a read, a select).
 POLL_SECONDS = 0.1
 #: How much of the start of a followed file is compared to notice it was rewritten.
 FINGERPRINT_BYTES = 1024
-
-_GZIP_MAGIC = b"\x1f\x8b"
-_BOM = "\ufeff"
-
-
-@dataclass(frozen=True, slots=True)
-class Idle:
-    """What a live source yields while it waits for more: the monotonic time ``now``."""
-
-    now: float
-
-
-@dataclass(frozen=True, slots=True)
-class Position:
-    """Where a followed file has been read to: its identity, the offset just after the
-    last complete line handed over, and its first bytes (to notice a rewrite); and how
-    many lines that is (None when it started at the end, with ``--from-end``)."""
-
-    device: int
-    inode: int
-    offset: int
-    fingerprint: bytes
-    lines: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "device": self.device,
-            "inode": self.inode,
-            "offset": self.offset,
-            "fingerprint": self.fingerprint.hex(),
-            "lines": self.lines,
-        }
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Position:
-        lines = data["lines"]
-        return cls(
-            device=checked.count(data["device"]),
-            inode=checked.count(data["inode"]),
-            offset=checked.count(data["offset"]),
-            fingerprint=bytes.fromhex(checked.text(data["fingerprint"])),
-            lines=None if lines is None else checked.count(lines),
-        )
-
-
-class Source(Protocol):
-    """What the monitor reads: blocks and Idle items, and where it has got to."""
-
-    live: bool
-
-    def __iter__(self) -> Iterator[str | Idle]: ...
-
-    def position(self) -> Position | None:
-        """Where the last item handed over ends (None: not a followed file)."""
-
-    def held(self) -> bytes:
-        """A partial line still waiting for its newline."""
-
-    def close(self) -> None:
-        """Release the file."""
-
-
-class Readable(Protocol):
-    """A binary stream: a file, a pipe, a gzip stream."""
-
-    def read1(self, size: int = ..., /) -> bytes: ...
-
-    def fileno(self) -> int: ...
-
-    def close(self) -> None: ...
-
-
-class LineSplitter:
-    """Bytes in, blocks of complete decoded lines out.
-
-    The bytes after the last newline are held until their newline arrives.  A held line
-    that grows past ``MAX_LINE_BYTES`` is cut there and the rest of it skipped."""
-
-    def __init__(self, *, at_start: bool = True) -> None:
-        self._held = b""
-        self._skipping = False
-        #: At the start of the input: a byte-order mark there is dropped.
-        self._at_start = at_start
-
-    @property
-    def held(self) -> bytes:
-        """The partial line waiting for its newline."""
-        return self._held
-
-    def feed(self, data: bytes) -> str:
-        """The complete lines that ``data`` finishes ("" when none)."""
-        cut = data.rfind(b"\n")
-        if cut < 0:
-            self._hold(data)
-            return ""
-        if self._skipping:
-            # The cut line ends at the first newline; what follows is whole.
-            first = data.find(b"\n")
-            complete = self._held + data[first : cut + 1]
-            self._skipping = False
-        else:
-            complete = self._held + data[: cut + 1]
-        self._held = b""
-        self._hold(data[cut + 1 :])
-        return self._decode(complete)
-
-    def flush(self) -> str:
-        """The end of a finished input: the held partial line as a last line."""
-        if not self._held:
-            return ""
-        complete, self._held, self._skipping = self._held + b"\n", b"", False
-        return self._decode(complete)
-
-    def discard(self) -> bytes:
-        """Forget the held partial line (the file it came from was truncated)."""
-        held, self._held, self._skipping = self._held, b"", False
-        return held
-
-    def _hold(self, data: bytes) -> None:
-        if self._skipping or not data:
-            return
-        held = self._held + data
-        if len(held) > MAX_LINE_BYTES:
-            held = held[:MAX_LINE_BYTES]
-            self._skipping = True
-        self._held = held
-
-    def _decode(self, complete: bytes) -> str:
-        text = complete.decode("utf-8", "replace")
-        if self._at_start:
-            self._at_start = False
-            if text.startswith(_BOM):
-                text = text[1:]
-        return text
-
-
-def open_input(path: str) -> Readable:
-    """The binary stream of ``path`` (``-`` for standard input), decompressed when it
-    is gzip.  Raises ``InputError`` with a one-line reason when it can't be opened."""
-    stream: io.BufferedReader
-    if path == "-":
-        if sys.stdin is None:
-            raise InputError("there is no standard input to read")
-        stream = sys.stdin.buffer  # type: ignore[assignment]
-    else:
-        try:
-            stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
-        except OSError as error:
-            raise InputError(f"cannot open {path}: {error.strerror or error}") from None
-    try:
-        magic = stream.peek(2)[:2]
-    except OSError as error:
-        stream.close()
-        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
-    if magic == _GZIP_MAGIC:
-        return _GzipInput(stream)
-    return stream
-
-
-class _GzipInput(gzip.GzipFile):
-    """A gzip stream that closes the file under it too."""
-
-    def __init__(self, raw: io.BufferedReader) -> None:
-        super().__init__(fileobj=raw, mode="rb")
-        self._raw = raw
-
-    def close(self) -> None:
-        try:
-            super().close()
-        finally:
-            self._raw.close()
-
-
-class FinishedInput:
-    """A finished input (a file, or a pipe read to its end, however slowly)."""
-
-    live = False
-
-    def __init__(self, stream: Readable, warn: Callable[[str], None]) -> None:
-        self._stream = stream
-        self._warn = warn
-        self._splitter = LineSplitter()
-
-    def position(self) -> Position | None:
-        return None
-
-    def held(self) -> bytes:
-        return b""  # what follows is not waiting for anything: it was not read yet
-
-    def close(self) -> None:
-        self._stream.close()
-
-    def __iter__(self) -> Iterator[str | Idle]:
-        while True:
-            try:
-                data = self._stream.read1(BLOCK_BYTES)
-            except (OSError, EOFError, zlib.error) as error:
-                self._warn(f"input ended early: {error}")
-                break
-            if not data:
-                break
-            block = self._splitter.feed(data)
-            if block:
-                yield block
-        block = self._splitter.flush()
-        if block:
-            yield block
 
 
 class FollowedPipe:
@@ -294,7 +73,7 @@ class FollowedPipe:
                     continue
                 if not data:
                     break
-                if first and data.startswith(_GZIP_MAGIC):
+                if first and data.startswith(GZIP_MAGIC):
                     raise InputError("cannot follow compressed input: it is gzip")
                 first = False
                 block = self._splitter.feed(data)
@@ -562,31 +341,3 @@ def is_named_pipe(path: str) -> bool:
         return stat.S_ISFIFO(os.stat(path).st_mode)
     except OSError:
         return False
-
-
-def open_source(
-    path: str,
-    *,
-    follow: bool,
-    from_end: bool = False,
-    start: Position | None = None,
-    warn: Callable[[str], None],
-) -> Source:
-    """The source for ``path`` (``-``: standard input): finished, or followed.
-    Raises ``InputError`` with a one-line reason when it can't be read."""
-    if not follow:
-        return FinishedInput(open_input(path), warn)
-    if path == "-":
-        if sys.stdin is None:
-            raise InputError("there is no standard input to read")
-        return FollowedPipe(sys.stdin.fileno())
-    if os.path.isdir(path):
-        raise InputError(f"cannot follow {path}: it is a directory")
-    if is_named_pipe(path):
-        return FollowedPipe.named(path)
-    if os.path.exists(path):
-        stream = open_input(path)  # readable, and not compressed?
-        stream.close()
-        if isinstance(stream, _GzipInput):
-            raise InputError(f"cannot follow {path}: it is gzip")
-    return FollowedFile(path, warn=warn, start=start, from_end=from_end)

@@ -1,0 +1,73 @@
+"""What every input shares: the items it hands over, where it has got to.
+
+An input is an iterable of *items*: a block (one str holding complete lines, each
+ending in ``"\\n"``), a ``Chunk`` a worker parsed (``parallel.py``), or, for a live
+input, ``Idle``: nothing new now, with the wall-clock time it is at.  A live input never
+waits on its own: the monitor waits for all of its live inputs at once.  A followed
+file knows its ``Position`` (for ``--state``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from .. import checked
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    """What a live source yields while it waits for more: the monotonic time ``now``."""
+
+    now: float
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Where a followed file has been read to: its identity, the offset just after the
+    last complete line handed over, and its first bytes (to notice a rewrite); and how
+    many lines that is (None when it started at the end, with ``--from-end``)."""
+
+    device: int
+    inode: int
+    offset: int
+    fingerprint: bytes
+    lines: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "inode": self.inode,
+            "offset": self.offset,
+            "fingerprint": self.fingerprint.hex(),
+            "lines": self.lines,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Position:
+        lines = data["lines"]
+        return cls(
+            device=checked.count(data["device"]),
+            inode=checked.count(data["inode"]),
+            offset=checked.count(data["offset"]),
+            fingerprint=bytes.fromhex(checked.text(data["fingerprint"])),
+            lines=None if lines is None else checked.count(lines),
+        )
+
+
+class Source(Protocol):
+    """What the monitor reads: blocks and Idle items, and where it has got to."""
+
+    live: bool
+
+    def __iter__(self) -> Iterator[str | Idle]: ...
+
+    def position(self) -> Position | None:
+        """Where the last item handed over ends (None: not a followed file)."""
+
+    def held(self) -> bytes:
+        """A partial line still waiting for its newline."""
+
+    def close(self) -> None:
+        """Release the file."""

@@ -1,0 +1,102 @@
+"""Finished inputs: a file, standard input read to its end, a ``.gz``.
+
+Compressed input is recognised by its gzip magic number, whatever the file is called.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import sys
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from ..errors import InputError
+from .base import Idle, Position
+from .lines import BLOCK_BYTES, LineSplitter
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Readable(Protocol):
+    """A binary stream: a file, a pipe, a gzip stream."""
+
+    def read1(self, size: int = ..., /) -> bytes: ...
+
+    def fileno(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def open_input(path: str) -> Readable:
+    """The binary stream of ``path`` (``-`` for standard input), decompressed when it
+    is gzip.  Raises ``InputError`` with a one-line reason when it can't be opened."""
+    stream: io.BufferedReader
+    if path == "-":
+        if sys.stdin is None:
+            raise InputError("there is no standard input to read")
+        stream = sys.stdin.buffer  # type: ignore[assignment]
+    else:
+        try:
+            stream = open(path, "rb")  # noqa: SIM115 - closed by the caller
+        except OSError as error:
+            raise InputError(f"cannot open {path}: {error.strerror or error}") from None
+    try:
+        magic = stream.peek(2)[:2]
+    except OSError as error:
+        stream.close()
+        raise InputError(f"cannot read {path}: {error.strerror or error}") from None
+    if magic == GZIP_MAGIC:
+        return _GzipInput(stream)
+    return stream
+
+
+class _GzipInput(gzip.GzipFile):
+    """A gzip stream that closes the file under it too."""
+
+    def __init__(self, raw: io.BufferedReader) -> None:
+        super().__init__(fileobj=raw, mode="rb")
+        self._raw = raw
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._raw.close()
+
+
+class FinishedInput:
+    """A finished input (a file, or a pipe read to its end, however slowly)."""
+
+    live = False
+
+    def __init__(self, stream: Readable, warn: Callable[[str], None]) -> None:
+        self._stream = stream
+        self._warn = warn
+        self._splitter = LineSplitter()
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return b""  # what follows is not waiting for anything: it was not read yet
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __iter__(self) -> Iterator[str | Idle]:
+        while True:
+            try:
+                data = self._stream.read1(BLOCK_BYTES)
+            except (OSError, EOFError, zlib.error) as error:
+                self._warn(f"input ended early: {error}")
+                break
+            if not data:
+                break
+            block = self._splitter.feed(data)
+            if block:
+                yield block
+        block = self._splitter.flush()
+        if block:
+            yield block
