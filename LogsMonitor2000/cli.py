@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import dataclasses
 import gc
 import io
 import math
@@ -29,13 +28,13 @@ from . import __version__
 from . import filters
 from .errors import MonitorError, StateError, UsageError
 from .filters import Selection
-from .monitor import Input, Monitor, StopRequested
+from .monitor import Monitor, StopRequested
 from .output import GuardedStream, Notifier, OutputError
 from .output.jsonlines import JsonLinesNotifier
 from .parsers import PARSERS
 from .settings import Settings
 from .output.text import TextNotifier, local_time
-from .inputs import FollowedFile, Position, open_source
+from .inputs import Position, Source, open_source
 from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
 from .urls import check_http_url
@@ -134,7 +133,11 @@ def build_argument_parser() -> argparse.ArgumentParser:
         allow_abbrev=False,
     )
     parser.add_argument(
-        "path", metavar="FILE", help="the log; - for standard input; gzip is read transparently"
+        "files",  # (--path's dest is "paths": a filter)
+        nargs="+",
+        metavar="FILE",
+        help="the logs, read as one run (a rotated set, several servers); - for standard "
+        "input; gzip is read transparently",
     )
     parser.add_argument(
         "--format",
@@ -333,7 +336,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         and selection.until <= selection.since
     ):
         raise UsageError("--until must be later than --since")
-    settings = Settings(selection=selection, **options)
+    settings = Settings(selection=selection, paths=tuple(options.pop("files")), **options)
     if not settings.follow:
         for option, given in [
             ("--from-end", settings.from_end),
@@ -342,8 +345,10 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         ]:
             if given:
                 raise UsageError(f"{option} only makes sense with --follow")
-    if settings.state is not None and settings.path == "-":
-        raise UsageError("--state needs a file to follow, not standard input")
+    if settings.state is not None and "-" in settings.paths:
+        raise UsageError("--state needs files to follow, not standard input")
+    if settings.paths.count("-") > 1:
+        raise UsageError("standard input (-) can be read only once")
     if settings.state_reset and settings.state is None:
         raise UsageError("--state-reset needs --state")
     return settings
@@ -387,40 +392,22 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     def warn(message: str) -> None:
         print(f"{PROG}: {message}", file=stderr, flush=True)
 
+    sources: list[Source] = []
     try:
         checkpoint, saved = _load_state(settings)
-        source: Input | None = None
-        if not settings.follow:
-            parallel = parallel_source(
-                settings.path,
-                settings.log_format,
-                lateness=settings.lateness,
-                selection=settings.selection,
-                interval=settings.stats_interval,
-                jobs=settings.jobs,
-            )
-            if parallel is not None:
-                settings = dataclasses.replace(settings, log_format=parallel.format_name)
-                source = parallel
         monitor = Monitor(
             settings, _notifier(settings, stdout, warn), warn=warn, checkpoint=checkpoint
         )
+        starts = saved.positions if saved is not None else [None] * len(settings.paths)
+        for path, start in zip(settings.paths, starts):
+            sources.append(_open(settings, path, start, warn))
+        monitor.add_inputs(settings.paths, sources)
         if saved is not None:
-            _restore(monitor, saved, checkpoint)
-            warn(_resumed(settings.path, saved.position, monitor))
-        if source is None:
-            source = open_source(
-                settings.path,
-                follow=settings.follow,
-                from_end=settings.from_end,
-                start=saved.position if saved is not None else None,
-                warn=warn,
-            )
-        try:
-            with _signals(monitor, source):
-                summary = monitor.run(source)
-        finally:
-            source.close()
+            _restore(monitor, saved)
+            for message in _resumed(monitor, saved):
+                warn(message)
+        with _signals(monitor):
+            summary = monitor.run()
     except OutputError as error:  # a full disk, say: the reader is not gone
         warn(f"error: {error}")
         _detach(stdout)
@@ -440,6 +427,9 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         if settings.verbose:
             traceback.print_exc(file=stderr)
         return ExitStatus.ERROR
+    finally:
+        for source in sources:
+            source.close()
     if summary.stopped_by is not None:
         return 128 + summary.stopped_by
     if summary.nothing_valid:
@@ -447,12 +437,33 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     return ExitStatus.SUCCESS
 
 
+def _open(
+    settings: Settings, path: str, start: Position | None, warn: Callable[[str], None]
+) -> Source:
+    """The input for ``path``: followed, read by workers (a large finished file), or
+    read to its end."""
+    if not settings.follow:
+        parallel = parallel_source(
+            path,
+            settings.log_format,
+            lateness=settings.lateness,
+            selection=settings.selection,
+            interval=settings.stats_interval,
+            jobs=settings.jobs,
+        )
+        if parallel is not None:
+            return parallel
+    return open_source(
+        path, follow=settings.follow, from_end=settings.from_end, start=start, warn=warn
+    )
+
+
 def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
     if settings.state is None:
         return None, None
     checkpoint = StateFile(
         settings.state,
-        log=settings.path,
+        logs=settings.paths,
         # What decides the counts (display-only options - --top, --output, colour, -v
         # - may change from one run to the next).
         settings={
@@ -465,19 +476,13 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
             "anonymize": settings.anonymize,
         },
     )
-    checkpoint.claim([settings.path])
+    checkpoint.claim(settings.paths)
     saved = None if settings.state_reset else checkpoint.load()
     checkpoint.check_writable()
     return checkpoint, saved
 
 
-def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> None:
-    requested = monitor.settings.log_format
-    if requested not in ("auto", saved.monitor.get("format")):
-        raise StateError(
-            f"{monitor.settings.state} was written for --format {saved.monitor.get('format')}, "
-            f"not --format {requested}; --state-reset starts over"
-        )
+def _restore(monitor: Monitor, saved: Saved) -> None:
     try:
         monitor.restore(saved.monitor)
     except DAMAGE:  # (what was wrong is not shown: it may be text from the log)
@@ -486,14 +491,19 @@ def _restore(monitor: Monitor, saved: Saved, checkpoint: StateFile | None) -> No
         ) from None
 
 
-def _resumed(path: str, position: Position, monitor: Monitor) -> str:
-    """Where a restart carries on from, for stderr."""
-    where = f"byte {position.offset:,}"
-    if position.lines is not None:
-        where = f"line {position.lines + 1:,} ({where})"
-    newest = monitor.reorderer.newest if monitor.reorderer is not None else None
-    clock = "" if newest is None else f"; log time {local_time(newest)}"
-    return f"resuming {path} at {where}{clock}"
+def _resumed(monitor: Monitor, saved: Saved) -> list[str]:
+    """Where a restart carries on from, for stderr: a line per input."""
+    messages = []
+    for lane, position in zip(monitor.lanes, saved.positions):
+        if position is None:
+            continue
+        where = f"byte {position.offset:,}"
+        if position.lines is not None:
+            where = f"line {position.lines + 1:,} ({where})"
+        newest = lane.reorderer.newest if lane.reorderer is not None else None
+        clock = "" if newest is None else f"; log time {local_time(newest)}"
+        messages.append(f"resuming {lane.name} at {where}{clock}")
+    return messages
 
 
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
@@ -517,9 +527,9 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
 
 
 @contextlib.contextmanager
-def _signals(monitor: Monitor, source: Input) -> Iterator[None]:
+def _signals(monitor: Monitor) -> Iterator[None]:
     """SIGINT and SIGTERM ask the monitor to stop (and print its summary); SIGHUP makes
-    a followed file be opened again (logrotate's postrotate)."""
+    followed files be looked at again (logrotate's postrotate)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -528,11 +538,11 @@ def _signals(monitor: Monitor, source: Input) -> Iterator[None]:
         monitor.request_stop(signum)
 
     def reopen(signum: int, frame: FrameType | None) -> None:
-        if isinstance(source, FollowedFile):
-            source.request_reopen()
+        for lane in monitor.lanes:
+            lane.source.reopen()
 
     handlers = {signal.SIGINT: stop, signal.SIGTERM: stop}
-    if isinstance(source, FollowedFile):
+    if any(lane.source.live for lane in monitor.lanes):
         handlers[signal.SIGHUP] = reopen
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:

@@ -100,6 +100,19 @@ Record = Union[HttpStatsReport, MongoStatsReport, Alert, SlowAlert]
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
+class InputTotals:
+    """One input's own counts, in the summary of a run of several (SPEC §8)."""
+
+    name: str
+    events: int
+    invalid: int
+    late: int
+    first: int | None
+    last: int | None
+    max_lateness: int
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
 class Summary:
     """The last record of a run (SPEC §6) and what the text summary needs besides."""
 
@@ -126,3 +139,5 @@ class Summary:
     #: The whole run's totals, in the shape of a stats window from ``first`` to
     #: ``last + 1`` (None without events).
     totals: HttpStatsReport | MongoStatsReport | None = None
+    #: Each input's own counts, in command-line order (when there are several).
+    inputs: list[InputTotals] | None = None

@@ -68,6 +68,9 @@ class Reorderer:
         self.read_at: float | None = None
         #: The wall-clock time the block being parsed was read at (set by its reader).
         self.now = 0.0
+        #: The newest second the run has closed, when this is one of several inputs
+        #: (``junction.py``): an event at or before it is late here too.
+        self.floor: int | None = None
         #: The newest closed second: everything up to it has gone downstream.
         self.closed_through: int | None = None
         #: Accounting for the summary.
@@ -92,6 +95,10 @@ class Reorderer:
             self.earliest = second
         newest = self.newest
         if newest is None or second > newest:
+            floor = self.floor
+            if floor is not None and second <= floor:  # this input started late
+                self._late(floor + 1 + self.lateness_seconds - second)
+                return None
             batch = self._open_batch(second)
             self.newest = self.event_newest = second
             self.read_at = self.now
@@ -102,10 +109,19 @@ class Reorderer:
         if lateness > self.lateness_seconds:
             self.late += 1
             return None
+        floor = self.floor
+        if floor is not None and second <= floor:
+            self._late(floor + 1 + self.lateness_seconds - second)
+            return None
         if self.event_newest is None or second >= self.event_newest:
             self.event_newest = second
             self.read_at = self.now
         return self._open.get(second) or self._open_batch(second)
+
+    def _late(self, lateness: int) -> None:
+        """An event of a second the run already closed (see ``floor``)."""
+        self.max_lateness = max(self.max_lateness, lateness)
+        self.late += 1
 
     def open_batches(self) -> list[Batch]:
         """The seconds not yet released, oldest first."""

@@ -11,8 +11,8 @@ from .filters import Selection
 class Settings:
     """A run's settings; ``cli`` builds them from the command line."""
 
-    #: The log to read, ``-`` for standard input.
-    path: str
+    #: The logs to read, in command-line order; ``-`` for standard input.
+    paths: tuple[str, ...]
     #: ``auto`` or a parser name (``csv``, ``clf``, ``mongo``).
     log_format: str = "auto"
     #: I: length of the tumbling stats windows.

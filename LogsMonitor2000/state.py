@@ -35,7 +35,7 @@ from . import checked
 from .errors import StateError
 from .inputs import Position
 
-STATE_VERSION = 2
+STATE_VERSION = 3
 CHECKPOINT_SECONDS = 1.0
 IDLE_CHECKPOINT_SECONDS = 5.0
 
@@ -44,18 +44,19 @@ _START_OVER = "--state-reset starts over"
 
 @dataclass(frozen=True, slots=True)
 class Saved:
-    """A checkpoint as loaded."""
+    """A checkpoint as loaded: where each input was read to (None: not opened yet),
+    and the monitor's state."""
 
-    position: Position
+    positions: list[Position | None]
     monitor: dict[str, Any]
 
 
 class StateFile:
-    """The checkpoint file of one log, analysed with given settings."""
+    """The checkpoint file of a run's inputs, analysed with given settings."""
 
-    def __init__(self, path: str, *, log: str, settings: dict[str, Any]) -> None:
+    def __init__(self, path: str, *, logs: Sequence[str], settings: dict[str, Any]) -> None:
         self.path = path
-        self.log = os.path.abspath(log)
+        self.logs = [os.path.abspath(log) for log in logs]
         self.settings = settings
         self._lock: int | None = None
 
@@ -110,18 +111,22 @@ class StateFile:
             data = checked.mapping(json.loads(text))
             if data["version"] != STATE_VERSION:
                 raise ValueError("another version")
-            log, settings = checked.text(data["log"]), checked.mapping(data["settings"])
-            saved = Saved(
-                Position.from_json(checked.mapping(data["position"])),
-                checked.mapping(data["monitor"]),
-            )
+            logs = [checked.text(log) for log in checked.listed(data["logs"])]
+            settings = checked.mapping(data["settings"])
+            positions = [
+                None if item is None else Position.from_json(checked.mapping(item))
+                for item in checked.listed(data["positions"])
+            ]
+            saved = Saved(positions, checked.mapping(data["monitor"]))
+            if len(positions) != len(logs):
+                raise ValueError("a position per input")
         except DAMAGE:
             raise StateError(
                 f"{self.path} is not a LogsMonitor2000 state file, or it is damaged; " + _START_OVER
             ) from None
-        if log != self.log:
+        if logs != self.logs:
             raise StateError(
-                f"{self.path} holds the state of {log}, not of {self.log}: "
+                f"{self.path} holds the state of {_listed(logs)}, not of {_listed(self.logs)}: "
                 f"use another state file, or {_START_OVER}"
             )
         if settings != self.settings:
@@ -135,13 +140,13 @@ class StateFile:
             )
         return saved
 
-    def save(self, position: Position, monitor: dict[str, Any]) -> None:
+    def save(self, positions: Sequence[Position | None], monitor: dict[str, Any]) -> None:
         """Replace the checkpoint, atomically."""
         data = {
             "version": STATE_VERSION,
-            "log": self.log,
+            "logs": self.logs,
             "settings": self.settings,
-            "position": position.to_json(),
+            "positions": [None if p is None else p.to_json() for p in positions],
             "monitor": monitor,
         }
         folder = os.path.dirname(os.path.abspath(self.path))
@@ -183,6 +188,10 @@ class StateFile:
 
 #: What reading back a damaged checkpoint can raise (``checked`` raises ValueError).
 DAMAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError)
+
+
+def _listed(logs: Sequence[str]) -> str:
+    return logs[0] if len(logs) == 1 else f"{len(logs)} inputs ({', '.join(logs)})"
 
 
 def _same_file(path: str, other: str, found: os.stat_result) -> bool:

@@ -108,6 +108,12 @@ class Blocks:
     def held(self) -> bytes:
         return b""
 
+    def waitable(self) -> int | None:
+        return None
+
+    def reopen(self) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -120,9 +126,9 @@ def analyse(
     sink = warnings if warnings is not None else []
     source = Blocks(blocks)
     monitor = Monitor(
-        Settings(path="test", **options), collector, warn=sink.append, clock=source.clock
+        Settings(paths=("test",), **options), collector, warn=sink.append, clock=source.clock
     )
-    monitor.run(source)
+    monitor.run([source])
     assert collector.summary is not None
     return collector.records + [collector.summary]
 

@@ -166,7 +166,7 @@ class OddFilesTest(unittest.TestCase):
         os.mkfifo(self.log)
         now = int(time.time())
         with LiveMonitor(str(self.log), *FAST) as monitor:
-            with open(self.log, "w") as writer:
+            with open(open_for_writing(self.log), "w") as writer:
                 writer.write(csv_row(now) * 3)
                 writer.flush()
                 monitor.wait_for(lambda r: hits_seen(r) == 3)
@@ -216,6 +216,21 @@ class OddFilesTest(unittest.TestCase):
             monitor.wait_for(lambda r: hits_seen(r) == 1)
             self.assertEqual(monitor.stop(), 130)
         self.assertEqual((summary_of(monitor)["events"], summary_of(monitor)["invalid"]), (1, 1))
+
+
+def open_for_writing(fifo: Path, timeout: float = 30.0) -> int:
+    """The writing end of a named pipe, once a reader has it open (never blocking)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            descriptor = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        except OSError:  # ENXIO: no reader yet
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nobody opened {fifo} for reading") from None
+            time.sleep(0.05)
+            continue
+        os.set_blocking(descriptor, True)
+        return descriptor
 
 
 class TimeJumpTest(unittest.TestCase):

@@ -32,9 +32,9 @@ class StopTest(unittest.TestCase):
         first = "".join(csv_line(1000 + i, "/a", "10.0.0.1", 200, 1) for i in range(50))
         second = "".join(csv_line(2000 + i, "/b", "10.0.0.1", 200, 1) for i in range(50))
         notes = StopInTheMiddle()
-        monitor = Monitor(Settings(path="x", log_format="csv"), notes, warn=print)
+        monitor = Monitor(Settings(paths=("x",), log_format="csv"), notes, warn=print)
         notes.monitor = monitor
-        summary = monitor.run(Blocks([first, Idle(0.0), second]))
+        summary = monitor.run([Blocks([first, Idle(0.0), second])])
         self.assertEqual(summary.stopped_by, signal.SIGINT)
         self.assertEqual(summary.events, 50)
         assert notes.summary is not None
@@ -54,7 +54,7 @@ class StoppedEarlyTest(unittest.TestCase):
     def test_lines_read_before_the_format_was_decided_are_counted(self) -> None:
         lines = "".join(csv_line(1000 + i, "/a", "10.0.0.1", 200, 1) for i in range(3))
         notes = Collector()
-        summary = Monitor(Settings(path="x"), notes, warn=print).run(StoppedAtOnce([lines]))
+        summary = Monitor(Settings(paths=("x",)), notes, warn=print).run([StoppedAtOnce([lines])])
         self.assertEqual((summary.stopped_by, summary.events), (signal.SIGINT, 3))
 
     def test_a_record_left_open_at_the_end_of_a_live_input_counts(self) -> None:
@@ -62,7 +62,9 @@ class StoppedEarlyTest(unittest.TestCase):
         lines = csv_line(1000, "/a", "10.0.0.1", 200, 1) + '"10.0.0.2","-","-",1001,"GET /b\n'
         live = StoppedAtOnce([lines])
         live.live = True
-        summary = Monitor(Settings(path="x", log_format="csv"), Collector(), warn=print).run(live)
+        summary = Monitor(Settings(paths=("x",), log_format="csv"), Collector(), warn=print).run(
+            [live]
+        )
         self.assertEqual((summary.events, summary.invalid), (1, 1))
 
 

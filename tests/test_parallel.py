@@ -15,7 +15,8 @@ from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from LogsMonitor2000.monitor import Input, Monitor
+from LogsMonitor2000.inputs import Source as Input
+from LogsMonitor2000.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
     MIN_BYTES,
     Chunk,
@@ -80,10 +81,10 @@ def analyse_source(source: Input, **options: Any) -> tuple[list[dict[str, Any]],
     collector = Collector()
     warnings: list[str] = []
     monitor = Monitor(
-        Settings(path="test", verbose=True, **options), collector, warn=warnings.append
+        Settings(paths=("test",), verbose=True, **options), collector, warn=warnings.append
     )
     try:
-        monitor.run(source)
+        monitor.run([source])
     finally:
         source.close()
     assert collector.summary is not None
@@ -116,6 +117,12 @@ class CountedRereads:
 
     def held(self) -> bytes:
         return b""
+
+    def waitable(self) -> int | None:
+        return None
+
+    def reopen(self) -> None:
+        pass
 
     def close(self) -> None:
         self.parallel.close()

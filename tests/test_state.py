@@ -141,13 +141,14 @@ class SnapshotTest(unittest.TestCase):
             whole = self.run_whole(blocks, options)
             for cut in sorted(rng.sample(range(1, len(blocks)), 3)):
                 with self.subTest(name=name, cut=cut):
-                    first = Monitor(Settings(path=name, **options), Collector(), warn=print)
-                    first.run(StoppingBlocks(blocks[:cut]))
+                    first = Monitor(Settings(paths=(name,), **options), Collector(), warn=print)
+                    first.run([StoppingBlocks(blocks[:cut])])
                     saved = json.loads(json.dumps(first.snapshot()))
                     second_notes = Collector()
-                    second = Monitor(Settings(path=name, **options), second_notes, warn=print)
+                    second = Monitor(Settings(paths=(name,), **options), second_notes, warn=print)
+                    second.add_inputs([name], [Blocks(blocks[cut:])])
                     second.restore(saved)
-                    second.run(Blocks(blocks[cut:]))
+                    second.run()
                     assert isinstance(first.notifier, Collector)
                     halves = first.notifier.records + second_notes.records
                     self.assertEqual(halves + [second_notes.summary], whole)
@@ -164,19 +165,20 @@ class SnapshotTest(unittest.TestCase):
         for blocks, cut in cases:
             with self.subTest(blocks=blocks[0][:40]):
                 whole = self.run_whole(blocks, {})
-                first = Monitor(Settings(path="x"), Collector(), warn=print)
-                first.run(StoppingBlocks(blocks[:cut]))
+                first = Monitor(Settings(paths=("x",)), Collector(), warn=print)
+                first.run([StoppingBlocks(blocks[:cut])])
                 second_notes = Collector()
-                second = Monitor(Settings(path="x"), second_notes, warn=print)
+                second = Monitor(Settings(paths=("x",)), second_notes, warn=print)
+                second.add_inputs(["x"], [Blocks(blocks[cut:])])
                 second.restore(json.loads(json.dumps(first.snapshot())))
-                second.run(Blocks(blocks[cut:]))
+                second.run()
                 assert isinstance(first.notifier, Collector)
                 halves = first.notifier.records + second_notes.records
                 self.assertEqual(halves + [second_notes.summary], whole)
 
     def run_whole(self, blocks: list[str | Idle], options: dict[str, Any]) -> list[dict[str, Any]]:
         notes = Collector()
-        Monitor(Settings(path="whole", **options), notes, warn=print).run(Blocks(blocks))
+        Monitor(Settings(paths=("whole",), **options), notes, warn=print).run([Blocks(blocks)])
         return notes.records + [notes.summary]
 
 
@@ -203,7 +205,7 @@ class StateTest(unittest.TestCase):
         first = self.run_until(3, *quick)
         self.assertEqual(first.records[-1]["events"], 3)
         saved = json.loads(self.state.read_text())
-        self.assertEqual(saved["position"]["offset"], self.log.stat().st_size)
+        self.assertEqual(saved["positions"][0]["offset"], self.log.stat().st_size)
         append(self.log, self.rows(2))
         second = self.run_until(2, *quick, signum=signal.SIGINT)
         self.assertEqual(second.records[-1]["events"], 5)  # the counts carry on
@@ -306,11 +308,16 @@ class StateFaultTest(unittest.TestCase):
         good = self.checkpoint()
         damages = {
             "monitor is null": lambda d: d.update(monitor=None),
-            "newest is a string": lambda d: d["monitor"]["reorderer"].update(newest="x"),
-            "late is negative": lambda d: d["monitor"]["reorderer"].update(late=-1000000),
-            "a count of 1e999": lambda d: d["monitor"]["rejects"].update(count=float("inf")),
+            "newest is a string": lambda d: d["monitor"]["lanes"][0]["reorderer"].update(
+                newest="x"
+            ),
+            "late is negative": lambda d: d["monitor"]["lanes"][0]["reorderer"].update(late=-1),
+            "a count of 1e999": lambda d: d["monitor"]["lanes"][0]["rejects"].update(
+                count=float("inf")
+            ),
             "hits of 2.5": lambda d: d["monitor"]["windows"][0]["calculator"].update(hits=2.5),
-            "a negative offset": lambda d: d["position"].update(offset=-1),
+            "an input too many": lambda d: d["monitor"]["lanes"].append(d["monitor"]["lanes"][0]),
+            "a negative offset": lambda d: d["positions"][0].update(offset=-1),
             "settings are a list": lambda d: d.update(settings=[]),
             "a window too many": lambda d: d["monitor"]["windows"].append({}),
             "a source count of true": lambda d: d["monitor"]["windows"][1]["calculator"]["sources"][
@@ -373,7 +380,7 @@ class StateFaultTest(unittest.TestCase):
             self.assertEqual(second.returncode, 2)
             self.assertIn("in use by another monitor", second.stderr)
             self.assertEqual(first.stop(), 130)
-        self.assertEqual(json.loads(self.state.read_text())["version"], 2)  # whole
+        self.assertEqual(json.loads(self.state.read_text())["version"], 3)  # whole
         again = LiveMonitor(str(self.log), "--state", str(self.state), "--stats-interval", "1")
         with again:  # the lock went with the first monitor
             again.wait_for_stderr("resuming")

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from .. import checked
+
+if TYPE_CHECKING:
+    from .parallel import Chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +60,12 @@ class Position:
 
 
 class Source(Protocol):
-    """What the monitor reads: blocks and Idle items, and where it has got to."""
+    """An input: its items, where it has got to, and (a live one) what to wait on."""
 
+    #: Whether it is live: it waits for more at its end (a followed file, a listener).
     live: bool
 
-    def __iter__(self) -> Iterator[str | Idle]: ...
+    def __iter__(self) -> Iterator[str | Idle | Chunk]: ...
 
     def position(self) -> Position | None:
         """Where the last item handed over ends (None: not a followed file)."""
@@ -69,5 +73,31 @@ class Source(Protocol):
     def held(self) -> bytes:
         """A partial line still waiting for its newline."""
 
+    def waitable(self) -> int | None:
+        """A live input: a descriptor that becomes readable when there is more (None:
+        look again after a while, as for a file)."""
+
+    def reopen(self) -> None:
+        """Look at the path again now (SIGHUP, from logrotate); nothing for most."""
+
     def close(self) -> None:
-        """Release the file."""
+        """Release what it holds."""
+
+
+class Defaults:
+    """What most inputs answer: not live, no position, nothing held back, nothing to
+    wait on or to open again."""
+
+    live = False
+
+    def position(self) -> Position | None:
+        return None
+
+    def held(self) -> bytes:
+        return b""
+
+    def waitable(self) -> int | None:
+        return None
+
+    def reopen(self) -> None:
+        pass

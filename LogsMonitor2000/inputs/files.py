@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from ..errors import InputError
-from .base import Idle, Position
+from .base import Defaults, Idle
 from .lines import BLOCK_BYTES, LineSplitter
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -66,21 +66,14 @@ class _GzipInput(gzip.GzipFile):
             self._raw.close()
 
 
-class FinishedInput:
-    """A finished input (a file, or a pipe read to its end, however slowly)."""
-
-    live = False
+class FinishedInput(Defaults):
+    """A finished input (a file, or a pipe read to its end, however slowly).  Nothing
+    after the last block read is held back for a newline: it was not read yet."""
 
     def __init__(self, stream: Readable, warn: Callable[[str], None]) -> None:
         self._stream = stream
         self._warn = warn
         self._splitter = LineSplitter()
-
-    def position(self) -> Position | None:
-        return None
-
-    def held(self) -> bytes:
-        return b""  # what follows is not waiting for anything: it was not read yet
 
     def close(self) -> None:
         self._stream.close()

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from ..errors import InputError
-from .base import Idle, Position
+from .base import Defaults, Idle, Position
 from .files import GZIP_MAGIC
 from .lines import BLOCK_BYTES, LineSplitter
 
@@ -24,20 +24,17 @@ POLL_SECONDS = 0.1
 FINGERPRINT_BYTES = 1024
 
 
-class FollowedPipe:
+class FollowedPipe(Defaults):
     """A pipe (standard input, or a named pipe) read live: blocks as they come,
-    ``Idle`` while none come (a ``select`` with a timeout, no busy loop), the end of the
-    input when its writer closes it.  It reads the descriptor itself: a buffered reader
+    ``Idle`` when none is there (the monitor waits in a ``select`` on ``waitable``, no
+    busy loop), the end of the input when its writer closes it.  It reads the descriptor itself: a buffered reader
     would hide data from select.  A named pipe is opened without waiting for a writer
     (Linux's select waits for the first one to write or to close)."""
 
     live = True
 
-    def __init__(
-        self, descriptor: int, *, poll_seconds: float = POLL_SECONDS, owned: bool = False
-    ) -> None:
+    def __init__(self, descriptor: int, *, owned: bool = False) -> None:
         self._descriptor = descriptor
-        self._poll_seconds = poll_seconds
         self._owned = owned
         self._splitter = LineSplitter()
 
@@ -50,11 +47,11 @@ class FollowedPipe:
             raise InputError(f"cannot open {path}: {error.strerror or error}") from None
         return cls(descriptor, owned=True)
 
-    def position(self) -> Position | None:
-        return None
-
     def held(self) -> bytes:
         return self._splitter.held
+
+    def waitable(self) -> int | None:
+        return self._descriptor
 
     def close(self) -> None:
         if self._owned and self._descriptor >= 0:  # standard input is not ours to close
@@ -65,7 +62,7 @@ class FollowedPipe:
         descriptor = self._descriptor
         first = True
         while True:
-            ready, _, _ = select.select([descriptor], [], [], self._poll_seconds)
+            ready, _, _ = select.select([descriptor], [], [], 0)
             if ready:
                 try:
                     data = os.read(descriptor, BLOCK_BYTES)
@@ -86,7 +83,7 @@ class FollowedPipe:
             yield block
 
 
-class FollowedFile:
+class FollowedFile(Defaults):
     """``tail -F`` on a path: what exists, then lines as they are appended.
 
     * renamed or removed, and a new file at the path: the old one is read to its end
@@ -98,9 +95,9 @@ class FollowedFile:
       waited for as if absent, with one warning, until a readable file is there;
     * ``request_reopen`` (SIGHUP) checks the path at once.
 
-    Every ``POLL_SECONDS`` at the end of the file it looks again (a read, an ``os.stat``
-    of the path, a ``pread`` of the first bytes) and yields ``Idle``.  A line is handed
-    on only once its newline has arrived."""
+    At the end of the file it yields ``Idle``; asked again (after ``POLL_SECONDS``, as
+    the monitor waits), it looks again: an ``os.stat`` of the path, a ``pread`` of the
+    first bytes, a read.  A line is handed on only once its newline has arrived."""
 
     live = True
 
@@ -111,13 +108,11 @@ class FollowedFile:
         warn: Callable[[str], None],
         start: Position | None = None,
         from_end: bool = False,
-        poll_seconds: float = POLL_SECONDS,
     ) -> None:
         self.path = path
         self._warn = warn
         self._start = start
         self._from_end = from_end
-        self._poll_seconds = poll_seconds
         self._descriptor: int | None = None
         self._identity = (0, 0)
         self._read_offset = 0  # bytes read from the current file
@@ -130,7 +125,7 @@ class FollowedFile:
         #: What was last said of a path that can't be read (said once).
         self._trouble: str | None = None
 
-    def request_reopen(self) -> None:
+    def reopen(self) -> None:
         """Look at the path again now (logrotate's postrotate sends SIGHUP)."""
         self._reopen = True
 
@@ -154,7 +149,6 @@ class FollowedFile:
                 self._position = self._here()
                 yield block
                 continue
-            time.sleep(self._poll_seconds)
             self._position = self._here()
             yield Idle(time.monotonic())
             # Before reading what came meanwhile: is it still the same file?

@@ -39,7 +39,7 @@ from ..filters import Filter, Selection
 from ..parsers import NAMED_REJECTS, PARSERS, Rejects
 from ..parsers.detect import SAMPLE_BYTES, detect
 from ..reorder import Reorderer
-from .base import Position
+from .base import Defaults
 from .lines import BLOCK_BYTES, LineSplitter
 
 if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
@@ -72,7 +72,9 @@ class Chunk:
     #: The same chunk read again in this process, with its counts per second (set in
     #: the main process).
     read_again: Callable[[], Chunk] | None = None
-    #: The first chunk: the start of the file (to say which format it reads as).
+    #: The first chunk: the file's format, and its start (to say which format it reads
+    #: as if none of it is valid).
+    format_name: str = ""
     sample: str = ""
 
 
@@ -189,11 +191,9 @@ def _start_worker() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
-class ParallelFile:
+class ParallelFile(Defaults):
     """A finished regular file read by ``jobs`` worker processes: a source of
     ``Chunk`` items (see ``Monitor``)."""
-
-    live = False
 
     def __init__(
         self,
@@ -219,12 +219,6 @@ class ParallelFile:
         self.jobs = jobs
         self.chunk_bytes = chunk_bytes
         self._pool: Pool | None = None
-
-    def position(self) -> Position | None:
-        return None
-
-    def held(self) -> bytes:
-        return b""
 
     def close(self) -> None:
         """Stop the workers if the reading was not finished (a stop, an error)."""
@@ -268,7 +262,7 @@ class ParallelFile:
                     chunk = read_chunk(*self._task(bounds, index, carried, self.interval))
                 chunk.read_again = partial(read_chunk, *self._task(bounds, index, carried, 0))
                 if index == 0:
-                    chunk.sample = self.sample
+                    chunk.format_name, chunk.sample = self.format_name, self.sample
                 carried = chunk.pending
                 yield chunk
             finished = True

@@ -88,6 +88,19 @@ def summary_json(summary: Summary) -> dict[str, Any]:
     data["alert_since"] = summary.alert_since
     if summary.slow_since is not None:
         data["slow_since"] = summary.slow_since
+    if summary.inputs is not None:
+        data["inputs"] = [
+            {
+                "name": totals.name,
+                "events": totals.events,
+                "invalid": totals.invalid,
+                "late": totals.late,
+                "first": totals.first,
+                "last": totals.last,
+                "max_lateness": totals.max_lateness,
+            }
+            for totals in summary.inputs
+        ]
     if summary.totals is not None:  # the whole run, in the shapes of a stats record
         totals = _stats_json(summary.totals)
         for key in ("type", "start", "end", "hits"):
