@@ -148,6 +148,9 @@ class Monitor:
                 if item is None:
                     lane.end()
                     self._lane_waits(lane, False)
+                    if lane.reorderer is None:  # (else it told the junction itself)
+                        assert self.junction is not None
+                        self.junction.ended(lane.index)
                     continue
                 lane.process(item)
                 if isinstance(item, Idle):

@@ -43,6 +43,19 @@ def reference(
 ) -> list[dict[str, Any]]:
     """The records and summary SPEC defines for ``events`` (in arrival order) read from
     a finished input."""
+    return reference_several(
+        [events],
+        lateness=lateness,
+        alert_window=alert_window,
+        threshold=threshold,
+        stats_interval=stats_interval,
+        top=top,
+    )
+
+
+def accept(events: list[Event], lateness: int) -> tuple[list[Event], int, int]:
+    """SPEC §2 for one input: its accepted events, how many were late, the largest
+    lateness."""
     newest: int | None = None
     accepted: list[Event] = []
     late = max_lateness = 0
@@ -54,6 +67,25 @@ def reference(
         newest = event.time if newest is None else max(newest, event.time)
         max_lateness = max(max_lateness, newest - event.time)
         accepted.append(event)
+    return accepted, late, max_lateness
+
+
+def reference_several(
+    inputs: list[list[Event]],
+    *,
+    lateness: int = 2,
+    alert_window: int = 120,
+    threshold: float = 10.0,
+    stats_interval: int = 10,
+    top: int = 5,
+    names: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """SPEC §8: finished inputs, each judged late on its own, counted together; the
+    summary has ``inputs`` when there are several (named by ``names``)."""
+    per_input = [accept(events, lateness) for events in inputs]
+    accepted = [event for kept, _, _ in per_input for event in kept]
+    late = sum(n for _, n, _ in per_input)
+    max_lateness = max((m for _, _, m in per_input), default=0)
 
     timed: list[tuple[int, int, dict[str, Any]]] = []
     alert_since = None
@@ -118,6 +150,19 @@ def reference(
         "status": dict(sorted(Counter(f"{e.status // 100}xx" for e in accepted).items())),
         "bytes": sum(e.size for e in accepted),
     }
+    if len(inputs) > 1:
+        summary["inputs"] = [
+            {
+                "name": name,
+                "events": len(kept),
+                "invalid": 0,
+                "late": n,
+                "first": min((e.time for e in kept), default=None),
+                "last": max((e.time for e in kept), default=None),
+                "max_lateness": m,
+            }
+            for name, (kept, n, m) in zip(names or [f"{i}" for i in range(len(inputs))], per_input)
+        ]
     return [record for _, _, record in timed] + [summary]
 
 
