@@ -34,6 +34,7 @@ class FollowTest(unittest.TestCase):
         now = int(time.time())
         return "".join(csv_row(now, source) for _ in range(count))
 
+    @slow
     def test_existing_lines_then_appended_ones(self) -> None:
         append(self.log, self.now_rows(3))
         with LiveMonitor(str(self.log), *FAST) as monitor:
@@ -90,6 +91,7 @@ class FollowTest(unittest.TestCase):
             monitor.wait_for(lambda r: hits_seen(r) == 3)
             monitor.stop()
 
+    @slow
     def test_copytruncate_then_a_shorter_file(self) -> None:
         append(self.log, self.now_rows(5))
         with LiveMonitor(str(self.log), *FAST) as monitor:

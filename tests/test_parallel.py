@@ -309,6 +309,7 @@ class ParallelCommandTest(unittest.TestCase):
         self.assertEqual(two[:3], one[:3])
         self.assertLess(two[3], 250_000)  # KiB, coverage's share included (before: ~1 GB)
 
+    @slow
     def test_a_file_renamed_or_removed_while_workers_read_it(self) -> None:
         # Before: renamed, 93,297 of 317,112 events and no warning; removed, an
         # internal error (FileNotFoundError).  The workers read the file that was opened.

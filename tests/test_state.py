@@ -386,6 +386,7 @@ class StateFaultTest(unittest.TestCase):
             again.wait_for_stderr("resuming")
             self.assertEqual(again.stop(), 130)
 
+    @slow
     def test_a_full_disk_while_saving_still_prints_the_summary(self) -> None:
         # A file-size limit of 0 makes every checkpoint write fail (as a full disk does).
         def no_room() -> None:
