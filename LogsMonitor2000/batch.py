@@ -5,8 +5,10 @@ A ``Batch`` holds the accepted events of one second of event time, folded into c
 outlives the line it came from.  Batches are what the reorderer buffers, what windows
 hold and what calculators count and discount.
 
-HTTP events fill ``sources``, ``statuses`` and ``bytes_total``; MongoDB operations fill
-``methods``, ``durations_ms`` and ``slowest``.  ``hits`` and ``sections`` are common.
+HTTP events fill ``sources``, ``statuses`` and ``bytes_total`` (and ``vhosts`` and
+``durations_ms`` when the format carries a virtual host and a request time); MongoDB
+operations fill ``methods``, ``durations_ms`` and ``slowest``.  ``hits`` and
+``sections`` are common.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class Batch:
     sources: dict[str, int] = field(default_factory=dict)
     statuses: dict[str, int] = field(default_factory=dict)
     bytes_total: int = 0
+    vhosts: dict[str, int] = field(default_factory=dict)
     # MongoDB
     methods: dict[str, int] = field(default_factory=dict)
     durations_ms: list[float] = field(default_factory=list)
@@ -70,7 +73,7 @@ class Batch:
         same stats window: see ``parallel.py``)."""
         self._add_counts_of(other)
         other.bytes_total = 0
-        other.sections, other.sources, other.statuses = {}, {}, {}
+        other.sections, other.sources, other.statuses, other.vhosts = {}, {}, {}, {}
         other.methods, other.durations_ms, other.slowest = {}, [], []
 
     def _add_counts_of(self, other: Batch) -> None:
@@ -78,6 +81,7 @@ class Batch:
         add_counts(self.sections, other.sections)
         add_counts(self.sources, other.sources)
         add_counts(self.statuses, other.statuses)
+        add_counts(self.vhosts, other.vhosts)
         add_counts(self.methods, other.methods)
         self.durations_ms.extend(other.durations_ms)
         for query in other.slowest:
@@ -92,6 +96,7 @@ class Batch:
             "sources": dict(self.sources),
             "statuses": dict(self.statuses),
             "bytes": self.bytes_total,
+            "vhosts": dict(self.vhosts),
             "methods": dict(self.methods),
             "durations_ms": self.durations_ms,
             "slowest": [list(query) for query in self.slowest],
@@ -107,6 +112,7 @@ class Batch:
             sources=checked.counts(data["sources"]),
             statuses=checked.counts(data["statuses"]),
             bytes_total=checked.count(data["bytes"]),
+            vhosts=checked.counts(data["vhosts"]),
             methods=checked.counts(data["methods"]),
             durations_ms=[checked.duration(ms) for ms in checked.listed(data["durations_ms"])],
             slowest=slow_queries(data["slowest"]),

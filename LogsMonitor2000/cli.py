@@ -22,16 +22,17 @@ import traceback
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from types import FrameType
-from typing import NoReturn, TextIO, TypeVar
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from . import __version__
 from . import filters
-from .errors import MonitorError, StateError, UsageError
+from .errors import FormatError, MonitorError, StateError, UsageError
 from .filters import Selection
 from .monitor import Monitor, StopRequested
 from .output import GuardedStream, Notifier, OutputError
 from .output.jsonlines import JsonLinesNotifier
-from .parsers import PARSERS
+from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
+from .parsers.logformat import compile_format
 from .settings import Settings
 from .output.text import TextNotifier, local_time
 from .inputs import Position, Source, open_source
@@ -145,6 +146,14 @@ def build_argument_parser() -> argparse.ArgumentParser:
         choices=["auto", *PARSERS],
         default="auto",
         help="the log format (default: auto, decided from the first lines)",
+    )
+    parser.add_argument(
+        "--log-format",
+        dest="format_string",
+        metavar="FORMAT",
+        help="the format string the server writes with: nginx log_format ($remote_addr "
+        "... $request_time) or Apache LogFormat (%%h %%l %%u %%t ...), or combined, common, "
+        "vhost_combined, main",
     )
     parser.add_argument(
         "--stats-interval",
@@ -336,6 +345,7 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         and selection.until <= selection.since
     ):
         raise UsageError("--until must be later than --since")
+    options.update(_format_options(options["log_format"], options["format_string"]))
     settings = Settings(selection=selection, paths=tuple(options.pop("files")), **options)
     if not settings.follow:
         for option, given in [
@@ -352,6 +362,23 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     if settings.state_reset and settings.state is None:
         raise UsageError("--state-reset needs --state")
     return settings
+
+
+def _format_options(requested: str, format_string: str | None) -> dict[str, Any]:
+    """``--format`` and ``--log-format`` together: the parser's name, and the string."""
+    if format_string is None:
+        return {}
+    if requested != "auto":
+        raise UsageError("--log-format says the format already: no --format with it")
+    if format_string in READ_AS_CLF:
+        return {"log_format": "clf", "format_string": None}
+    if format_string in PARSERS:
+        return {"log_format": format_string, "format_string": None}
+    try:
+        compile_format(format_string)
+    except FormatError as error:
+        raise UsageError(str(error)) from None
+    return {"log_format": FORMAT_STRING, "format_string": format_string}
 
 
 def main(
@@ -450,6 +477,7 @@ def _open(
             selection=settings.selection,
             interval=settings.stats_interval,
             jobs=settings.jobs,
+            format_string=settings.format_string,
         )
         if parallel is not None:
             return parallel
@@ -472,6 +500,7 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
             "threshold": settings.threshold,
             "buffer": settings.lateness,
             "slow_ms": settings.slow_ms,
+            "format_string": settings.format_string,
             "selection": settings.selection.to_json(),
             "anonymize": settings.anonymize,
         },

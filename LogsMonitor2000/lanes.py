@@ -17,7 +17,15 @@ from .errors import FormatError, StateError
 from .filters import Filter
 from .inputs import Idle, Source
 from .inputs.parallel import Chunk
-from .parsers import NAMED_REJECTS, PARSERS, Parser, ParserFactory, Rejects
+from .parsers import (
+    FORMAT_STRING,
+    NAMED_REJECTS,
+    PARSERS,
+    Parser,
+    ParserFactory,
+    Rejects,
+    parser_factory,
+)
 from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
 from .reorder import Reorderer
 from .settings import Settings
@@ -166,7 +174,7 @@ class Lane:
 
     def start(self, name: str) -> None:
         """Build the parser and the reorderer of format ``name``."""
-        factory = PARSERS[name]
+        factory = parser_factory(name, self.settings.format_string)
         self.reorderer = self._opener(self, factory)
         self.parser = factory(self.reorderer, self.rejects, self.filter)
 
@@ -237,7 +245,7 @@ class Lane:
         if name is None:  # the format was not decided yet
             self.pending = [checked.text(line) for line in checked.listed(data["pending"])]
             return
-        if checked.text(name) not in PARSERS:
+        if checked.text(name) not in (*PARSERS, FORMAT_STRING):
             raise ValueError(f"unknown format {name!r}")
         requested = self.settings.log_format
         if requested not in ("auto", name):

@@ -26,7 +26,7 @@ from typing import Any
 
 from . import checked
 from .calculators.latency import SlowQueries
-from .calculators.stats import HttpStats, MongoStats
+from .calculators.stats import Carried, HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
 from .errors import StateError, UsageError
 from .filters import Anonymizer
@@ -79,6 +79,8 @@ class Monitor:
         self.windows: list[Window] = []
         self.junction: Junction | None = None
         self.family: str | None = None
+        #: What the inputs' formats carry (virtual hosts, durations): what stats show.
+        self.carried = Carried()
         self.traffic = TrafficAlert(
             window_seconds=settings.alert_window, threshold=settings.threshold
         )
@@ -230,6 +232,8 @@ class Monitor:
                 f"{lane.name} is {factory.description}: access logs and MongoDB logs "
                 "can't be read in one run"
             )
+        self.carried.vhost |= factory.carries_vhost
+        self.carried.duration |= factory.carries_duration
         assert self.junction is not None
         reorderer = Reorderer(
             lateness_seconds=self.settings.lateness, downstream=self.junction.end(lane.index)
@@ -242,8 +246,8 @@ class Monitor:
         self.family = factory.family
         stats: HttpStats | MongoStats
         if factory.family == "http":
-            stats = HttpStats(top_n=settings.top)
-            self.totals = HttpStats(top_n=settings.top, bounded=True)
+            stats = HttpStats(top_n=settings.top, carried=self.carried)
+            self.totals = HttpStats(top_n=settings.top, bounded=True, carried=self.carried)
         else:
             stats = MongoStats(top_n=settings.top)
             self.totals = MongoStats(top_n=settings.top, bounded=True)
@@ -253,10 +257,10 @@ class Monitor:
             WholeRun(self.totals),
         ]
         if settings.slow_ms is not None:
-            if factory.family != "mongo":
+            if not factory.carries_duration:
                 raise UsageError(
-                    f"--slow-ms needs operation durations: a MongoDB log, not "
-                    f"{factory.description}"
+                    f"--slow-ms needs durations: a MongoDB log, or an access log with a "
+                    f"request time (--log-format), not {factory.description}"
                 )
             self.slow = SlowQueries(
                 window_seconds=settings.alert_window, threshold_ms=settings.slow_ms
@@ -268,7 +272,9 @@ class Monitor:
             http_only = settings.selection.http_only()
             if http_only:
                 raise UsageError(f"{' and '.join(http_only)} mean nothing for MongoDB operations")
-        windows: Downstream = Windows(self.windows, self.notifier.emit)
+        windows: Downstream = Windows(
+            self.windows, self.notifier.emit, keep_durations=self.slow is not None
+        )
         if settings.anonymize:
             windows = self.anonymizer = Anonymizer(windows)
         assert self.junction is not None

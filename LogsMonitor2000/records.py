@@ -53,6 +53,10 @@ class HttpStatsReport(StatsReport):
     sources: Top
     status: dict[str, int]
     bytes_total: int
+    #: The top virtual hosts, when the format carries one (None otherwise).
+    vhosts: Top | None = None
+    #: Request-time percentiles, when the window has request times.
+    duration: Percentiles | None = None
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)

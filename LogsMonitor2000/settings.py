@@ -13,8 +13,11 @@ class Settings:
 
     #: The logs to read, in command-line order; ``-`` for standard input.
     paths: tuple[str, ...]
-    #: ``auto`` or a parser name (``csv``, ``clf``, ``mongo``).
+    #: ``auto`` or a parser name (``csv``, ``clf``, ``mongo``...; ``format``: the
+    #: ``--log-format`` string).
     log_format: str = "auto"
+    #: ``--log-format``: the server's format string.
+    format_string: str | None = None
     #: I: length of the tumbling stats windows.
     stats_interval: int = 10
     #: W: the high-traffic alert's sliding window.

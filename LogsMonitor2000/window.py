@@ -199,16 +199,32 @@ class WholeRun:
 
 
 class Windows:
-    """The reorderer's downstream: feeds every window and emits records in order."""
+    """The reorderer's downstream: feeds every window and emits records in order.
 
-    def __init__(self, windows: Sequence[Window], emit: Callable[[Record], None]) -> None:
+    Once every window has counted a Batch, its durations are let go unless a window
+    that keeps Batches needs them (``--slow-ms``): the sliding traffic window holds two
+    minutes of Batches, and at tens of thousands of requests a second their request
+    times would be most of the memory."""
+
+    def __init__(
+        self,
+        windows: Sequence[Window],
+        emit: Callable[[Record], None],
+        *,
+        keep_durations: bool = True,
+    ) -> None:
         self.windows = list(windows)
         self.emit = emit
+        self.keep_durations = keep_durations
 
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         records: list[Record] = []
         for window in self.windows:
             records += window.close(batches, through, beat)
+        if not self.keep_durations:
+            for batch in batches:
+                if batch.durations_ms:
+                    batch.durations_ms = []
         self._emit_in_order(records)
 
     def finish(self) -> None:

@@ -9,6 +9,7 @@ and durations the run has (``bounded.py``), where a window's are exact.
 from __future__ import annotations
 
 import heapq
+from dataclasses import dataclass
 from typing import Any
 
 from .. import checked
@@ -17,40 +18,63 @@ from ..records import HttpStatsReport, MongoStatsReport, Percentiles
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
 
+@dataclass
+class Carried:
+    """What the run's formats carry beyond the common fields, so what HTTP stats report
+    (set as the inputs' formats become known)."""
+
+    vhost: bool = False
+    duration: bool = False
+
+
 class HttpStats:
-    """Hits, top sections and sources, status classes and bytes of a window."""
+    """Hits, top sections and sources, status classes and bytes of a window; the top
+    virtual hosts and request-time percentiles when the formats carry them."""
 
     hits: int
     sections: TopCounts
     sources: TopCounts
+    vhosts: TopCounts
     statuses: dict[str, int]
     bytes_total: int
+    durations: DurationSketch
 
-    def __init__(self, *, top_n: int, bounded: bool = False) -> None:
+    def __init__(
+        self, *, top_n: int, bounded: bool = False, carried: Carried | None = None
+    ) -> None:
         self.top_n = top_n
-        self.capacity = TOP_CAPACITY if bounded else None
+        self.bounded = bounded
+        self.carried = carried or Carried()
         self.reset()
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
         self.sections.add(batch.sections)
         self.sources.add(batch.sources)
+        if batch.vhosts:
+            self.vhosts.add(batch.vhosts)
         statuses = self.statuses
         for status, count in batch.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
         self.bytes_total += batch.bytes_total
+        self.durations.add(batch.durations_ms)
 
     def reset(self) -> None:
+        capacity = TOP_CAPACITY if self.bounded else None
         self.hits = 0
-        self.sections = TopCounts(self.capacity)
-        self.sources = TopCounts(self.capacity)
+        self.sections = TopCounts(capacity)
+        self.sources = TopCounts(capacity)
+        self.vhosts = TopCounts(capacity)
         self.statuses = {}
         self.bytes_total = 0
+        #: Request times (ms): exact in a window, a sketch for the whole run.
+        self.durations = DurationSketch() if self.bounded else DurationSketch(exact_limit=None)
 
     def copy(self) -> HttpStats:
-        twin = HttpStats(top_n=self.top_n)
-        twin.capacity, twin.hits, twin.bytes_total = self.capacity, self.hits, self.bytes_total
+        twin = HttpStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
+        twin.hits, twin.bytes_total = self.hits, self.bytes_total
         twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
+        twin.vhosts, twin.durations = self.vhosts.copy(), self.durations.copy()
         twin.statuses = dict(self.statuses)
         return twin
 
@@ -59,16 +83,20 @@ class HttpStats:
             "hits": self.hits,
             "sections": self.sections.to_json(),
             "sources": self.sources.to_json(),
+            "vhosts": self.vhosts.to_json(),
             "statuses": self.statuses,
             "bytes": self.bytes_total,
+            "durations": self.durations.to_json(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.hits = checked.count(data["hits"])
         self.sections.restore(data["sections"])
         self.sources.restore(data["sources"])
+        self.vhosts.restore(data["vhosts"])
         self.statuses = checked.counts(data["statuses"])
         self.bytes_total = checked.count(data["bytes"])
+        self.durations.restore(data["durations"])
 
     def report(self, start: int, end: int) -> HttpStatsReport:
         return HttpStatsReport(
@@ -79,6 +107,8 @@ class HttpStats:
             sources=self.sources.top(self.top_n),
             status=dict(sorted(self.statuses.items())),
             bytes_total=self.bytes_total,
+            vhosts=self.vhosts.top(self.top_n) if self.carried.vhost else None,
+            duration=percentiles(self.durations),
         )
 
 

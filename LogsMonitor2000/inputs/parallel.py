@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..batch import Batch
 from ..filters import Filter, Selection
-from ..parsers import NAMED_REJECTS, PARSERS, Rejects
+from ..parsers import FORMAT_STRING, NAMED_REJECTS, PARSERS, Rejects, parser_factory
 from ..parsers.detect import SAMPLE_BYTES, detect
 from ..reorder import Reorderer
 from .base import Defaults
@@ -50,7 +50,8 @@ CHUNK_BYTES = 1 << 21
 MIN_BYTES = 8 << 20
 #: Chunks read ahead per worker.
 IN_FLIGHT = 2
-FORMATS = ("csv", "clf")
+#: The formats whose records are independent of each other.
+FORMATS = ("csv", "clf", "vhost_combined", FORMAT_STRING)
 
 
 @dataclass(slots=True)
@@ -90,6 +91,7 @@ class _Nowhere:
 
 def read_chunk(
     format_name: str,
+    format_string: str | None,
     descriptor: int,
     start: int,
     end: int,
@@ -111,7 +113,7 @@ def read_chunk(
     reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
     rejects = Rejects(name_first=NAMED_REJECTS)
     chosen = Filter(selection) if selection else None
-    parser = PARSERS[format_name](reorderer, rejects, chosen)
+    parser = parser_factory(format_name, format_string)(reorderer, rejects, chosen)
     parser.feed(text)
     if last:
         parser.finish()
@@ -207,8 +209,10 @@ class ParallelFile(Defaults):
         chunk_bytes: int = CHUNK_BYTES,
         sample: str = "",
         descriptor: int | None = None,
+        format_string: str | None = None,
     ) -> None:
         self.path = path
+        self.format_string = format_string
         #: The file, opened once: workers (forked) read it through ``pread``.
         self.descriptor = os.open(path, os.O_RDONLY) if descriptor is None else descriptor
         self.sample = sample
@@ -276,6 +280,7 @@ class ParallelFile(Defaults):
         last = index == len(bounds) - 1
         return (
             self.format_name,
+            self.format_string,
             self.descriptor,
             start,
             end,
@@ -302,6 +307,7 @@ def parallel_source(
     selection: Selection,
     interval: int,
     jobs: int,
+    format_string: str | None = None,
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
@@ -339,4 +345,5 @@ def parallel_source(
         jobs=jobs,
         sample=text[:SAMPLE_BYTES],
         descriptor=descriptor,
+        format_string=format_string,
     )

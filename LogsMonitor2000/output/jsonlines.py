@@ -10,6 +10,7 @@ from ..records import (
     Alert,
     HttpStatsReport,
     MongoStatsReport,
+    Percentiles,
     Record,
     StatsReport,
     Summary,
@@ -52,20 +53,23 @@ def _stats_json(report: StatsReport) -> dict[str, Any]:
         data["sources"] = [list(item) for item in report.sources]
         data["status"] = dict(report.status)
         data["bytes"] = report.bytes_total
+        if report.vhosts is not None:
+            data["vhosts"] = [list(item) for item in report.vhosts]
+        if report.duration is not None:
+            data["duration"] = _percentiles_json(report.duration)
     elif isinstance(report, MongoStatsReport):
         data["methods"] = [list(item) for item in report.methods]
         if report.duration is not None:
-            data["duration"] = {
-                "p50": report.duration.p50,
-                "p95": report.duration.p95,
-                "p99": report.duration.p99,
-                "max": report.duration.max,
-            }
+            data["duration"] = _percentiles_json(report.duration)
         data["slowest"] = [
             {"ms": ms, "namespace": namespace, "operation": operation, "shape": shape}
             for ms, namespace, operation, shape in report.slowest
         ]
     return data
+
+
+def _percentiles_json(duration: Percentiles) -> dict[str, float]:
+    return {"p50": duration.p50, "p95": duration.p95, "p99": duration.p99, "max": duration.max}
 
 
 def summary_json(summary: Summary) -> dict[str, Any]:

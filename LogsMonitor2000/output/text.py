@@ -211,8 +211,10 @@ class TextNotifier:
             ]
             return (
                 self._listing("status", status)
+                + ([] if report.duration is None else self._durations(report.duration))
                 + self._top_lines("sections", report.sections)
                 + self._top_lines("sources", report.sources)
+                + self._top_lines("vhosts", report.vhosts or [])
             )
         assert isinstance(report, MongoStatsReport)
         lines = [] if report.duration is None else self._durations(report.duration)

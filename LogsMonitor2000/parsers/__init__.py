@@ -5,9 +5,12 @@ See ``base.py`` for what a parser does and ``detect.py`` for ``--format auto``.
 
 from __future__ import annotations
 
+import functools
+
 from .access_csv import AccessCsvParser
 from .base import NAMED_REJECTS, EventSink, Parser, ParserFactory, Rejects
 from .clf import ClfParser
+from .logformat import NAMED, LogFormatFactory
 from .mongo import MongoParser
 
 #: ``--format`` value -> parser class, in the order auto-detection tries them.
@@ -15,6 +18,40 @@ PARSERS: dict[str, ParserFactory] = {
     AccessCsvParser.name: AccessCsvParser,
     ClfParser.name: ClfParser,
     MongoParser.name: MongoParser,
+    "vhost_combined": LogFormatFactory(
+        "vhost_combined", NAMED["vhost_combined"], "Apache's vhost_combined format"
+    ),
 }
 
-__all__ = ["NAMED_REJECTS", "PARSERS", "EventSink", "Parser", "ParserFactory", "Rejects"]
+#: The ``--format`` of a ``--log-format`` string.
+FORMAT_STRING = "format"
+
+#: ``--log-format`` names that Common/Combined Log Format reads (anything may follow
+#: its bytes field).
+READ_AS_CLF = ("combined", "common", "main")
+
+
+def parser_factory(name: str, format_string: str | None = None) -> ParserFactory:
+    """The parser of ``--format name`` (``format``: of the ``--log-format`` string)."""
+    if name == FORMAT_STRING:
+        assert format_string is not None
+        return _compiled(format_string)
+    return PARSERS[name]
+
+
+@functools.lru_cache(maxsize=8)
+def _compiled(format_string: str) -> LogFormatFactory:
+    return LogFormatFactory(FORMAT_STRING, format_string)
+
+
+__all__ = [
+    "FORMAT_STRING",
+    "NAMED_REJECTS",
+    "PARSERS",
+    "READ_AS_CLF",
+    "EventSink",
+    "Parser",
+    "ParserFactory",
+    "Rejects",
+    "parser_factory",
+]

@@ -28,6 +28,8 @@ class AccessCsvParser:
     name: ClassVar[str] = "csv"
     description: ClassVar[str] = "access CSV"
     family: ClassVar[str] = "http"
+    carries_vhost: ClassVar[bool] = False
+    carries_duration: ClassVar[bool] = False
 
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects

@@ -11,7 +11,7 @@ already been counted as such.  Nothing is kept per line.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar, Protocol
+from typing import Any, Protocol
 
 from .. import checked
 from ..batch import Batch
@@ -104,12 +104,18 @@ def shown(text: str) -> str:
 class Parser(Protocol):
     """Lines in, events out (see the module docstring)."""
 
-    #: The ``--format`` value.
-    name: ClassVar[str]
-    #: What it reads, for people.
-    description: ClassVar[str]
-    #: "http" or "mongo": which stats the events feed.
-    family: ClassVar[str]
+    @property
+    def name(self) -> str:
+        """The ``--format`` value."""
+
+    @property
+    def description(self) -> str:
+        """What it reads, for people."""
+
+    @property
+    def family(self) -> str:
+        """ "http" or "mongo": which stats the events feed."""
+
     rejects: Rejects
     #: Valid records that are not events (MongoDB: the rows before an operation's final
     #: one, and rows repeated after it).
@@ -141,9 +147,22 @@ class ParserFactory(Protocol):
     """A parser class: what it reads, and ``make(sink, rejects, selection)`` (the
     filters: None when there are none)."""
 
-    name: str
-    description: str
-    family: str
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def description(self) -> str: ...
+
+    @property
+    def family(self) -> str: ...
+
+    @property
+    def carries_vhost(self) -> bool:
+        """Whether its events have a virtual host."""
+
+    @property
+    def carries_duration(self) -> bool:
+        """Whether its events have a duration (a request time)."""
 
     def __call__(
         self, sink: EventSink, rejects: Rejects, selection: Filter | None = None

@@ -68,6 +68,8 @@ class ClfParser:
     name: ClassVar[str] = "clf"
     description: ClassVar[str] = "Common/Combined Log Format"
     family: ClassVar[str] = "http"
+    carries_vhost: ClassVar[bool] = False
+    carries_duration: ClassVar[bool] = False
 
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects

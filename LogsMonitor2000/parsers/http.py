@@ -15,6 +15,7 @@ A record is invalid only when its structure, time, status or bytes can't be read
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
@@ -92,15 +93,38 @@ def parse_bytes(text: str) -> int | None:
     return 0 if text == "-" else parse_digits(text)
 
 
+def uri_section(uri: str) -> str:
+    """The section of a request's URI given on its own (``$request_uri``, ``%U``)."""
+    return request_section("- " + uri)
+
+
+def parse_duration(text: str, scale: float) -> float | None:
+    """A request time in the log's unit, as milliseconds (``scale`` is the unit in ms):
+    a finite number of 0 or more; None for anything else."""
+    try:
+        value = float(text) * scale
+    except ValueError:
+        return None
+    return value if 0.0 <= value < math.inf else None
+
+
+#: A record without a request time: its duration field (``fold_timed``'s records).
+NO_DURATION = ("", "-")
+
+
 class HttpEvents:
     """Validates the HTTP fields of records and adds their events to the Batches of
-    their seconds.  Both HTTP parsers end in here, so the rules live in one place.
+    their seconds.  Every HTTP parser ends in here, so the rules live in one place.
 
     A record has the 7 fields of access CSV, in its column order (remotehost, rfc931,
-    authuser, time, request, status, bytes).  Its time comes as the text of the log;
-    ``to_second`` converts it (None when invalid).  Consecutive records mostly share it,
-    so the conversion and the reorderer's verdict are only asked for when it changes.
-    This is the hot loop: everything it touches is bound to a local first."""
+    authuser, time, request, status, bytes) - ``fold`` - or 10: those, then the request
+    time, the virtual host and the method - ``fold_timed``, for the formats that carry
+    them.  There the request field is the request line, or (``uri``) the URI alone, the
+    method in the last field; an empty field is one the format doesn't carry.  A time
+    comes as the text of the log; ``to_second`` converts it (None when invalid).
+    Consecutive records mostly share it, so the conversion and the reorderer's verdict
+    are only asked for when it changes.  These are the hot loops: everything they touch
+    is bound to a local first."""
 
     def __init__(
         self,
@@ -109,21 +133,28 @@ class HttpEvents:
         *,
         header: str | None,
         selection: Filter | None = None,
+        uri: bool = False,
+        duration_scale: float = 1.0,
     ) -> None:
         self._batch_for = sink.batch_for
         self._to_second = to_second
         self._header = header
         self._selection = selection
         self._sections: dict[str, str] = {}
+        #: The request field holds the URI alone (the method comes apart).
+        self._uri = uri
+        self._section_of = uri_section if uri else request_section
+        #: The log's unit of request time, in milliseconds.
+        self._scale = duration_scale
 
     def fold(
         self, records: Iterable[Sequence[str]], unusual: Callable[[int, str | None], None]
     ) -> None:
-        """Count the events of ``records``.  ``unusual(index, reason)`` hears of the
-        others: reason None for a record without 7 fields or a header, otherwise why
-        the record is invalid.
+        """Count the events of ``records`` (7 fields).  ``unusual(index, reason)`` hears
+        of the others: reason None for a record without 7 fields or a header, otherwise
+        why the record is invalid.
 
-        This is the fast path: the plain one, ``fold_each``, with the checks inlined and
+        This is a fast path: the plain one, ``fold_each``, with the checks inlined and
         the reorderer asked only when the time changes.  It is taken when no filter is
         set; the tests compare the two."""
         if self._selection is not None:
@@ -185,20 +216,98 @@ class HttpEvents:
             batch.hits += hits
             batch.bytes_total += nbytes_total
 
+    def fold_timed(
+        self, records: Iterable[Sequence[str]], unusual: Callable[[int, str | None], None]
+    ) -> None:
+        """``fold`` for records of 10 fields: the request time and the virtual host
+        counted too.  The other fast path; the tests compare it with ``fold_each``."""
+        if self._selection is not None:
+            self.fold_each(records, unusual, self._selection)
+            return
+        sections, classes, section_of = self._sections, STATUS_CLASSES, self._section_of
+        batch_for, to_second, scale = self._batch_for, self._to_second, self._scale
+        current: str | None = None  # the time of ``batch``
+        batch = None
+        hits = nbytes_total = 0  # not yet added to ``batch``
+        for index, record in enumerate(records):
+            if len(record) != 10:
+                unusual(index, None)
+                continue
+            source, _, _, when, request, status, size, taken, vhost, _ = record
+            section = sections.get(request)
+            if section is None:
+                section = section_of(request)
+                if len(sections) >= MEMO_SIZE:
+                    sections.clear()
+                sections[request] = section
+            status_class = classes.get(status)
+            if status_class is None:
+                unusual(index, "status is not 100-599")
+                continue
+            if len(size) < 19 and size.isdigit() and size.isascii():
+                nbytes = int(size)  # parse_bytes, inlined for the usual case
+            else:
+                found = parse_bytes(size)
+                if found is None:
+                    unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
+                    continue
+                nbytes = found
+            if taken in NO_DURATION:
+                ms = None
+            else:
+                ms = parse_duration(taken, scale)
+                if ms is None:
+                    unusual(index, "request time is not a number of 0 or more")
+                    continue
+            if when != current:
+                if batch is not None:
+                    batch.hits += hits
+                    batch.bytes_total += nbytes_total
+                    hits = nbytes_total = 0
+                second = to_second(when)
+                if second is None:
+                    unusual(index, "bad time")
+                    current = batch = None
+                    continue
+                batch = batch_for(second)
+                if batch is None:  # late, and counted as such
+                    current = None
+                    continue
+                current = when
+                counts_sections = batch.sections
+                counts_sources = batch.sources
+                counts_statuses = batch.statuses
+                counts_vhosts = batch.vhosts
+                durations = batch.durations_ms
+            hits += 1
+            nbytes_total += nbytes
+            counts_sections[section] = counts_sections.get(section, 0) + 1
+            counts_sources[source] = counts_sources.get(source, 0) + 1
+            counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
+            if vhost:
+                counts_vhosts[vhost] = counts_vhosts.get(vhost, 0) + 1
+            if ms is not None:
+                durations.append(ms)
+        if batch is not None:
+            batch.hits += hits
+            batch.bytes_total += nbytes_total
+
     def fold_each(
         self,
         records: Iterable[Sequence[str]],
         unusual: Callable[[int, str | None], None],
-        selection: Filter,
+        selection: Filter | None,
     ) -> None:
-        """``fold``, one record at a time, with the filters: a valid record that fails
-        them is counted as filtered before the reorderer sees it."""
+        """``fold`` and ``fold_timed``, one record at a time, with the filters (if any):
+        a valid record that fails them is counted as filtered before the reorderer
+        sees it."""
         for index, record in enumerate(records):
-            if len(record) != 7 or record[0] == self._header:
+            if len(record) not in (7, 10) or record[0] == self._header:
                 unusual(index, None)
                 continue
-            source, _, _, when, request, status, size = record
-            section = request_section(request)
+            source, when, request, status, size = (record[i] for i in (0, 3, 4, 5, 6))
+            taken, vhost, method = record[7:] if len(record) == 10 else ("", "", "")
+            section = self._section_of(request)
             status_class = STATUS_CLASSES.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -207,24 +316,38 @@ class HttpEvents:
             if nbytes is None:
                 unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
                 continue
+            ms = None if taken in NO_DURATION else parse_duration(taken, self._scale)
+            if ms is None and taken not in NO_DURATION:
+                unusual(index, "request time is not a number of 0 or more")
+                continue
             second = self._to_second(when)
             if second is None:
                 unusual(index, "bad time")
                 continue
-            if not (
-                selection.keeps_second(second)
-                and selection.keeps_request(source, status, *request_parts(request))
-            ):
-                selection.filtered += 1
-                continue
+            if selection is not None:
+                if self._uri:
+                    parts = (method or NO_PATH, request_parts("- " + request)[1])
+                else:
+                    parts = request_parts(request)
+                if not (
+                    selection.keeps_second(second)
+                    and selection.keeps_request(source, status, *parts)
+                ):
+                    selection.filtered += 1
+                    continue
             batch = self._batch_for(second)
             if batch is None:  # late, and counted as such
                 continue
             batch.hits += 1
             batch.bytes_total += nbytes
-            for counts, key in (
+            counts = [
                 (batch.sections, section),
                 (batch.sources, source),
                 (batch.statuses, status_class),
-            ):
-                counts[key] = counts.get(key, 0) + 1
+            ]
+            if vhost:
+                counts.append((batch.vhosts, vhost))
+            for totals, key in counts:
+                totals[key] = totals.get(key, 0) + 1
+            if ms is not None:
+                batch.durations_ms.append(ms)

@@ -106,6 +106,8 @@ class MongoParser:
     name: ClassVar[str] = "mongo"
     description: ClassVar[str] = "pymongowatch CSV"
     family: ClassVar[str] = "mongo"
+    carries_vhost: ClassVar[bool] = False
+    carries_duration: ClassVar[bool] = True
 
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
         self.rejects = rejects

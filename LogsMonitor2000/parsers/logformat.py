@@ -1,0 +1,436 @@
+"""``--log-format``: the format string the server wrote its access log with.
+
+nginx ``log_format`` (``$remote_addr - $remote_user [$time_local] "$request" ...``) or
+Apache ``LogFormat`` (``%h %l %u %t \\"%r\\" %>s %b %D``) is compiled into one regular
+expression for the whole line, and a picker that lays a match's fields out as the
+records ``HttpEvents.fold_timed`` counts.  The fields understood:
+
+=============  =======================================  ===============================
+role           nginx                                    Apache
+=============  =======================================  ===============================
+time           ``$time_local`` ``$time_iso8601``        ``%t`` ``%{FORMAT}t``
+               ``$msec``                                (strftime, or ``sec`` ``msec``
+                                                        ``usec``; ``begin:``/``end:``)
+client         ``$remote_addr`` ``$realip_remote_addr``  ``%h`` ``%a`` ``%{c}a``
+request        ``$request``, or ``$request_method`` and  ``%r``, or ``%m`` and ``%U``
+               ``$request_uri`` (``$uri``)
+status         ``$status``                              ``%>s`` ``%s``
+bytes          ``$body_bytes_sent`` ``$bytes_sent``     ``%b`` ``%B`` ``%O``
+request time   ``$request_time`` (s)                    ``%D`` (us) ``%T`` (s)
+                                                        ``%{ms}T`` ``%{us}T`` ``%{s}T``
+virtual host   ``$host`` ``$server_name`` ``$http_host``  ``%v`` ``%V``
+=============  =======================================  ===============================
+
+Any other variable or directive matches as an opaque field: a word, or - between
+double quotes - anything up to the quote that the rest of the line allows.  A format
+that yields no time or no status can't count anything and is refused (``FormatError``).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from operator import itemgetter
+from typing import Any, ClassVar
+
+from .. import checked
+from ..errors import FormatError
+from ..filters import Filter
+from .base import EventSink, Rejects
+from .clf import clf_epoch
+from .http import MAX_SECOND, HttpEvents, parse_digits
+
+#: The usual names, as the servers define them (``combined`` and ``common`` are read by
+#: the Common/Combined Log Format parser, which takes anything after the bytes).
+NAMED = {
+    "vhost_combined": '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"',
+    "combined": '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"',
+    "common": '%h %l %u %t "%r" %>s %b',
+    "main": (
+        '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+        '"$http_referer" "$http_user_agent" "$http_x_forwarded_for"'
+    ),
+}
+
+_CLF_TIME = r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2} [+-][0-9]{4}"
+_ISO_TIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:[.,][0-9]+)?"
+    r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?"
+)
+_NUMBER = r"[0-9]+(?:\.[0-9]+)?"
+_WORD = r"\S+"
+_LAZY = r".*?"
+
+#: Roles of a record, in the order of ``fold_timed``'s 10 fields (the two opaque ones
+#: of access CSV, ident and user, are never used).
+ROLES = (
+    "source",
+    "ident",
+    "user",
+    "time",
+    "request",
+    "status",
+    "bytes",
+    "duration",
+    "vhost",
+    "method",
+)
+
+
+@dataclass(frozen=True)
+class _Field:
+    """What a variable or directive stands for."""
+
+    role: str | None
+    pattern: str
+    #: For a time: how to read it; for a request time: its unit in ms.
+    how: str = ""
+    scale: float = 1.0
+    #: Text the directive writes around the value (Apache's ``%t``: its brackets).
+    around: tuple[str, str] = ("", "")
+
+
+def _nginx_field(name: str) -> _Field:
+    table = {
+        "remote_addr": _Field("source", _WORD),
+        "realip_remote_addr": _Field("source", _WORD),
+        "time_local": _Field("time", _CLF_TIME, "clf"),
+        "time_iso8601": _Field("time", _ISO_TIME, "iso"),
+        "msec": _Field("time", _NUMBER, "seconds"),
+        "request": _Field("request", _LAZY),
+        "request_method": _Field("method", _WORD),
+        "request_uri": _Field("uri", _WORD),
+        "uri": _Field("uri", _WORD),
+        "status": _Field("status", r"[0-9]{3}"),
+        "body_bytes_sent": _Field("bytes", r"[0-9]+|-"),
+        "bytes_sent": _Field("bytes", r"[0-9]+|-"),
+        "request_time": _Field("duration", r"[0-9.]+|-", scale=1000.0),
+        "host": _Field("vhost", _WORD),
+        "server_name": _Field("vhost", _WORD),
+        "http_host": _Field("vhost", _WORD),
+    }
+    return table.get(name, _Field(None, _WORD))
+
+
+def _apache_field(letter: str, argument: str | None) -> _Field:
+    if letter == "t":
+        if argument is None:
+            return _Field("time", _CLF_TIME, "clf", around=("[", "]"))
+        how = argument.removeprefix("begin:").removeprefix("end:")
+        if how in ("sec", "msec", "usec", "msec_frac", "usec_frac"):
+            return _Field("time", r"[0-9]+", how)
+        return _Field("time", _LAZY, "strftime:" + how)
+    if letter == "T":
+        unit = {"ms": 1.0, "us": 0.001, "s": 1000.0}.get(argument or "s", 1000.0)
+        return _Field("duration", r"[0-9]+|-", scale=unit)
+    table = {
+        "h": _Field("source", _WORD),
+        "a": _Field("source", _WORD),
+        "r": _Field("request", _LAZY),
+        "m": _Field("method", _WORD),
+        "U": _Field("uri", _WORD),
+        "s": _Field("status", r"[0-9]{3}"),
+        "b": _Field("bytes", r"[0-9]+|-"),
+        "B": _Field("bytes", r"[0-9]+"),
+        "O": _Field("bytes", r"[0-9]+"),
+        "D": _Field("duration", r"[0-9]+|-", scale=0.001),
+        "v": _Field("vhost", _WORD),
+        "V": _Field("vhost", _WORD),
+    }
+    if argument is not None and letter in "aCeinoxp":
+        return _Field("source" if letter == "a" and argument == "c" else None, _WORD)
+    return table.get(letter, _Field(None, _WORD))
+
+
+_NGINX = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+_APACHE = re.compile(r"%(?:[<>]?(?:!?[0-9]+(?:,[0-9]+)*)?(?:\{([^}]*)\})?[<>]?([A-Za-z%]))")
+
+
+def is_nginx(text: str) -> bool:
+    """Whether a format string is nginx's ($variables) rather than Apache's (%x)."""
+    return "$" in text and not re.search(r"%[<>{a-zA-Z]", text)
+
+
+def _tokens(text: str) -> list[str | _Field]:
+    """The format as literal text and fields."""
+    nginx = is_nginx(text)
+    pattern = _NGINX if nginx else _APACHE
+    tokens: list[str | _Field] = []
+    position = 0
+    for found in pattern.finditer(text):
+        tokens.append(text[position : found.start()])
+        position = found.end()
+        if nginx:
+            tokens.append(_nginx_field(found.group(1) or found.group(2)))
+        elif found.group(2) == "%":
+            tokens.append("%")
+        else:
+            tokens.append(_apache_field(found.group(2), found.group(1)))
+    tokens.append(text[position:])
+    return [token for token in tokens if token != ""]
+
+
+@dataclass
+class LogFormat:
+    """A compiled format string (see the module docstring)."""
+
+    text: str
+    regex: re.Pattern[str]
+    #: A match's groups -> the record of 10 fields.
+    pick: Callable[[Sequence[str]], Sequence[str]]
+    to_second: Callable[[str], int | None]
+    #: The request field holds the URI alone (``$request_uri``, ``%U``).
+    uri: bool
+    duration_scale: float
+    carries_vhost: bool
+    carries_duration: bool
+    #: The roles found (for the description and the checks).
+    roles: frozenset[str] = field(default_factory=frozenset)
+
+
+def compile_format(text: str) -> LogFormat:
+    """``--log-format``: a name from ``NAMED`` or a format string; ``FormatError`` when
+    it can't count anything."""
+    text = NAMED.get(text, text)
+    tokens = _tokens(text)
+    parts: list[str] = []
+    group_of: dict[str, int] = {}  # role -> its group (1-based)
+    fields: dict[str, _Field] = {}
+    for index, token in enumerate(tokens):
+        if isinstance(token, str):
+            parts.append(re.escape(token))
+            continue
+        before = tokens[index - 1] if index > 0 else ""
+        after = tokens[index + 1] if index + 1 < len(tokens) else ""
+        quoted = isinstance(before, str) and before.endswith('"')
+        quoted = quoted and isinstance(after, str) and after.startswith('"')
+        pattern = _LAZY if quoted and token.role in (None, "request") else token.pattern
+        opening, closing = (re.escape(side) for side in token.around)
+        if token.role is None or token.role in fields:  # the first of a role counts
+            parts.append(f"{opening}(?:{pattern}){closing}")
+            continue
+        fields[token.role] = token
+        group_of[token.role] = len(group_of) + 1
+        parts.append(f"{opening}({pattern}){closing}")
+    missing = [name for name in ("time", "status") if name not in fields]
+    if missing:
+        raise FormatError(
+            f"the log format {text!r} has no {' and no '.join(missing)}: it can't be counted"
+        )
+    regex = re.compile("".join(parts) + r"[ \t\r]*()$")
+    empty = len(group_of) + 1  # the last group, always "": a field the format doesn't carry
+    target = "request" if "request" in fields else "uri" if "uri" in fields else None
+    order = [
+        group_of.get(target if role == "request" and target else role, empty) for role in ROLES
+    ]
+    getter = itemgetter(*(i - 1 for i in order))
+    pick: Callable[[Sequence[str]], Sequence[str]] = getter
+    defaults = {
+        ROLES.index(role): value
+        for role, value in (("source", "-"), ("request", "-"), ("bytes", "-"))
+        if group_of.get(target if role == "request" and target else role) is None
+    }
+    if defaults:
+        pick = _defaulted(getter, defaults)
+    return LogFormat(
+        text=text,
+        regex=regex,
+        pick=pick,
+        to_second=_time_reader(fields["time"].how),
+        uri=target == "uri",
+        duration_scale=fields["duration"].scale if "duration" in fields else 1.0,
+        carries_vhost="vhost" in fields,
+        carries_duration="duration" in fields,
+        roles=frozenset(fields),
+    )
+
+
+def _defaulted(
+    getter: Callable[[Sequence[str]], Any], defaults: dict[int, str]
+) -> Callable[[Sequence[str]], Sequence[str]]:
+    """A picker for a format without a client, a request or bytes: ``-`` stands for
+    them (no client, no path, 0 bytes)."""
+
+    def pick(groups: Sequence[str]) -> Sequence[str]:
+        record = list(getter(groups))
+        for index, value in defaults.items():
+            record[index] = value
+        return record
+
+    return pick
+
+
+def _time_reader(how: str) -> Callable[[str], int | None]:
+    """Text of the log -> seconds since the epoch (UTC); None when it can't be read.
+    The textual forms are remembered per distinct string (a second's lines share it)."""
+    if how == "seconds":  # $msec: seconds with a fraction
+        return lambda text: parse_digits(text.partition(".")[0], MAX_SECOND)
+    if how in ("sec", "msec", "usec", "msec_frac", "usec_frac"):
+        divisor = {"sec": 1, "msec": 1000, "usec": 1_000_000}.get(how, 0)
+        if divisor == 0:
+            raise FormatError(f"%{{{how}}}t is a fraction of a second, not a time")
+        return lambda text: _divided(text, divisor)
+    convert: Callable[[str], int | None]
+    if how == "clf":
+        convert = clf_epoch
+    elif how == "iso":
+        convert = _iso_epoch
+    else:
+        layout = how.removeprefix("strftime:")
+        convert = lambda text: _strftime_epoch(text, layout)  # noqa: E731
+    return _Memo(convert)
+
+
+def _divided(text: str, divisor: int) -> int | None:
+    value = parse_digits(text, MAX_SECOND * divisor)
+    return None if value is None else value // divisor
+
+
+def _iso_epoch(text: str) -> int | None:
+    try:
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+        if moment.tzinfo is None:
+            return int(moment.timestamp())  # local time (TZ)
+        return calendar.timegm(moment.utctimetuple())
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _strftime_epoch(text: str, layout: str) -> int | None:
+    try:
+        moment = datetime.strptime(text, layout)
+        if moment.tzinfo is None:
+            return int(moment.timestamp())  # local time (TZ)
+        return int(moment.astimezone(timezone.utc).timestamp())
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+class _Memo:
+    """A time conversion remembered for the last few thousand distinct strings."""
+
+    SIZE = 4096
+
+    def __init__(self, convert: Callable[[str], int | None]) -> None:
+        self.convert = convert
+        self.known: dict[str, int | None] = {}
+
+    def __call__(self, text: str) -> int | None:
+        known = self.known
+        second = known.get(text, -1)
+        if second == -1:
+            second = self.convert(text)
+            if len(known) >= self.SIZE:
+                known.clear()
+            known[text] = second
+        return second
+
+
+#: What a line that doesn't match stands as (HttpEvents calls it unusual).
+_NOT_MATCHED: tuple[str, ...] = ()
+
+#: Lines matched at a time.
+SUB_BLOCK_LINES = 1024
+
+
+class LogFormatParser:
+    """Reads lines of a format string into HTTP events (``fold_timed``)."""
+
+    family: ClassVar[str] = "http"
+
+    def __init__(
+        self,
+        sink: EventSink,
+        rejects: Rejects,
+        selection: Filter | None = None,
+        *,
+        log_format: LogFormat,
+        name: str,
+        description: str,
+    ) -> None:
+        self.name = name
+        self.description = description
+        self.carries_vhost = log_format.carries_vhost
+        self.carries_duration = log_format.carries_duration
+        self.rejects = rejects
+        self.skipped = 0
+        self.headers = 0
+        self._format = log_format
+        self._events = HttpEvents(
+            sink,
+            log_format.to_second,
+            header=None,
+            selection=selection,
+            uri=log_format.uri,
+            duration_scale=log_format.duration_scale,
+        )
+        self._lines_before = 0
+
+    def feed(self, block: str) -> None:
+        lines = block.split("\n")
+        lines.pop()  # the block ends with "\n"
+        for start in range(0, len(lines), SUB_BLOCK_LINES):
+            self._parse(lines[start : start + SUB_BLOCK_LINES])
+
+    def _parse(self, lines: list[str]) -> None:
+        pick = self._format.pick
+        records = [
+            _NOT_MATCHED if found is None else pick(found.groups())
+            for found in map(self._format.regex.match, lines)
+        ]
+
+        def unusual(index: int, reason: str | None) -> None:
+            line = lines[index]
+            if reason is None:
+                if not line or line.isspace():
+                    return  # a blank line
+                reason = f"not of the format {self._format.text!r}"
+            self.rejects.add(self._lines_before + index + 1, line, reason)
+
+        self._events.fold_timed(records, unusual)
+        self._lines_before += len(lines)
+
+    def finish(self) -> None:
+        pass
+
+    def pending(self) -> str:
+        return ""
+
+    def unfinished(self) -> int | None:
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lines_before": self._lines_before}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._lines_before = checked.count(data["lines_before"])
+
+
+class LogFormatFactory:
+    """A format string as a parser factory (``--log-format``, or a named format that
+    detection tries)."""
+
+    family = "http"
+
+    def __init__(self, name: str, text: str, description: str | None = None) -> None:
+        self.name = name
+        self.format = compile_format(text)
+        kind = "nginx log_format" if is_nginx(self.format.text) else "Apache LogFormat"
+        self.description = description or kind
+        self.carries_vhost = self.format.carries_vhost
+        self.carries_duration = self.format.carries_duration
+
+    def __call__(
+        self, sink: EventSink, rejects: Rejects, selection: Filter | None = None
+    ) -> LogFormatParser:
+        return LogFormatParser(
+            sink,
+            rejects,
+            selection,
+            log_format=self.format,
+            name=self.name,
+            description=self.description,
+        )
