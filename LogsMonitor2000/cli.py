@@ -32,6 +32,7 @@ from .monitor import Monitor, StopRequested
 from .output import GuardedStream, Notifier, OutputError
 from .output.jsonlines import JsonLinesNotifier
 from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
+from .parsers.jsonlog import parse_json_fields
 from .parsers.logformat import compile_format
 from .settings import Settings
 from .output.text import TextNotifier, local_time
@@ -154,6 +155,13 @@ def build_argument_parser() -> argparse.ArgumentParser:
         help="the format string the server writes with: nginx log_format ($remote_addr "
         "... $request_time) or Apache LogFormat (%%h %%l %%u %%t ...), or combined, common, "
         "vhost_combined, main",
+    )
+    parser.add_argument(
+        "--json-fields",
+        metavar="ROLE=KEY,...",
+        type=_option(_json_fields),
+        help="--format json: the keys of the fields, dotted for nested ones "
+        "(time=ts,source=request.remote_ip,request=...,status=...,bytes=...,duration=...:ns)",
     )
     parser.add_argument(
         "--stats-interval",
@@ -364,6 +372,11 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     return settings
 
 
+def _json_fields(text: str) -> str:
+    parse_json_fields(text)  # (ValueError: a usage error)
+    return text
+
+
 def _format_options(requested: str, format_string: str | None) -> dict[str, Any]:
     """``--format`` and ``--log-format`` together: the parser's name, and the string."""
     if format_string is None:
@@ -478,6 +491,7 @@ def _open(
             interval=settings.stats_interval,
             jobs=settings.jobs,
             format_string=settings.format_string,
+            json_fields=settings.json_fields,
         )
         if parallel is not None:
             return parallel
@@ -501,6 +515,7 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
             "buffer": settings.lateness,
             "slow_ms": settings.slow_ms,
             "format_string": settings.format_string,
+            "json_fields": settings.json_fields,
             "selection": settings.selection.to_json(),
             "anonymize": settings.anonymize,
         },

@@ -174,7 +174,9 @@ class Lane:
 
     def start(self, name: str) -> None:
         """Build the parser and the reorderer of format ``name``."""
-        factory = parser_factory(name, self.settings.format_string)
+        factory = parser_factory(
+            name, format_string=self.settings.format_string, json_fields=self.settings.json_fields
+        )
         self.reorderer = self._opener(self, factory)
         self.parser = factory(self.reorderer, self.rejects, self.filter)
 

@@ -18,6 +18,8 @@ class Settings:
     log_format: str = "auto"
     #: ``--log-format``: the server's format string.
     format_string: str | None = None
+    #: ``--json-fields``: the keys of a JSON log's fields.
+    json_fields: str | None = None
     #: I: length of the tumbling stats windows.
     stats_interval: int = 10
     #: W: the high-traffic alert's sliding window.

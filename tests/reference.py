@@ -24,6 +24,9 @@ class Event(NamedTuple):
     source: str
     status: int
     size: int
+    #: The request time in ms, when the format has one; the virtual host.
+    ms: float | None = None
+    vhost: str | None = None
 
 
 def _top(counts: Counter[str], n: int) -> list[list[Any]]:
@@ -79,9 +82,11 @@ def reference_several(
     stats_interval: int = 10,
     top: int = 5,
     names: list[str] | None = None,
+    vhosts: bool = False,
 ) -> list[dict[str, Any]]:
     """SPEC §8: finished inputs, each judged late on its own, counted together; the
-    summary has ``inputs`` when there are several (named by ``names``)."""
+    summary has ``inputs`` when there are several (named by ``names``).  ``vhosts``: the
+    format carries a virtual host (a request time shows where the events have one)."""
     per_input = [accept(events, lateness) for events in inputs]
     accepted = [event for kept, _, _ in per_input for event in kept]
     late = sum(n for _, n, _ in per_input)
@@ -116,24 +121,8 @@ def reference_several(
                 )
         for start in sorted({e.time - e.time % stats_interval for e in accepted}):
             inside = [e for e in accepted if start <= e.time < start + stats_interval]
-            timed.append(
-                (
-                    start + stats_interval - 1,
-                    2,
-                    {
-                        "type": "stats",
-                        "start": start,
-                        "end": start + stats_interval,
-                        "hits": len(inside),
-                        "sections": _top(Counter(e.section for e in inside), top),
-                        "sources": _top(Counter(e.source for e in inside), top),
-                        "status": dict(
-                            sorted(Counter(f"{e.status // 100}xx" for e in inside).items())
-                        ),
-                        "bytes": sum(e.size for e in inside),
-                    },
-                )
-            )
+            timed.append((start + stats_interval - 1, 2, _http_stats(inside, top, vhosts)))
+            timed[-1][2].update(start=start, end=start + stats_interval)
     timed.sort(key=lambda item: (item[0], item[1]))
     summary = {
         "type": "summary",
@@ -144,12 +133,11 @@ def reference_several(
         "last": max((e.time for e in accepted), default=None),
         "max_lateness": max_lateness,
         "alert_since": alert_since,
-        # SPEC §6: the whole run's totals in the stats record's shapes.
-        "sections": _top(Counter(e.section for e in accepted), top),
-        "sources": _top(Counter(e.source for e in accepted), top),
-        "status": dict(sorted(Counter(f"{e.status // 100}xx" for e in accepted).items())),
-        "bytes": sum(e.size for e in accepted),
     }
+    # SPEC §6: the whole run's totals in the stats record's shapes.
+    totals = _http_stats(accepted, top, vhosts)
+    del totals["type"], totals["hits"]
+    summary.update(totals)
     if len(inputs) > 1:
         summary["inputs"] = [
             {
@@ -164,6 +152,29 @@ def reference_several(
             for name, (kept, n, m) in zip(names or [f"{i}" for i in range(len(inputs))], per_input)
         ]
     return [record for _, _, record in timed] + [summary]
+
+
+def _http_stats(events: list[Event], top: int, vhosts: bool) -> dict[str, Any]:
+    """A window's (or the run's) HTTP stats."""
+    stats: dict[str, Any] = {
+        "type": "stats",
+        "hits": len(events),
+        "sections": _top(Counter(e.section for e in events), top),
+        "sources": _top(Counter(e.source for e in events), top),
+        "status": dict(sorted(Counter(f"{e.status // 100}xx" for e in events).items())),
+        "bytes": sum(e.size for e in events),
+    }
+    if vhosts:
+        stats["vhosts"] = _top(Counter(e.vhost for e in events if e.vhost), top)
+    known = sorted(e.ms for e in events if e.ms is not None)
+    if known:
+        stats["duration"] = {
+            "p50": _nearest(known, 50),
+            "p95": _nearest(known, 95),
+            "p99": _nearest(known, 99),
+            "max": known[-1],
+        }
+    return stats
 
 
 class Operation(NamedTuple):

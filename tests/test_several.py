@@ -45,7 +45,7 @@ def as_log(events: list[Event], format_name: str, garbage: list[int]) -> str:
         if index in garbage:
             lines.append(GARBAGE)
         if format_name == "csv":
-            lines.append(csv_line(*event))
+            lines.append(csv_line(*event[:5]))
         else:
             out: Any = _Lines()
             request = Request(event.time, event.source, "-", "GET", event.section + "/page",

@@ -107,7 +107,9 @@ class HttpStats:
             sources=self.sources.top(self.top_n),
             status=dict(sorted(self.statuses.items())),
             bytes_total=self.bytes_total,
-            vhosts=self.vhosts.top(self.top_n) if self.carried.vhost else None,
+            vhosts=(
+                self.vhosts.top(self.top_n) if self.carried.vhost or self.vhosts.counts else None
+            ),
             duration=percentiles(self.durations),
         )
 

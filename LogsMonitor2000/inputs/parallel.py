@@ -51,7 +51,7 @@ MIN_BYTES = 8 << 20
 #: Chunks read ahead per worker.
 IN_FLIGHT = 2
 #: The formats whose records are independent of each other.
-FORMATS = ("csv", "clf", "vhost_combined", FORMAT_STRING)
+FORMATS = ("csv", "clf", "vhost_combined", "json", FORMAT_STRING)
 
 
 @dataclass(slots=True)
@@ -92,6 +92,7 @@ class _Nowhere:
 def read_chunk(
     format_name: str,
     format_string: str | None,
+    json_fields: str | None,
     descriptor: int,
     start: int,
     end: int,
@@ -113,7 +114,9 @@ def read_chunk(
     reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
     rejects = Rejects(name_first=NAMED_REJECTS)
     chosen = Filter(selection) if selection else None
-    parser = parser_factory(format_name, format_string)(reorderer, rejects, chosen)
+    parser = parser_factory(format_name, format_string=format_string, json_fields=json_fields)(
+        reorderer, rejects, chosen
+    )
     parser.feed(text)
     if last:
         parser.finish()
@@ -210,9 +213,11 @@ class ParallelFile(Defaults):
         sample: str = "",
         descriptor: int | None = None,
         format_string: str | None = None,
+        json_fields: str | None = None,
     ) -> None:
         self.path = path
         self.format_string = format_string
+        self.json_fields = json_fields
         #: The file, opened once: workers (forked) read it through ``pread``.
         self.descriptor = os.open(path, os.O_RDONLY) if descriptor is None else descriptor
         self.sample = sample
@@ -281,6 +286,7 @@ class ParallelFile(Defaults):
         return (
             self.format_name,
             self.format_string,
+            self.json_fields,
             self.descriptor,
             start,
             end,
@@ -308,6 +314,7 @@ def parallel_source(
     interval: int,
     jobs: int,
     format_string: str | None = None,
+    json_fields: str | None = None,
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
@@ -346,4 +353,5 @@ def parallel_source(
         sample=text[:SAMPLE_BYTES],
         descriptor=descriptor,
         format_string=format_string,
+        json_fields=json_fields,
     )

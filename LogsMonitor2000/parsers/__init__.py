@@ -10,6 +10,7 @@ import functools
 from .access_csv import AccessCsvParser
 from .base import NAMED_REJECTS, EventSink, Parser, ParserFactory, Rejects
 from .clf import ClfParser
+from .jsonlog import JsonLogFactory
 from .logformat import NAMED, LogFormatFactory
 from .mongo import MongoParser
 
@@ -21,6 +22,7 @@ PARSERS: dict[str, ParserFactory] = {
     "vhost_combined": LogFormatFactory(
         "vhost_combined", NAMED["vhost_combined"], "Apache's vhost_combined format"
     ),
+    "json": JsonLogFactory(),
 }
 
 #: The ``--format`` of a ``--log-format`` string.
@@ -31,17 +33,27 @@ FORMAT_STRING = "format"
 READ_AS_CLF = ("combined", "common", "main")
 
 
-def parser_factory(name: str, format_string: str | None = None) -> ParserFactory:
-    """The parser of ``--format name`` (``format``: of the ``--log-format`` string)."""
+def parser_factory(
+    name: str, *, format_string: str | None = None, json_fields: str | None = None
+) -> ParserFactory:
+    """The parser of ``--format name`` (``format``: of the ``--log-format`` string;
+    ``json``: with the fields ``--json-fields`` names)."""
     if name == FORMAT_STRING:
         assert format_string is not None
         return _compiled(format_string)
+    if name == "json" and json_fields:
+        return _json(json_fields)
     return PARSERS[name]
 
 
 @functools.lru_cache(maxsize=8)
 def _compiled(format_string: str) -> LogFormatFactory:
     return LogFormatFactory(FORMAT_STRING, format_string)
+
+
+@functools.lru_cache(maxsize=8)
+def _json(json_fields: str) -> JsonLogFactory:
+    return JsonLogFactory(json_fields)
 
 
 __all__ = [

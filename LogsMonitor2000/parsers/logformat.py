@@ -299,7 +299,13 @@ def _iso_epoch(text: str) -> int | None:
         return None
 
 
+#: Apache's strftime shorthands that Python's strptime doesn't know.
+_SHORTHANDS = {"%T": "%H:%M:%S", "%D": "%m/%d/%y", "%F": "%Y-%m-%d", "%R": "%H:%M", "%e": "%d"}
+
+
 def _strftime_epoch(text: str, layout: str) -> int | None:
+    for short, long in _SHORTHANDS.items():
+        layout = layout.replace(short, long)
     try:
         moment = datetime.strptime(text, layout)
         if moment.tzinfo is None:

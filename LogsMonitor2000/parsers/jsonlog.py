@@ -1,0 +1,319 @@
+"""``--format json``: access logs written one JSON object per line - nginx with
+``escape=json``, Caddy, Traefik, or any other that names its fields.
+
+Each field is found by its common names (``KEYS``, tried in order; a dotted name is a
+path into nested objects: ``request.remote_ip``), once, on the first object that has a
+time and a status; ``--json-fields`` names them instead.  Then every line goes through
+the same fields:
+
+* time: a number is seconds since the epoch (a fraction allowed), a string is ISO-8601
+  (a naive one is local time), the CLF time (``10/Oct/2000:13:55:36 -0700``) or digits
+  of epoch seconds;
+* status: an integer or a string of 3 digits, 100-599; bytes: an integer or digits
+  (``-``, or no bytes field, is 0);
+* the request: a request line (``"GET /x HTTP/1.1"``), or a method and a URI;
+* the request time: a number (or numeric string) in the unit of its key (``KEYS``:
+  Caddy's ``duration`` is seconds, Traefik's ``Duration`` nanoseconds), ``name:ms``
+  in ``--json-fields`` says another unit.
+
+A line that is not a JSON object, or lacks or mistypes its time or status, is invalid
+(counted, never fatal); the request follows the HTTP rules (``http.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from .. import checked
+from ..filters import Filter
+from .base import EventSink, Rejects
+from .clf import clf_epoch
+from .http import MAX_SECOND, HttpEvents
+
+#: The names a field goes by, tried in order (nginx's, Caddy's, Traefik's, common ones).
+KEYS: dict[str, tuple[str, ...]] = {
+    "time": ("ts", "StartUTC", "time", "timestamp", "@timestamp", "time_iso8601",
+             "time_local", "msec", "start_time", "StartLocal", "date"),
+    "source": ("remote_addr", "request.remote_ip", "request.client_ip", "ClientHost",
+               "client_ip", "remote_ip", "client", "ip", "remote_host", "ClientAddr"),
+    "request": ("request",),
+    "method": ("request_method", "request.method", "RequestMethod", "method"),
+    "uri": ("request_uri", "request.uri", "RequestPath", "uri", "path", "url"),
+    "status": ("status", "DownstreamStatus", "status_code", "response_status", "OriginStatus"),
+    "bytes": ("body_bytes_sent", "size", "DownstreamContentSize", "bytes_sent", "bytes",
+              "response_size"),
+    "duration": ("request_time", "duration", "Duration", "request_duration", "duration_ms",
+                 "latency_ms"),
+    "vhost": ("host", "request.host", "RequestHost", "server_name", "http_host", "vhost"),
+}  # fmt: skip
+
+#: The unit of a request time by its key, in ms (seconds unless named here).
+UNITS = {"Duration": 1e-6, "duration_ms": 1.0, "latency_ms": 1.0}
+UNIT_NAMES = {"s": 1000.0, "ms": 1.0, "us": 0.001, "ns": 1e-6}
+
+#: Integer statuses as the strings HTTP rules take.
+_STATUSES = {code: str(code) for code in range(100, 600)}
+_DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+
+#: What an invalid line stands as (HttpEvents calls it unusual).
+_NOT_A_RECORD: tuple[str, ...] = ()
+
+
+def parse_json_fields(text: str) -> dict[str, tuple[str, float | None]]:
+    """``--json-fields time=ts,source=request.remote_ip,duration=Duration:ns``:
+    role -> (dotted path, unit of a request time in ms or None)."""
+    named: dict[str, tuple[str, float | None]] = {}
+    for item in text.split(","):
+        role, equals, path = item.strip().partition("=")
+        if not equals or role not in KEYS or not path:
+            raise ValueError(f"{item!r} is not ROLE=KEY with ROLE one of {', '.join(KEYS)}")
+        unit: float | None = None
+        if role == "duration" and ":" in path:
+            path, _, unit_name = path.rpartition(":")
+            if unit_name not in UNIT_NAMES:
+                raise ValueError(f"{unit_name!r} is not a unit (s, ms, us, ns)")
+            unit = UNIT_NAMES[unit_name]
+        named[role] = (path, unit)
+    return named
+
+
+def _getter(path: str) -> Callable[[dict[str, Any]], Any]:
+    """A dotted path's value in an object (None when it isn't there)."""
+    keys = path.split(".")
+    if len(keys) == 1:
+        key = keys[0]
+        return lambda obj: obj.get(key)
+
+    def get(obj: dict[str, Any]) -> Any:
+        value: Any = obj
+        for key in keys:
+            if type(value) is not dict:
+                return None
+            value = value.get(key)
+        return value
+
+    return get
+
+
+def json_epoch(value: Any) -> int | None:
+    """A JSON time as seconds since the epoch (see the module docstring)."""
+    kind = type(value)
+    if kind is int or kind is float:
+        return int(value) if 0 <= value <= MAX_SECOND else None
+    if kind is not str:
+        return None
+    if _DIGITS.fullmatch(value):
+        return json_epoch(float(value))
+    if "/" in value:
+        return clf_epoch(value)
+    try:
+        moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return None
+    try:
+        if moment.tzinfo is None:
+            return int(moment.timestamp())  # local time (TZ)
+        return math.floor(moment.astimezone(timezone.utc).timestamp())
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+class JsonLogParser:
+    """Reads JSON access-log lines into HTTP events (``fold_timed``)."""
+
+    name = "json"
+    description = "JSON access log"
+    family = "http"
+
+    def __init__(
+        self,
+        sink: EventSink,
+        rejects: Rejects,
+        selection: Filter | None = None,
+        *,
+        named: dict[str, tuple[str, float | None]],
+    ) -> None:
+        self.named = named
+        self.rejects = rejects
+        self.skipped = 0
+        self.headers = 0
+        self._sink, self._selection = sink, selection
+        self._events: HttpEvents | None = None
+        self._pick: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
+        self._times: dict[str, int | None] = {}
+        self._lines_before = 0
+        self._loads = json.JSONDecoder().decode
+
+    def feed(self, block: str) -> None:
+        lines = block.split("\n")
+        lines.pop()  # the block ends with "\n"
+        records: list[tuple[Any, ...]] = []
+        reasons: dict[int, str] = {}
+        loads = self._loads
+        for index, line in enumerate(lines):
+            try:
+                obj = loads(line)
+            except (ValueError, RecursionError):
+                records.append(_NOT_A_RECORD)
+                if line.strip():
+                    reasons[index] = "not a JSON object"
+                continue
+            if type(obj) is not dict:
+                records.append(_NOT_A_RECORD)
+                reasons[index] = "not a JSON object"
+                continue
+            if self._pick is None and not self._resolve(obj):
+                records.append(_NOT_A_RECORD)
+                reasons[index] = "no time or no status"
+                continue
+            assert self._pick is not None
+            record = self._pick(obj)
+            if record is None:
+                records.append(_NOT_A_RECORD)
+                reasons[index] = "its time or status is missing or not a time or status"
+                continue
+            records.append(record)
+
+        def unusual(index: int, reason: str | None) -> None:
+            reason = reason or reasons.get(index)
+            if reason is not None:  # (else a blank line)
+                self.rejects.add(self._lines_before + index + 1, lines[index], reason)
+
+        if self._events is not None:
+            self._events.fold_timed(records, unusual)
+        else:
+            for index in reasons:
+                unusual(index, None)
+        self._lines_before += len(lines)
+
+    def _resolve(self, obj: dict[str, Any]) -> bool:
+        """Find each field's key in the first object that has a time and a status."""
+        found: dict[str, tuple[str, float | None]] = {}
+        for role, names in KEYS.items():
+            if role in self.named:
+                found[role] = self.named[role]
+                continue
+            for name in names:
+                if _getter(name)(obj) is not None and not (
+                    role == "request" and type(_getter(name)(obj)) is not str
+                ):
+                    found[role] = (name, None)
+                    break
+        if "time" not in found or "status" not in found:
+            return False
+        unit = found.get("duration", ("", None))
+        scale = unit[1] if unit[1] is not None else UNITS.get(unit[0], 1000.0)
+        uri = "request" not in found
+        self._events = HttpEvents(
+            self._sink,
+            self._time,
+            header=None,
+            selection=self._selection,
+            uri=uri,
+            duration_scale=scale,
+        )
+        self._pick = self._picker(found, uri)
+        return True
+
+    def _picker(
+        self, found: dict[str, tuple[str, float | None]], uri: bool
+    ) -> Callable[[dict[str, Any]], tuple[Any, ...] | None]:
+        get = {role: _getter(found[role][0]) if role in found else _absent for role in KEYS}
+        time_of, source_of, status_of = get["time"], get["source"], get["status"]
+        bytes_of, taken_of, vhost_of = get["bytes"], get["duration"], get["vhost"]
+        target_of = get["uri"] if uri else get["request"]
+        method_of = get["method"]
+        statuses = _STATUSES
+
+        def pick(obj: dict[str, Any]) -> tuple[Any, ...] | None:
+            when = time_of(obj)
+            status = status_of(obj)
+            status = statuses.get(status) if type(status) is int else status
+            if when is None or type(status) is not str or type(when) is bool:
+                return None
+            size = bytes_of(obj)
+            if size is None:
+                size = "-"
+            elif type(size) is int:
+                size = str(size) if size >= 0 else "x"
+            elif type(size) is not str:
+                size = "x"  # not bytes: the record is invalid
+            taken = taken_of(obj)
+            if taken is None:
+                taken = ""
+            elif type(taken) not in (int, float, str):
+                taken = "x"
+            source, target, vhost, method = (
+                source_of(obj),
+                target_of(obj),
+                vhost_of(obj),
+                method_of(obj),
+            )
+            return (
+                source if type(source) is str else "-" if source is None else str(source),
+                "",
+                "",
+                when,
+                target if type(target) is str else "-",
+                status,
+                size,
+                taken,
+                vhost if type(vhost) is str else "",
+                method if type(method) is str else "",
+            )
+
+        return pick
+
+    def _time(self, value: Any) -> int | None:
+        if type(value) is not str:
+            return json_epoch(value)
+        known = self._times
+        second = known.get(value, -1)
+        if second == -1:
+            second = json_epoch(value)
+            if len(known) >= 4096:
+                known.clear()
+            known[value] = second
+        return second
+
+    def finish(self) -> None:
+        pass
+
+    def pending(self) -> str:
+        return ""
+
+    def unfinished(self) -> int | None:
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lines_before": self._lines_before}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._lines_before = checked.count(data["lines_before"])
+
+
+def _absent(obj: dict[str, Any]) -> None:
+    return None
+
+
+class JsonLogFactory:
+    """JSON access logs, their fields found by name or named by ``--json-fields``."""
+
+    name = "json"
+    description = "JSON access log"
+    family = "http"
+    carries_vhost = False  # known from the first lines: windows show it when they have it
+    carries_duration = True
+
+    def __init__(self, json_fields: str | None = None) -> None:
+        self.named = parse_json_fields(json_fields) if json_fields else {}
+
+    def __call__(
+        self, sink: EventSink, rejects: Rejects, selection: Filter | None = None
+    ) -> JsonLogParser:
+        return JsonLogParser(sink, rejects, selection, named=self.named)
