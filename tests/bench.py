@@ -1,31 +1,37 @@
 """The benchmark: ``python -m tests.bench`` (standard library only).
 
-Generates deterministic logs of N lines (default 1M) in the three formats - the same
-busy-server traffic as access CSV, Combined Log Format and pymongowatch CSV - then, in
-the same run, times for each:
+Generates deterministic logs of N lines (default 1M) - the same busy-server traffic as
+access CSV, Combined Log Format, an nginx custom format (with the request time),
+Caddy's JSON and pymongowatch CSV - then, in the same run, times for each:
 
 * the **monitor**: ``python -m LogsMonitor2000 FILE --output json > /dev/null``;
 * its **floor**, as a program of its own (so that both pay for starting Python):
   iterating the file with ``csv.reader`` doing nothing (access CSV, pymongowatch CSV),
-  or one compiled Common Log Format regex match per line (Combined).
+  one compiled Common Log Format regex match per line (Combined, nginx), or
+  ``json.loads`` per line (Caddy).
 
-It prints lines/s, the ratio monitor / floor and the peak RSS of the monitor (its
-largest process: the main one or a worker).  Each command runs ``--repeat`` times
-(default 3), interleaved, and the fastest run of each counts: the machine is shared.
+It prints lines/s, the ratio monitor / floor, the ratio of the Combined run's lines/s
+to this one's (``vs clf``), and the peak RSS of the monitor (its largest process: the
+main one or a worker).  Two more cases are runs of several inputs: ``clf*3``, three
+servers' logs of N/3 lines each over the same hours, and ``clf+day``, the Combined log
+and a copy of it a day later (their ``vs clf`` is against the one N-line input).  Each
+command runs ``--repeat`` times (default 3), interleaved, and the fastest run of each
+counts: the machine is shared.
 
-    python -m tests.bench --lines 200000 --formats csv --keep /tmp/logs
+    python -m tests.bench --lines 200000 --formats csv,nginx --keep /tmp/logs
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -33,16 +39,29 @@ TOP = Path(__file__).resolve().parent.parent
 START = 1700000000  # 2023-11-14T22:13:20Z
 RATE = 120  # requests per second on average: about 2 h 20 min for 1M lines
 
+CSV_FLOOR = "import csv, sys\nfor row in csv.reader(open(sys.argv[1], newline='')): pass"
+CLF_FLOOR = (
+    "import re, sys\n"
+    "line = re.compile(r'(\\S+) (\\S+) (\\S+) \\[([^\\]]+)\\] \"(.*?)\" (\\d{3}) (\\S+)')\n"
+    "for text in open(sys.argv[1]): line.match(text)"
+)
+JSON_FLOOR = "import json, sys\nfor text in open(sys.argv[1]): json.loads(text)"
 FLOORS = {
-    "csv": "import csv, sys\nfor row in csv.reader(open(sys.argv[1], newline='')): pass",
-    "clf": (
-        "import re, sys\n"
-        "line = re.compile(r'(\\S+) (\\S+) (\\S+) \\[([^\\]]+)\\] \"(.*?)\" (\\d{3}) (\\S+)')\n"
-        "for text in open(sys.argv[1]): line.match(text)"
-    ),
-    "mongo": "import csv, sys\nfor row in csv.reader(open(sys.argv[1], newline='')): pass",
+    "csv": CSV_FLOOR,
+    "clf": CLF_FLOOR,
+    "nginx": CLF_FLOOR,
+    "caddy": JSON_FLOOR,
+    "mongo": CSV_FLOOR,
+    "clf*3": CLF_FLOOR,
+    "clf+day": CLF_FLOOR,
 }
-FLOOR_NAMES = {"csv": "csv.reader", "clf": "CLF regex", "mongo": "csv.reader"}
+FLOOR_NAMES = {"csv": "csv.reader", "caddy": "json.loads", "mongo": "csv.reader"}
+
+#: The nginx custom format (the request time last).
+NGINX_FORMAT = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time'
+)
 
 SECTIONS = ["/api/users", "/api/orders/7", "/api/search?q=shoes", "/static/app.js",
             "/static/style.css", "/login", "/report/daily", "/", "/images/logo.png"]  # fmt: skip
@@ -51,24 +70,28 @@ NAMESPACES = [("shop", "orders"), ("shop", "items"), ("shop", "users"), ("audit"
 OPERATIONS = ["find", "find_one", "insert_one", "update_one", "aggregate", "delete_one"]
 
 
-def seconds_of_traffic(rng: random.Random, lines: int) -> Iterator[tuple[int, int]]:
+def seconds_of_traffic(
+    rng: random.Random, lines: int, rate: int = RATE
+) -> Iterator[tuple[int, int]]:
     """(second, requests in it) until ``lines`` requests: a base rate with bursts."""
     second, left = START, lines
     while left > 0:
         burst = 3.0 if (second - START) % 3600 < 300 else 1.0
-        count = min(left, max(0, int(rng.gauss(RATE * burst, 15))))
+        count = min(left, max(0, int(rng.gauss(rate * burst, 15 * rate / RATE))))
         yield second, count
         left -= count
         second += 1
 
 
-def requests(lines: int, seed: int) -> Iterator[tuple[int, str, str, int, int, int]]:
+def requests(
+    lines: int, seed: int, rate: int = RATE
+) -> Iterator[tuple[int, str, str, int, int, int]]:
     """(time, host, path, status, bytes, agent) in the order they are logged: slightly
     disordered, a few very late."""
     rng = random.Random(seed)
     hosts = [f"10.{i >> 16 & 255}.{i >> 8 & 255}.{i & 255}" for i in range(1, 5001)]
     weights = [1 / i**0.9 for i in range(1, 5001)]
-    for second, count in seconds_of_traffic(rng, lines):
+    for second, count in seconds_of_traffic(rng, lines, rate):
         chosen = rng.choices(hosts, weights, k=count)
         for i in range(count):
             lag = rng.random()
@@ -90,10 +113,12 @@ def write_csv(path: Path, lines: int) -> None:
             out.write(f'"{host}","-","-",{time_},"GET {section} HTTP/1.1",{status},{size}\n')
 
 
-def write_clf(path: Path, lines: int) -> None:
+def write_clf(path: Path, lines: int, *, later: int = 0) -> None:
+    """Combined Log Format (``later`` seconds later than the other logs)."""
     stamps: dict[int, str] = {}
     with open(path, "w", encoding="utf-8") as out:
         for time_, host, section, status, size, agent in requests(lines, seed=1):
+            time_ += later
             stamp = stamps.get(time_)
             if stamp is None:
                 when = datetime.fromtimestamp(time_, timezone.utc)
@@ -101,6 +126,83 @@ def write_clf(path: Path, lines: int) -> None:
             out.write(
                 f'{host} - - [{stamp}] "GET {section} HTTP/1.1" {status} {size} {AGENTS[agent]}\n'
             )
+
+
+def write_nginx(path: Path, lines: int) -> None:
+    """The Combined traffic in the nginx custom format: the request time last."""
+    stamps: dict[int, str] = {}
+    rng = random.Random(5)
+    with open(path, "w", encoding="utf-8") as out:
+        for time_, host, section, status, size, agent in requests(lines, seed=1):
+            stamp = stamps.get(time_)
+            if stamp is None:
+                when = datetime.fromtimestamp(time_, timezone.utc)
+                stamp = stamps[time_] = when.strftime("%d/%b/%Y:%H:%M:%S +0000")
+            taken = rng.expovariate(20.0)
+            out.write(
+                f'{host} - - [{stamp}] "GET {section} HTTP/1.1" {status} {size} '
+                f"{AGENTS[agent]} {taken:.3f}\n"
+            )
+
+
+def write_caddy(path: Path, lines: int) -> None:
+    """The same traffic as Caddy's JSON access log writes it."""
+    rng = random.Random(6)
+    agents = ["curl/8.4.0", "Mozilla/5.0 (X11; Linux x86_64)"]
+    with open(path, "w", encoding="utf-8") as out:
+        for time_, host, section, status, size, agent in requests(lines, seed=1):
+            path_part, _, query = section.partition("?")
+            record = {
+                "level": "info",
+                "ts": time_ + rng.random(),
+                "logger": "http.log.access.log0",
+                "msg": "handled request",
+                "request": {
+                    "remote_ip": host,
+                    "remote_port": str(rng.randrange(1024, 65536)),
+                    "client_ip": host,
+                    "proto": "HTTP/1.1",
+                    "method": "GET",
+                    "host": "example.com",
+                    "uri": section,
+                    "headers": {"User-Agent": [agents[agent]], "Accept": ["*/*"]},
+                },
+                "bytes_read": 0,
+                "user_id": "",
+                "duration": rng.expovariate(20.0),
+                "size": size,
+                "status": status,
+                "resp_headers": {"Server": ["Caddy"], "Content-Type": ["text/html"]},
+            }
+            out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def write_servers(path: Path, lines: int) -> list[Path]:
+    """Three servers' Combined logs of ``lines / 3`` lines each, over the same hours."""
+    paths = [path.with_name(f"{path.name}.{i}") for i in range(3)]
+    for i, one in enumerate(paths):
+        stamps: dict[int, str] = {}
+        with open(one, "w", encoding="utf-8") as out:
+            for time_, host, section, status, size, agent in requests(
+                lines // 3, seed=10 + i, rate=RATE // 3
+            ):
+                stamp = stamps.get(time_)
+                if stamp is None:
+                    when = datetime.fromtimestamp(time_, timezone.utc)
+                    stamp = stamps[time_] = when.strftime("%d/%b/%Y:%H:%M:%S +0000")
+                out.write(
+                    f'{host} - - [{stamp}] "GET {section} HTTP/1.1" {status} {size} '
+                    f"{AGENTS[agent]}\n"
+                )
+    return paths
+
+
+def write_day_apart(path: Path, lines: int) -> list[Path]:
+    """The Combined log, and the same a day later: two logs that never overlap."""
+    first, second = path.with_name(path.name + ".0"), path.with_name(path.name + ".1")
+    write_clf(first, lines)
+    write_clf(second, lines, later=86_400)
+    return [first, second]
 
 
 def write_mongo(path: Path, lines: int) -> None:
@@ -151,7 +253,17 @@ def write_mongo(path: Path, lines: int) -> None:
                 written += 1
 
 
-WRITERS = {"csv": write_csv, "clf": write_clf, "mongo": write_mongo}
+WRITERS: dict[str, Callable[[Path, int], object]] = {
+    "csv": write_csv,
+    "clf": write_clf,
+    "nginx": write_nginx,
+    "caddy": write_caddy,
+    "mongo": write_mongo,
+    "clf*3": write_servers,
+    "clf+day": write_day_apart,
+}
+#: What the monitor is told besides the file (the format of the nginx log).
+OPTIONS = {"nginx": ["--log-format", NGINX_FORMAT]}
 
 
 def timed(command: list[str]) -> tuple[float, int]:
@@ -170,36 +282,55 @@ def timed(command: list[str]) -> tuple[float, int]:
 def main() -> None:
     options = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     options.add_argument("--lines", type=int, default=1_000_000)
-    options.add_argument("--formats", default="csv,clf,mongo")
+    options.add_argument("--formats", default=",".join(WRITERS))
     options.add_argument("--repeat", type=int, default=3)
     options.add_argument("--keep", metavar="DIR", help="write (and reuse) the logs there")
     args = options.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="logsmonitor-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{args.lines:,} lines per log, best of {args.repeat}, Python {sys.version.split()[0]}")
-    print(f"{'format':<7} {'floor':<11} {'floor s':>8} {'monitor s':>10} {'ratio':>6} "
-          f"{'lines/s':>10} {'peak RSS':>9}")  # fmt: skip
+    print(f"{'format':<8} {'floor':<11} {'floor s':>8} {'monitor s':>10} {'ratio':>6} "
+          f"{'lines/s':>10} {'vs clf':>7} {'peak RSS':>9}")  # fmt: skip
+    clf_rate: float | None = None
     for name in args.formats.split(","):
-        path = folder / f"bench-{args.lines}.{name}"
-        if not path.exists():
-            WRITERS[name](path, args.lines)
+        inputs = prepare(folder, name, args.lines)
+        lines = args.lines * (2 if name == "clf+day" else 1)
         floors, runs, peaks = [], [], []
         for _ in range(args.repeat):
-            floors.append(timed([sys.executable, "-c", FLOORS[name], str(path)])[0])
-            elapsed, peak = timed(
-                [sys.executable, "-m", "LogsMonitor2000", str(path), "--output", "json"]
+            floors.append(
+                sum(timed([sys.executable, "-c", FLOORS[name], str(p)])[0] for p in inputs)
             )
+            elapsed, peak = timed(
+                [sys.executable, "-m", "LogsMonitor2000", *map(str, inputs), "--output", "json",
+                 *OPTIONS.get(name, [])]
+            )  # fmt: skip
             runs.append(elapsed)
             peaks.append(peak)
         floor, run = min(floors), min(runs)
+        rate = lines / run
+        if name == "clf":
+            clf_rate = rate
+        versus = f"{clf_rate / rate:>7.2f}" if clf_rate and name != "clf" else f"{'':>7}"
         print(
-            f"{name:<7} {FLOOR_NAMES[name]:<11} {floor:>8.2f} {run:>10.2f} {run / floor:>6.2f} "
-            f"{args.lines / run:>10,.0f} {max(peaks) / 1024:>6.1f} MB"
+            f"{name:<8} {FLOOR_NAMES.get(name, 'CLF regex'):<11} {floor:>8.2f} {run:>10.2f} "
+            f"{run / floor:>6.2f} {rate:>10,.0f} {versus} {max(peaks) / 1024:>6.1f} MB"
         )
     if not args.keep:
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
+
+
+def prepare(folder: Path, name: str, lines: int) -> list[Path]:
+    """The log (or logs) of a case, written unless they are there already."""
+    path = folder / f"bench-{lines}.{name}"
+    written = {
+        "clf*3": [path.with_name(f"{path.name}.{i}") for i in range(3)],
+        "clf+day": [path.with_name(f"{path.name}.{i}") for i in range(2)],
+    }.get(name, [path])
+    if not all(p.exists() for p in written):
+        WRITERS[name](path, lines)
+    return written
 
 
 if __name__ == "__main__":

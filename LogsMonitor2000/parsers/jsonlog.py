@@ -23,6 +23,7 @@ A line that is not a JSON object, or lacks or mistypes its time or status, is in
 from __future__ import annotations
 
 import json
+import json.scanner
 import math
 import re
 from collections.abc import Callable
@@ -147,18 +148,20 @@ class JsonLogParser:
         self._pick: Callable[[dict[str, Any]], tuple[Any, ...] | None] | None = None
         self._times: dict[str, int | None] = {}
         self._lines_before = 0
-        self._loads = json.JSONDecoder().decode
+        self._scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 
     def feed(self, block: str) -> None:
         lines = block.split("\n")
         lines.pop()  # the block ends with "\n"
         records: list[tuple[Any, ...]] = []
         reasons: dict[int, str] = {}
-        loads = self._loads
+        scan = self._scan
         for index, line in enumerate(lines):
-            try:
-                obj = loads(line)
-            except (ValueError, RecursionError):
+            try:  # the decoder's scanner itself: json.loads without its two regexes
+                obj, end = scan(line, 0)
+                if end != len(line) and not line[end:].isspace():
+                    raise ValueError("more after the object")
+            except (StopIteration, ValueError, RecursionError):
                 records.append(_NOT_A_RECORD)
                 if line.strip():
                     reasons[index] = "not a JSON object"
@@ -223,37 +226,39 @@ class JsonLogParser:
     def _picker(
         self, found: dict[str, tuple[str, float | None]], uri: bool
     ) -> Callable[[dict[str, Any]], tuple[Any, ...] | None]:
-        get = {role: _getter(found[role][0]) if role in found else _absent for role in KEYS}
-        time_of, source_of, status_of = get["time"], get["source"], get["status"]
-        bytes_of, taken_of, vhost_of = get["bytes"], get["duration"], get["vhost"]
-        target_of = get["uri"] if uri else get["request"]
-        method_of = get["method"]
+        roles = (
+            "time",
+            "source",
+            "status",
+            "bytes",
+            "duration",
+            "vhost",
+            "uri" if uri else "request",
+            "method",
+        )
+        fetch = _fetcher([found[role][0] if role in found else None for role in roles])
         statuses = _STATUSES
 
         def pick(obj: dict[str, Any]) -> tuple[Any, ...] | None:
-            when = time_of(obj)
-            status = status_of(obj)
-            status = statuses.get(status) if type(status) is int else status
-            if when is None or type(status) is not str or type(when) is bool:
+            when, source, status, size, taken, vhost, target, method = fetch(obj)
+            kind = type(when)
+            if kind is float:
+                when = int(when) if when >= 0 else None  # the lines of a second share it
+            elif kind is not int and kind is not str:
                 return None
-            size = bytes_of(obj)
+            status = statuses.get(status) if type(status) is int else status
+            if when is None or type(status) is not str:
+                return None
             if size is None:
                 size = "-"
             elif type(size) is int:
                 size = str(size) if size >= 0 else "x"
             elif type(size) is not str:
                 size = "x"  # not bytes: the record is invalid
-            taken = taken_of(obj)
             if taken is None:
                 taken = ""
             elif type(taken) not in (int, float, str):
                 taken = "x"
-            source, target, vhost, method = (
-                source_of(obj),
-                target_of(obj),
-                vhost_of(obj),
-                method_of(obj),
-            )
             return (
                 source if type(source) is str else "-" if source is None else str(source),
                 "",
@@ -297,7 +302,43 @@ class JsonLogParser:
         self._lines_before = checked.count(data["lines_before"])
 
 
-def _absent(obj: dict[str, Any]) -> None:
+_EMPTY: dict[str, Any] = {}
+
+
+def _fetcher(paths: list[str | None]) -> Callable[[dict[str, Any]], tuple[Any, ...]]:
+    """The values at ``paths`` (dotted; None: not there) of an object, in one call.
+
+    The usual layouts - flat (nginx, Traefik), or one nested object (Caddy's
+    ``request``) - take a path without a function call per field; deeper ones do."""
+    parents = {path.split(".")[0] for path in paths if path and "." in path}
+    shallow = all(path is None or path.count(".") <= 1 for path in paths)
+    if not shallow or len(parents) > 1:
+        getters = [_getter(path) if path else _none for path in paths]
+        return lambda obj: tuple(get(obj) for get in getters)
+    parent = parents.pop() if parents else ""
+    nested = [bool(path and "." in path) for path in paths]
+    keys = ["" if path is None else path.rpartition(".")[2] for path in paths]  # "": absent
+    (n0, n1, n2, n3, n4, n5, n6, n7), (k0, k1, k2, k3, k4, k5, k6, k7) = nested, keys
+
+    def fetch(obj: dict[str, Any]) -> tuple[Any, ...]:
+        inner = obj.get(parent, _EMPTY) if parent else _EMPTY
+        if type(inner) is not dict:
+            inner = _EMPTY
+        return (
+            (inner if n0 else obj).get(k0),
+            (inner if n1 else obj).get(k1),
+            (inner if n2 else obj).get(k2),
+            (inner if n3 else obj).get(k3),
+            (inner if n4 else obj).get(k4),
+            (inner if n5 else obj).get(k5),
+            (inner if n6 else obj).get(k6),
+            (inner if n7 else obj).get(k7),
+        )
+
+    return fetch
+
+
+def _none(obj: dict[str, Any]) -> None:
     return None
 
 
