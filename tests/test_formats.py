@@ -43,7 +43,10 @@ APACHE = {
     "with %T in ms": '%h %{X-Forwarded-For}i %t "%m %U%q %H" %>s %B %{ms}T',
     "strftime": '%h %l %u [%{%d/%b/%Y %T}t] "%r" %>s %b',
 }
-AGENT = 'Mozilla/5.0 (X11; Linux x86_64) "quoted" x'
+#: A user agent with quotes in it, as each server escapes them.
+NGINX_AGENT = r"Mozilla/5.0 (X11; Linux x86_64) \x22quoted\x22 x"
+APACHE_AGENT = r"Mozilla/5.0 (X11; Linux x86_64) \"quoted\" x"
+AGENT = APACHE_AGENT
 
 
 def clf_time(second: int) -> str:
@@ -76,7 +79,7 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
             "body_bytes_sent": str(event.size),
             "bytes_sent": str(event.size),
             "http_referer": "-",
-            "http_user_agent": AGENT,
+            "http_user_agent": NGINX_AGENT,
             "host": str(event.vhost),
         }
         return values.get(name, "-")
@@ -109,7 +112,7 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
             "O": str(event.size),
             "v": str(event.vhost),
             "p": "443",
-            "i": AGENT if argument and argument.lower() == "user-agent" else "-",
+            "i": APACHE_AGENT if argument and argument.lower() == "user-agent" else "-",
         }
         return values.get(letter, "-")
 

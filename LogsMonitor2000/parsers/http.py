@@ -225,7 +225,7 @@ class HttpEvents:
             self.fold_each(records, unusual, self._selection)
             return
         sections, classes, section_of = self._sections, STATUS_CLASSES, self._section_of
-        batch_for, to_second, scale = self._batch_for, self._to_second, self._scale
+        batch_for, to_second, scale, inf = self._batch_for, self._to_second, self._scale, math.inf
         current: str | None = None  # the time of ``batch``
         batch = None
         hits = nbytes_total = 0  # not yet added to ``batch``
@@ -254,9 +254,12 @@ class HttpEvents:
                 nbytes = found
             if taken in NO_DURATION:
                 ms = None
-            else:
-                ms = parse_duration(taken, scale)
-                if ms is None:
+            else:  # parse_duration, inlined
+                try:
+                    ms = float(taken) * scale
+                except ValueError:
+                    ms = -1.0
+                if not 0.0 <= ms < inf:
                     unusual(index, "request time is not a number of 0 or more")
                     continue
             if when != current:

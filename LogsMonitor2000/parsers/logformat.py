@@ -63,6 +63,10 @@ _ISO_TIME = (
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _WORD = r"\S+"
 _LAZY = r".*?"
+#: A value between double quotes as Apache escapes it (a quote inside as \"; nginx writes
+#: \x22): no backtracking to find where it ends.
+_QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'
+
 
 #: Roles of a record, in the order of ``fold_timed``'s 10 fields (the two opaque ones
 #: of access CSV, ident and user, are never used).
@@ -196,6 +200,7 @@ def compile_format(text: str) -> LogFormat:
     it can't count anything."""
     text = NAMED.get(text, text)
     tokens = _tokens(text)
+    nginx = is_nginx(text)
     parts: list[str] = []
     group_of: dict[str, int] = {}  # role -> its group (1-based)
     fields: dict[str, _Field] = {}
@@ -207,7 +212,14 @@ def compile_format(text: str) -> LogFormat:
         after = tokens[index + 1] if index + 1 < len(tokens) else ""
         quoted = isinstance(before, str) and before.endswith('"')
         quoted = quoted and isinstance(after, str) and after.startswith('"')
-        pattern = _LAZY if quoted and token.role in (None, "request") else token.pattern
+        # Between quotes: the request as Common Log Format reads it (a quote may be in
+        # it, from a client that sent one), anything else as the server escapes it.
+        if quoted and token.role == "request":
+            pattern = _LAZY
+        elif quoted and token.role is None:  # (nginx writes no quote in a value)
+            pattern = r'[^"]*' if nginx else _QUOTED
+        else:
+            pattern = token.pattern
         opening, closing = (re.escape(side) for side in token.around)
         if token.role is None or token.role in fields:  # the first of a role counts
             parts.append(f"{opening}(?:{pattern}){closing}")
