@@ -12,6 +12,8 @@ CSV and as Combined Log Format, so both must give the same report.
 
 from __future__ import annotations
 
+import gzip
+import json
 import math
 import random
 from collections.abc import Iterator
@@ -171,12 +173,97 @@ def sample_traffic() -> Iterator[Request]:
     )
 
 
+#: The nginx log_format of ``nginx-timed.log``: Combined, then the request time.
+NGINX_TIMED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time'
+)
+
+
+def request_time(request: Request) -> float:
+    """A request time in seconds for a request (the same every time): mostly quick,
+    the reports slow."""
+    rng = random.Random(f"{request.time}{request.host}{request.path}{request.size}")
+    slow = 20.0 if request.path.startswith("/report") else 1.0
+    return round(rng.expovariate(40.0) * slow, 3)
+
+
+def write_nginx_timed(requests: Iterator[Request], out: TextIO) -> None:
+    """``NGINX_TIMED`` lines (times in +0100), garbage as it comes."""
+    zone = timezone(timedelta(hours=1))
+    for r in requests:
+        if r.garbage is not None:
+            out.write(r.garbage + "\n")
+            continue
+        stamp = datetime.fromtimestamp(r.time, zone).strftime("%d/%b/%Y:%H:%M:%S +0100")
+        agent = r.agent.replace('"', "\\x22")
+        out.write(
+            f'{r.host} - {r.user} [{stamp}] "{r.method} {r.path} HTTP/1.1" {r.status} '
+            f'{r.size} "-" "{agent}" {request_time(r):.3f}\n'
+        )
+
+
+def write_caddy(requests: Iterator[Request], out: TextIO) -> None:
+    """Caddy's JSON access log (``log { format json }``), garbage as it comes."""
+    hosts = ["shop.example.com", "api.example.com"]
+    for r in requests:
+        if r.garbage is not None:
+            out.write(r.garbage + "\n")
+            continue
+        record = {
+            "level": "info",
+            "ts": r.time + (r.size % 1000) / 1000,
+            "logger": "http.log.access.log0",
+            "msg": "handled request",
+            "request": {
+                "remote_ip": r.host,
+                "remote_port": "51234",
+                "client_ip": r.host,
+                "proto": "HTTP/2.0",
+                "method": r.method,
+                "host": hosts[r.path.startswith("/api")],
+                "uri": r.path,
+                "headers": {"User-Agent": [r.agent]},
+            },
+            "bytes_read": 0,
+            "user_id": "",
+            "duration": request_time(r),
+            "size": r.size,
+            "status": r.status,
+            "resp_headers": {"Server": ["Caddy"]},
+        }
+        out.write(json.dumps(record, separators=(",", ":")) + "\n")
+
+
+def short_traffic(seed: int, hosts: int = 40) -> Iterator[Request]:
+    """Three minutes of traffic, for the README's other examples."""
+    return traffic(seed=seed, start=SAMPLE_START, seconds=180, base_rate=6.0, hosts=hosts)
+
+
 def main() -> None:
     DATA.mkdir(exist_ok=True)
     with open(DATA / "sample.csv", "w", encoding="utf-8", newline="") as out:
         write_csv(sample_traffic(), out)
     with open(DATA / "sample.log", "w", encoding="utf-8", newline="") as out:
         write_clf(sample_traffic(), out)
+    with open(DATA / "nginx-timed.log", "w", encoding="utf-8", newline="") as out:
+        write_nginx_timed(short_traffic(seed=21), out)
+    with open(DATA / "caddy.json", "w", encoding="utf-8", newline="") as out:
+        write_caddy(short_traffic(seed=22), out)
+    # Two servers behind one name, and the sample as a rotated set (the oldest part
+    # compressed, as logrotate's delaycompress leaves it).
+    for number, seed in ((1, 23), (2, 24)):
+        with open(DATA / f"web{number}.log", "w", encoding="utf-8", newline="") as out:
+            write_clf(short_traffic(seed=seed, hosts=12), out)
+    rotated = DATA / "rotated"
+    rotated.mkdir(exist_ok=True)
+    lines = (DATA / "sample.log").read_text(encoding="utf-8").splitlines(keepends=True)
+    third = len(lines) // 3
+    (rotated / "access.log.2.gz").write_bytes(
+        gzip.compress("".join(lines[:third]).encode(), mtime=0)
+    )
+    (rotated / "access.log.1").write_text("".join(lines[third : 2 * third]), encoding="utf-8")
+    (rotated / "access.log").write_text("".join(lines[2 * third :]), encoding="utf-8")
 
 
 if __name__ == "__main__":

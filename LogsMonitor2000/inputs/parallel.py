@@ -237,19 +237,14 @@ class ParallelFile(Defaults):
             self.descriptor = -1
 
     def _end_pool(self, *, finished: bool) -> None:
-        pool, self._pool = self._pool, None
-        if pool is None:
-            return
-        if finished:
-            pool.close()
-        else:  # the chunks still being read are not wanted
-            pool.terminate()
-        pool.join()
+        if self._pool is not None:
+            self._pool = None
+            _Workers.release(finished=finished)
 
     def __iter__(self) -> Iterator[Chunk]:
         size = os.fstat(self.descriptor).st_size
         bounds = chunk_bounds(self.descriptor, size, self.chunk_bytes)
-        pool = self._pool = _pool(self.jobs)
+        pool = self._pool = _Workers.acquire(self.jobs)
         waiting: deque[tuple[int, AsyncResult[Chunk]]] = deque()
         finished = False
         try:
@@ -298,11 +293,37 @@ class ParallelFile(Defaults):
         )
 
 
-def _pool(jobs: int) -> Pool:
-    import multiprocessing
+class _Workers:
+    """One pool of worker processes for every file a run reads in parallel (several
+    pools would only contend for the same cores).  It is forked when the first file
+    starts, after every input was opened, so the workers have every descriptor; it
+    ends when the last file is done, or at once when one stops unfinished (a stop, an
+    error: the run is over)."""
 
-    # Forked: the workers have the file's descriptor (see ``parallel_source``).
-    return multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
+    pool: Pool | None = None
+    users = 0
+
+    @classmethod
+    def acquire(cls, jobs: int) -> Pool:
+        if cls.pool is None:
+            import multiprocessing
+
+            cls.pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_start_worker)
+        cls.users += 1
+        return cls.pool
+
+    @classmethod
+    def release(cls, *, finished: bool) -> None:
+        cls.users -= 1
+        pool = cls.pool
+        if pool is None or (finished and cls.users > 0):
+            return
+        cls.pool, cls.users = None, 0
+        if finished:
+            pool.close()
+        else:  # the chunks still being read are not wanted
+            pool.terminate()
+        pool.join()
 
 
 def parallel_source(

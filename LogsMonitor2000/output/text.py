@@ -120,14 +120,15 @@ def alert_text(alert: Alert | SlowAlert, unit: str = "hit") -> str:
             f"recovered at {when} ({detail} <= {number(alert.threshold)}/s)"
         )
     p95 = "none" if alert.p95_ms is None else milliseconds(alert.p95_ms)
-    detail = f"{counted(alert.count, 'operation')} over {alert.window_seconds} s"
+    what = "operation" if unit == "operation" else "request"
+    detail = f"{counted(alert.count, what)} over {alert.window_seconds} s"
     if alert.kind == "slow":
         return (
-            f"Slow operations - p95 = {p95}, triggered at {when} "
+            f"Slow {what}s - p95 = {p95}, triggered at {when} "
             f"({detail}, > {number(alert.threshold_ms)} ms)"
         )
     return (
-        f"Operations fast again - p95 = {p95}, recovered at {when} "
+        f"{what.capitalize()}s fast again - p95 = {p95}, recovered at {when} "
         f"({detail}, <= {number(alert.threshold_ms)} ms)"
     )
 
@@ -286,6 +287,9 @@ class TextNotifier:
             parts.append(f"{counted(summary.undelivered, 'alert')} undelivered")
         lines = [] if self._spaced else [""]
         lines.append(self.paint("Summary", BOLD) + "  " + "  ".join(parts))
+        for one in summary.inputs or []:
+            counts = f"{counted(one.events, 'event')}, {one.invalid:,} invalid, {one.late:,} late"
+            lines += wrapped(f"{printable(one.name)}: {counts}", "      ", "    ")
         totals = summary.totals
         if totals is not None and summary.events:
             head = [f"{local_time(totals.start)} .. {local_time(totals.end - 1)}"]
