@@ -19,7 +19,7 @@ from tests.support import analyse, blocks_of, json_lines, run_monitor
 from tests.test_bruteforce import random_events
 
 #: Format strings as the servers' documentation gives them (nginx's ngx_http_log_module
-#: and its blog on logging, Apache's mod_log_config), and the issue's own.
+#: and its blog on logging, Apache's mod_log_config), and common ones.
 NGINX = {
     "combined": '$remote_addr - $remote_user [$time_local] "$request" $status '
     '$body_bytes_sent "$http_referer" "$http_user_agent"',

@@ -316,8 +316,8 @@ class TextNotifier:
             )
         if summary.slow_since is not None:
             lines += self._note(
-                f"the slow operations alert is still active "
-                f"(since {local_time(summary.slow_since)})",
+                f"the slow {'operation' if self.unit == 'operation' else 'request'}s alert "
+                f"is still active (since {local_time(summary.slow_since)})",
                 RED,
             )
         if summary.stopped_by is not None:
