@@ -16,21 +16,25 @@ import io
 import math
 import os
 import signal
+import ssl
 import sys
 import threading
 import traceback
+from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from types import FrameType
 from typing import Any, NoReturn, TextIO, TypeVar
 
-from . import __version__
+from . import __version__, atomic
 from . import filters
 from .errors import FormatError, MonitorError, StateError, UsageError
 from .filters import Selection
 from .monitor import Monitor, StopRequested
-from .output import GuardedStream, Notifier, OutputError
+from .output import GuardedStream, Notifier, OutputError, Tee
 from .output.jsonlines import JsonLinesNotifier
+from .output.report import ReportNotifier
+from .output.serve import LiveServer, ServeNotifier
 from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
 from .parsers.jsonlog import parse_json_fields
 from .parsers.logformat import compile_format
@@ -39,7 +43,7 @@ from .output.text import TextNotifier, local_time
 from .inputs import Position, Source, open_source
 from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
-from .urls import check_http_url
+from .urls import DEFAULT_HOST, check_http_url, listen_address
 
 PROG = "LogsMonitor2000"
 
@@ -327,6 +331,40 @@ def build_argument_parser() -> argparse.ArgumentParser:
     shared.add_argument(
         "--alert-log", metavar="FILE", help="append each alert and recovery to FILE"
     )
+    views = parser.add_argument_group("pictures and live views")
+    views.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write a self-contained HTML report there (at the end; with --follow after "
+        "every stats window)",
+    )
+    views.add_argument(
+        "--serve",
+        metavar="[HOST:]PORT",
+        type=_option(listen_address),
+        help="with --follow: serve the live page, /events (Server-Sent Events), /summary, "
+        f"/metrics (Prometheus) and /healthz (host: {DEFAULT_HOST} unless given)",
+    )
+    views.add_argument(
+        "--serve-auth",
+        metavar="USER:PASSWORD",
+        help="ask for these credentials (HTTP basic auth); @FILE reads them from FILE",
+    )
+    views.add_argument("--tls-cert", metavar="FILE", help="serve https with this certificate")
+    views.add_argument(
+        "--tls-key", metavar="FILE", help="the certificate's private key (if not in --tls-cert)"
+    )
+    views.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="with --follow: a full-screen terminal view instead of the text output (q quits)",
+    )
+    views.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help="no progress line on stderr while a large file is read",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # The older spellings keep working.
     for old, dest, kind in (
@@ -369,7 +407,45 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
         raise UsageError("standard input (-) can be read only once")
     if settings.state_reset and settings.state is None:
         raise UsageError("--state-reset needs --state")
+    _check_views(settings)
+    if settings.serve_auth is not None and settings.serve_auth.startswith("@"):
+        settings = replace(settings, serve_auth=_read_credentials(settings.serve_auth[1:]))
     return settings
+
+
+def _check_views(settings: Settings) -> None:
+    for option, given in [("--serve", settings.serve), ("--dashboard", settings.dashboard)]:
+        if given and not settings.follow:
+            raise UsageError(f"{option} needs a live input: add --follow")
+    for option, value in [
+        ("--serve-auth", settings.serve_auth),
+        ("--tls-cert", settings.tls_cert),
+        ("--tls-key", settings.tls_key),
+    ]:
+        if value is not None and settings.serve is None:
+            raise UsageError(f"{option} only makes sense with --serve")
+    if settings.tls_key is not None and settings.tls_cert is None:
+        raise UsageError("--tls-key needs --tls-cert")
+    if settings.dashboard and settings.output == "json":
+        raise UsageError("--dashboard takes the terminal: --output json can't go with it")
+    if settings.report is not None and settings.report in settings.paths:
+        raise UsageError(f"--report {settings.report} is one of the inputs")
+    auth = settings.serve_auth
+    if auth is not None and not auth.startswith("@") and ":" not in auth:
+        raise UsageError("--serve-auth is USER:PASSWORD (or @FILE)")
+
+
+def _read_credentials(path: str) -> str:
+    """USER:PASSWORD from a file (its first line): kept out of ``ps`` and the history."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            credentials = file.readline().rstrip("\r\n")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise UsageError(f"cannot read --serve-auth @{path}: {reason}") from None
+    if ":" not in credentials:
+        raise UsageError(f"--serve-auth @{path}: the file's first line is not USER:PASSWORD")
+    return credentials
 
 
 def _json_fields(text: str) -> str:
@@ -433,11 +509,13 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         print(f"{PROG}: {message}", file=stderr, flush=True)
 
     sources: list[Source] = []
+    views = _Views(settings, warn)
     try:
         checkpoint, saved = _load_state(settings)
-        monitor = Monitor(
-            settings, _notifier(settings, stdout, warn), warn=warn, checkpoint=checkpoint
-        )
+        views.open()
+        notifier = views.around(_notifier(settings, stdout, warn))
+        monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
+        views.watch(monitor)
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn))
@@ -470,6 +548,7 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     finally:
         for source in sources:
             source.close()
+        views.close()
     if summary.stopped_by is not None:
         return 128 + summary.stopped_by
     if summary.nothing_valid:
@@ -568,6 +647,81 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         url=settings.alert_url, log_path=settings.alert_log, warn=warn
     )
     return forward.ForwardingNotifier(notifier, forwarder)
+
+
+class _Views:
+    """The report and the live server, around the notifier of stdout."""
+
+    def __init__(self, settings: Settings, warn: Callable[[str], None]) -> None:
+        self.settings = settings
+        self.warn = warn
+        self.report: ReportNotifier | None = None
+        self.server: LiveServer | None = None
+        self.served: ServeNotifier | None = None
+
+    def open(self) -> None:
+        """Check the report's path, bind the server (``UsageError`` when they can't)."""
+        settings = self.settings
+        if settings.report is not None:
+            self.report = _report(settings, self.warn)
+        if settings.serve is not None:
+            self.server = _server(settings)
+            self.served = ServeNotifier(self.server, interval=settings.stats_interval)
+            self.server.start()
+            self.warn(f"serving {self.server.url}")
+
+    def around(self, notifier: Notifier) -> Notifier:
+        extra: list[Notifier] = [n for n in (self.report, self.served) if n is not None]
+        return Tee([notifier, *extra]) if extra else notifier
+
+    def watch(self, monitor: Monitor) -> None:
+        if self.report is not None:
+            self.report.summary_so_far = monitor.summary
+        if self.served is not None:
+            self.served.probe = monitor.live
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def _report(settings: Settings, warn: Callable[[str], None]) -> ReportNotifier:
+    path = settings.report
+    assert path is not None
+    if os.path.isdir(path):
+        raise UsageError(f"--report {path} is a directory")
+    try:
+        atomic.check_writable(path)
+    except OSError as error:
+        raise UsageError(f"cannot write the report {path}: {error.strerror or error}") from None
+    for other in settings.paths:
+        if other != "-" and os.path.exists(path) and _same_file(other, path):
+            raise UsageError(f"--report {path} is one of the inputs")
+    return ReportNotifier(path, interval=settings.stats_interval, live=settings.follow, warn=warn)
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return os.path.samefile(one, other)
+    except OSError:
+        return False
+
+
+def _server(settings: Settings) -> LiveServer:
+    assert settings.serve is not None
+    tls = None
+    if settings.tls_cert is not None:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+        except (OSError, ssl.SSLError) as error:
+            reason = getattr(error, "strerror", None) or error
+            raise UsageError(f"cannot use --tls-cert {settings.tls_cert}: {reason}") from None
+    host, port = settings.serve
+    try:
+        return LiveServer((host, port), credentials=settings.serve_auth, tls=tls)
+    except OSError as error:
+        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
 
 
 @contextlib.contextmanager

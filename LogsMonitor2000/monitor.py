@@ -26,6 +26,7 @@ from typing import Any
 
 from . import checked
 from .calculators.latency import SlowQueries
+from .calculators.metrics import EventCounters
 from .calculators.stats import Carried, HttpStats, MongoStats
 from .calculators.traffic import TrafficAlert
 from .errors import StateError, UsageError
@@ -34,13 +35,13 @@ from .inputs import Idle, Position, Source
 from .inputs.follow import POLL_SECONDS
 from .junction import Junction
 from .lanes import Lane
-from .output import Notifier, RunInfo
+from .output import LiveState, Notifier, RunInfo
 from .parsers import ParserFactory
 from .records import HttpStatsReport, InputTotals, MongoStatsReport, Summary
 from .reorder import Downstream, Reorderer
 from .settings import Settings
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
-from .window import SlidingWindow, TumblingWindow, WholeRun, Window, Windows
+from .window import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
 
 
 class StopRequested(Exception):
@@ -88,6 +89,8 @@ class Monitor:
         #: The whole run's counts, for the summary (SPEC §6).
         self.totals: HttpStats | MongoStats | None = None
         self.anonymizer: Anonymizer | None = None
+        #: The /metrics counters (``--serve`` only).
+        self.counters: EventCounters | None = None
         #: Set when a stop was requested (the signal's number).
         self.stopped_by: int | None = None
         #: True while an item is being processed: a stop then waits for its end, so that
@@ -272,8 +275,12 @@ class Monitor:
             http_only = settings.selection.http_only()
             if http_only:
                 raise UsageError(f"{' and '.join(http_only)} mean nothing for MongoDB operations")
+        taps: list[Window] = []
+        if settings.serve is not None:
+            self.counters = EventCounters()
+            taps.append(Tap(self.counters.count))
         windows: Downstream = Windows(
-            self.windows, self.notifier.emit, keep_durations=self.slow is not None
+            self.windows + taps, self.notifier.emit, keep_durations=self.slow is not None
         )
         if settings.anonymize:
             windows = self.anonymizer = Anonymizer(windows)
@@ -328,6 +335,24 @@ class Monitor:
             slow_since=self.slow.slow_since if self.slow else None,
             stopped_by=self.stopped_by,
             inputs=per_input if len(per_input) > 1 else None,
+        )
+
+    def live(self) -> LiveState:
+        """The run so far, for a live view (the summary's top keys get their own
+        labels in the /metrics counters)."""
+        summary = self.summary()
+        counters, totals = self.counters, summary.totals
+        if counters is not None and totals is not None:
+            counters.sections.label(entry[0] for entry in totals.sections)
+            if isinstance(totals, MongoStatsReport):
+                counters.methods.label(entry[0] for entry in totals.methods)
+        return LiveState(
+            summary=summary,
+            average=self.traffic.hits / self.traffic.window_seconds,
+            threshold=self.settings.threshold,
+            slow_ms=self.settings.slow_ms,
+            unit="operation" if self.family == "mongo" else "hit",
+            counters=counters,
         )
 
     @staticmethod

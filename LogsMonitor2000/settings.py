@@ -53,3 +53,15 @@ class Settings:
     alert_log: str | None = None
     #: MongoDB: alert when the p95 duration over the alert window exceeds this.
     slow_ms: float | None = None
+    #: ``--report``: the HTML report's path.
+    report: str | None = None
+    #: ``--serve``: the live page's (host, port), its credentials (USER:PASSWORD) and
+    #: TLS certificate and key files.
+    serve: tuple[str, int] | None = None
+    serve_auth: str | None = None
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    #: ``--dashboard``: the full-screen terminal view instead of the text output.
+    dashboard: bool = False
+    #: ``--quiet``: no progress line on stderr.
+    quiet: bool = False

@@ -26,12 +26,11 @@ import fcntl
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import checked
+from . import atomic, checked
 from .errors import StateError
 from .inputs import Position
 
@@ -149,39 +148,15 @@ class StateFile:
             "positions": [None if p is None else p.to_json() for p in positions],
             "monitor": monitor,
         }
-        folder = os.path.dirname(os.path.abspath(self.path))
-        temporary = ""
         try:
-            descriptor, temporary = tempfile.mkstemp(
-                prefix=os.path.basename(self.path) + ".", suffix=".tmp", dir=folder
-            )
-            with open(descriptor, "w", encoding="utf-8") as file:
-                json.dump(data, file, separators=(",", ":"))
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, self.path)
-            temporary = ""
-            descriptor = os.open(folder, os.O_RDONLY)
-            try:
-                os.fsync(descriptor)
-            finally:
-                os.close(descriptor)
+            atomic.replace(self.path, lambda file: json.dump(data, file, separators=(",", ":")))
         except OSError as error:
             raise StateError(f"cannot write the state file {self.path}: {error}") from None
-        finally:
-            if temporary:  # the write failed: leave nothing behind
-                try:
-                    os.remove(temporary)
-                except OSError:
-                    pass
 
     def check_writable(self) -> None:
         """Fail now, not at the first checkpoint, when the file can't be written."""
-        folder = os.path.dirname(os.path.abspath(self.path))
         try:
-            descriptor, temporary = tempfile.mkstemp(suffix=".tmp", dir=folder)
-            os.close(descriptor)
-            os.remove(temporary)
+            atomic.check_writable(self.path)
         except OSError as error:
             raise StateError(f"cannot write the state file {self.path}: {error}") from None
 

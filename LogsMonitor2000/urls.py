@@ -48,3 +48,22 @@ def check_http_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{shown!r} is not an http:// or https:// URL")
     return url
+
+
+#: Where a listener binds when only a port is given.
+DEFAULT_HOST = "127.0.0.1"
+
+
+def listen_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[IPV6]:PORT`` as (host, port); the host
+    defaults to ``DEFAULT_HOST``, port 0 picks a free one.  ``ValueError`` otherwise."""
+    host, separator, port = text.rpartition(":")
+    if not separator:
+        host, port = "", text
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        raise ValueError(f"{text!r}: write an IPv6 address in brackets, [::1]:8080")
+    if not port.isdigit() or int(port) > 65535 or _UNSENDABLE.search(host):
+        raise ValueError(f"{text!r} is not HOST:PORT (a port from 0 to 65535)")
+    return host or DEFAULT_HOST, int(port)

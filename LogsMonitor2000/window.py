@@ -198,6 +198,28 @@ class WholeRun:
         self.calculator.restore(data["calculator"])
 
 
+class Tap:
+    """Every Batch handed to ``count`` once; nothing kept, nothing checkpointed (the
+    ``/metrics`` counters: a restart starts them over, as Prometheus expects)."""
+
+    def __init__(self, count: Callable[[Batch], None]) -> None:
+        self.count = count
+
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
+        for batch in batches:
+            self.count(batch)
+        return []
+
+    def finish(self) -> list[Record]:
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        return {}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        pass
+
+
 class Windows:
     """The reorderer's downstream: feeds every window and emits records in order.
 

@@ -1,16 +1,23 @@
 """Notifiers: records in, something for a person or a program out.
 
-``text`` renders for a terminal, ``jsonlines`` writes one JSON object per line.  Both
-only render the data the calculators reported; neither computes anything.
+``text`` renders for a terminal, ``jsonlines`` writes one JSON object per line,
+``report`` an HTML page (``page.py``), ``serve`` the live page and its endpoints,
+``dashboard`` a full-screen terminal view, ``forward`` sends alerts on.  They only
+render what the calculators reported (``history.py`` remembers it for the pictures);
+none computes anything.  ``Tee`` hands every record to several of them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import MonitorError
 from ..records import Record, Summary
+
+if TYPE_CHECKING:
+    from ..calculators.metrics import EventCounters
 
 
 class OutputError(MonitorError):
@@ -90,3 +97,41 @@ class Notifier(Protocol):
 
     def finish(self, summary: Summary) -> None:
         """The run ends: the summary comes last."""
+
+
+class Tee:
+    """Several notifiers as one: each is told everything, in order."""
+
+    def __init__(self, notifiers: Sequence[Notifier]) -> None:
+        self.notifiers = list(notifiers)
+
+    def start(self, run: RunInfo) -> None:
+        for notifier in self.notifiers:
+            notifier.start(run)
+
+    def emit(self, record: Record) -> None:
+        for notifier in self.notifiers:
+            notifier.emit(record)
+
+    def flush(self) -> None:
+        for notifier in self.notifiers:
+            notifier.flush()
+
+    def finish(self, summary: Summary) -> None:
+        for notifier in self.notifiers:
+            notifier.finish(summary)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LiveState:
+    """What a live view shows besides the records: the run so far (``Monitor.live``)."""
+
+    summary: Summary
+    #: The high-traffic alert's average over its window now, and its threshold.
+    average: float
+    threshold: float
+    slow_ms: float | None
+    #: "hit" or "operation".
+    unit: str
+    #: The /metrics counters (when served).
+    counters: EventCounters | None = None

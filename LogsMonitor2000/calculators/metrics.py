@@ -1,0 +1,85 @@
+"""The counters behind ``/metrics``: monotonic, and with a bounded set of labels.
+
+Prometheus wants counters that only go up and labels that don't explode.  Every
+closed Batch is counted once (the window is a ``Tap``: never discounted, never
+checkpointed - a restart starts the counters over, which Prometheus reads as a
+reset).  A section (a MongoDB namespace, an operation) gets a label of its own once
+it is among the run's busiest (``label``, asked with the summary's top list), at most
+``MAX_LABELS`` of them; from then on its events count under its label, and all the
+others' - and its own from before - under ``other``.  So the labels' sum is every
+event, no counter ever goes down, and ``rate()`` of a label is that key's traffic
+since it became one of the busiest.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterable
+
+from ..batch import Batch, add_counts
+
+#: The most keys with a label of their own, per list.
+MAX_LABELS = 50
+#: The label of every other key.
+OTHER = "other"
+#: The duration histogram's upper bounds, in seconds (Prometheus' default buckets).
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class Labelled:
+    """Counts per key, for the keys given a label, and ``other``."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {OTHER: 0}
+
+    def add(self, part: dict[str, int]) -> None:
+        counts = self.counts
+        other = 0
+        for key, count in part.items():
+            if key != OTHER and key in counts:
+                counts[key] += count
+            else:
+                other += count
+        counts[OTHER] += other
+
+    def label(self, keys: Iterable[str]) -> None:
+        counts = self.counts
+        for key in keys:
+            if key not in counts and len(counts) <= MAX_LABELS:  # (other is one of them)
+                counts[key] = 0
+
+
+class EventCounters:
+    """Counts of every event the windows were handed, for ``/metrics``."""
+
+    def __init__(self) -> None:
+        self.events = 0
+        self.bytes_total = 0
+        self.statuses: dict[str, int] = {}
+        self.sections = Labelled()
+        self.methods = Labelled()
+        #: Per bucket of ``BUCKETS`` (and one past the last): durations at or under it.
+        self.buckets = [0] * (len(BUCKETS) + 1)
+        self.duration_sum = 0.0
+        self.durations = 0
+
+    def count(self, batch: Batch) -> None:
+        self.events += batch.hits
+        self.bytes_total += batch.bytes_total
+        add_counts(self.statuses, batch.statuses)
+        self.sections.add(batch.sections)
+        self.methods.add(batch.methods)
+        if batch.durations_ms:
+            buckets = self.buckets
+            for ms in batch.durations_ms:
+                buckets[bisect_left(BUCKETS, ms / 1000)] += 1
+            self.duration_sum += sum(batch.durations_ms) / 1000
+            self.durations += len(batch.durations_ms)
+
+    def cumulative_buckets(self) -> list[int]:
+        """How many durations are at or under each bound of ``BUCKETS``, then all."""
+        total, cumulative = 0, []
+        for count in self.buckets:
+            total += count
+            cumulative.append(total)
+        return cumulative

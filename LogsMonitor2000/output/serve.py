@@ -1,0 +1,464 @@
+"""``--serve HOST:PORT``: the live page, its Server-Sent Events, the summary, metrics.
+
+Served (GET or HEAD, nothing else):
+
+* ``/`` - the page of ``page.py``, live: it subscribes to ``/events``;
+* ``/events`` - a ``text/event-stream`` of the records ``--output json`` prints: ``id:``
+  their sequence number (1, 2, ...), ``event:`` their type, ``data:`` the JSON.  A
+  client that sends ``Last-Event-ID`` (a browser reconnecting does) or ``?after=N``
+  gets the records after N from a ring of the last ``RING`` ones first; one that
+  missed more than the ring holds is sent ``event: reload``;
+* ``/summary`` - the summary so far, as the JSON summary record;
+* ``/metrics`` - Prometheus' text format (``metrics.py``);
+* ``/healthz`` - ``{"status": "ok", ...}`` (no credentials asked: for load balancers).
+
+The monitor never waits for a browser.  Its thread only appends to the ring and, at
+most twice a second, publishes a new page, summary and metrics (rendered on its
+thread, from its own state, so no lock guards the pipeline); the server's threads
+answer with the bytes last published.  One thread of the ``Broadcaster`` writes the
+ring to every subscriber with non-blocking sends, in rounds at most ``ROUND_SECONDS``
+apart: its queue is the part of the ring it has not been sent, and a subscriber whose
+queue is full - it fell a whole ring behind, or ``MAX_PENDING`` bytes sit unsent - is
+dropped (its browser reconnects, and reloads).  Bounded too: ``MAX_SUBSCRIBERS``
+streams, ``MAX_CONNECTIONS`` connections, ``REQUEST_SECONDS`` to send a request, the
+header lines and sizes of ``http.server``.  Credentials (``--serve-auth``) are
+compared in constant time; ``--tls-cert`` serves https.
+"""
+
+from __future__ import annotations
+
+import base64
+import hmac
+import json
+import os
+import selectors
+import socket
+import ssl
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from ..records import Record, StatsReport, Summary
+from . import LiveState, RunInfo
+from .history import History
+from .jsonlines import record_json, summary_json
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import exposition
+from .page import render
+
+#: Records kept for clients that reconnect.
+RING = 1000
+#: Unsent bytes a subscriber may have before it is dropped.
+MAX_PENDING = 1 << 20
+MAX_SUBSCRIBERS = 1000
+MAX_CONNECTIONS = 1100
+#: Seconds a client has to send its request (and for a TLS handshake).
+REQUEST_SECONDS = 10.0
+#: The broadcaster's rounds are at least this far apart (records wait at most that).
+ROUND_SECONDS = 0.1
+#: A comment line on idle streams, so that proxies and dead peers are noticed.
+KEEPALIVE_SECONDS = 15.0
+#: The page, summary and metrics are published at most this often.
+PUBLISH_SECONDS = 0.5
+#: ... and this often when no record came (the summary's counts move all the same).
+IDLE_PUBLISH_SECONDS = 2.0
+
+PATHS = ("/", "/events", "/summary", "/metrics", "/healthz")
+
+
+@dataclass(slots=True)
+class _Subscriber:
+    sock: socket.socket
+    cursor: int  # the sequence number of the next record to send
+    pending: bytearray = field(default_factory=bytearray)
+    closing: bool = False  # drop once ``pending`` is sent
+    sent_at: float = field(default_factory=time.monotonic)
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class Broadcaster:
+    """The ring of records and the thread that writes it to the subscribers."""
+
+    def __init__(self, ring: int = RING) -> None:
+        self._lock = threading.Lock()
+        self._ring: deque[bytes] = deque(maxlen=ring)
+        #: The sequence number of the newest record (0: none yet).
+        self.newest = 0
+        self._subscribers: list[_Subscriber] = []
+        self._selector = selectors.DefaultSelector()
+        self._wake_read, self._wake_write = os.pipe()
+        os.set_blocking(self._wake_read, False)
+        os.set_blocking(self._wake_write, False)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
+        self._woken = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="broadcaster", daemon=True)
+        self._thread.start()
+
+    @property
+    def subscribers(self) -> int:
+        with self._lock:
+            return len(self._subscribers)
+
+    def publish(self, kind: str, data: str) -> None:
+        """Add a record to the ring (sent at the next round: see ``wake``)."""
+        with self._lock:
+            self.newest += 1
+            self._ring.append(f"id: {self.newest}\nevent: {kind}\ndata: {data}\n\n".encode())
+
+    def wake(self) -> None:
+        """Start a round (after records were published)."""
+        with self._lock:
+            if self._woken or self._closed:
+                return
+            self._woken = True
+        self._poke()
+
+    def _poke(self) -> None:
+        try:
+            os.write(self._wake_write, b"!")
+        except (BlockingIOError, OSError):  # (full: a round is coming anyway)
+            pass
+
+    def subscribe(self, sock: socket.socket, after: int | None) -> _Subscriber | None:
+        """A new stream; None when there are too many.  ``after``: the last record it
+        has seen (None: it wants the records from now on)."""
+        with self._lock:
+            if len(self._subscribers) >= MAX_SUBSCRIBERS or self._closed:
+                return None
+            oldest = self.newest - len(self._ring) + 1
+            subscriber = _Subscriber(sock, self.newest + 1)
+            subscriber.pending += b"retry: 2000\n\n"
+            if after is not None:
+                if after > self.newest or after + 1 < oldest:
+                    subscriber.pending += b"event: reload\ndata: {}\n\n"
+                    subscriber.closing = True
+                else:
+                    subscriber.cursor = after + 1
+            self._subscribers.append(subscriber)
+        self._poke()
+        return subscriber
+
+    def close(self) -> None:
+        """Drop every subscriber and stop the thread."""
+        with self._lock:
+            self._closed = True
+        self._poke()
+        self._thread.join(timeout=5)
+        for descriptor in (self._wake_read, self._wake_write):
+            os.close(descriptor)
+
+    # -- the thread ----------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            started = time.monotonic()
+            self._selector.select(timeout=KEEPALIVE_SECONDS)
+            try:
+                os.read(self._wake_read, 4096)
+            except BlockingIOError:
+                pass
+            with self._lock:
+                self._woken = False
+                if self._closed:
+                    subscribers, self._subscribers = self._subscribers, []
+                    for subscriber in subscribers:
+                        self._drop(subscriber)
+                    return
+                self._queue_records()
+                subscribers = list(self._subscribers)
+            now = time.monotonic()
+            for subscriber in subscribers:
+                if not subscriber.pending and now - subscriber.sent_at >= KEEPALIVE_SECONDS:
+                    subscriber.pending += b": keep-alive\n\n"
+                self._send(subscriber, now)
+            # Coalesce: records published meanwhile go in the next round.
+            rest = ROUND_SECONDS - (time.monotonic() - started)
+            if rest > 0:
+                time.sleep(rest)
+
+    def _queue_records(self) -> None:
+        """(Under the lock.)  Move each subscriber's unsent records to its queue."""
+        oldest = self.newest - len(self._ring) + 1
+        for subscriber in list(self._subscribers):
+            if subscriber.closing or subscriber.cursor > self.newest:
+                continue
+            if subscriber.cursor < oldest:  # a whole ring behind: its queue is full
+                self._remove(subscriber)
+                continue
+            for i in range(subscriber.cursor - oldest, len(self._ring)):
+                subscriber.pending += self._ring[i]
+            subscriber.cursor = self.newest + 1
+            if len(subscriber.pending) > MAX_PENDING:
+                self._remove(subscriber)
+
+    def _send(self, subscriber: _Subscriber, now: float) -> None:
+        if not subscriber.pending:
+            return
+        try:
+            sent = subscriber.sock.send(subscriber.pending)
+        except (BlockingIOError, ssl.SSLWantWriteError, ssl.SSLWantReadError):
+            sent = 0
+        except OSError:  # gone
+            with self._lock:
+                self._remove(subscriber)
+            return
+        if sent:
+            del subscriber.pending[:sent]
+            subscriber.sent_at = now
+        key = self._selector.get_map().get(subscriber.sock)
+        if subscriber.pending and key is None:
+            self._selector.register(subscriber.sock, selectors.EVENT_WRITE, subscriber)
+        elif not subscriber.pending and key is not None:
+            self._selector.unregister(subscriber.sock)
+        if not subscriber.pending and subscriber.closing:
+            with self._lock:
+                self._remove(subscriber)
+
+    def _remove(self, subscriber: _Subscriber) -> None:
+        """(Under the lock.)"""
+        if subscriber in self._subscribers:
+            self._subscribers.remove(subscriber)
+        self._drop(subscriber)
+
+    def _drop(self, subscriber: _Subscriber) -> None:
+        if self._selector.get_map().get(subscriber.sock) is not None:
+            self._selector.unregister(subscriber.sock)
+        subscriber.done.set()  # its handler returns, and the server closes it
+
+
+@dataclass(slots=True)
+class Published:
+    """What the server's threads answer with: bytes the monitor's thread rendered."""
+
+    page: bytes = b""
+    summary: bytes = b"{}"
+    metrics: bytes = b""
+
+
+class LiveServer(ThreadingHTTPServer):
+    """The HTTP server of ``--serve`` (see the module's docstring)."""
+
+    daemon_threads = True
+    block_on_close = False
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        *,
+        credentials: str | None = None,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
+        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.address_family = family
+        super().__init__(address, _Handler)
+        self.broadcaster = Broadcaster()
+        self.published = Published()
+        self.tls = tls
+        self.authorization = (
+            None
+            if credentials is None
+            else ("Basic " + base64.b64encode(credentials.encode()).decode()).encode()
+        )
+        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
+        self._thread = threading.Thread(target=self.serve_forever, name="server", daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host}]" if ":" in host else host
+        return f"{'https' if self.tls else 'http'}://{shown}:{port}/"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.broadcaster.close()
+        self.shutdown()
+        self.server_close()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._connections.acquire(blocking=False):  # too many: turned away
+            try:
+                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            if self.tls is not None:
+                request.settimeout(REQUEST_SECONDS)
+                try:
+                    request = self.tls.wrap_socket(request, server_side=True)
+                except (OSError, ssl.SSLError):
+                    request.close()
+                    return
+            super().process_request_thread(request, client_address)
+        finally:
+            self._connections.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        pass  # a client that went away, say: nothing for the monitor's output
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LiveServer
+    timeout = REQUEST_SECONDS
+    server_version = "LogsMonitor2000"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # no line per request on the monitor's stderr
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def _refuse(self) -> None:
+        self.send_response(HTTPStatus.METHOD_NOT_ALLOWED)
+        self.send_header("Allow", "GET, HEAD")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _refuse
+
+    def _answer(self, *, body: bool) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        if path not in PATHS:
+            self._plain(HTTPStatus.NOT_FOUND, "not found\n", body=body)
+            return
+        if path != "/healthz" and not self._authorized():
+            return
+        published = self.server.published
+        if path == "/":
+            self._send(HTTPStatus.OK, "text/html; charset=utf-8", published.page, body=body)
+        elif path == "/summary":
+            self._send(HTTPStatus.OK, "application/json", published.summary, body=body)
+        elif path == "/metrics":
+            self._send(HTTPStatus.OK, METRICS_TYPE, published.metrics, body=body)
+        elif path == "/healthz":
+            health = {
+                "status": "ok",
+                "records": self.server.broadcaster.newest,
+                "subscribers": self.server.broadcaster.subscribers,
+            }
+            self._send(HTTPStatus.OK, "application/json", json.dumps(health).encode(), body=body)
+        elif not body:
+            self._send(HTTPStatus.OK, "text/event-stream", b"", body=False)
+        else:
+            self._events(parts.query)
+
+    def _authorized(self) -> bool:
+        expected = self.server.authorization
+        if expected is None:
+            return True
+        given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
+        if hmac.compare_digest(given, expected):
+            return True
+        self.send_response(HTTPStatus.UNAUTHORIZED)
+        self.send_header("WWW-Authenticate", 'Basic realm="LogsMonitor2000", charset="UTF-8"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return False
+
+    def _events(self, query: str) -> None:
+        after = _last_seen(self.headers.get("Last-Event-ID"), query)
+        subscriber = self.server.broadcaster.subscribe(self.connection, after)
+        if subscriber is None:
+            self._plain(HTTPStatus.SERVICE_UNAVAILABLE, "too many subscribers\n", body=True)
+            return
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Accel-Buffering", "no")
+        self.end_headers()
+        self.wfile.flush()
+        self.connection.settimeout(0)  # the broadcaster writes, never waiting
+        subscriber.done.wait()
+        self.close_connection = True
+
+    def _plain(self, status: HTTPStatus, text: str, *, body: bool) -> None:
+        self._send(status, "text/plain; charset=utf-8", text.encode(), body=body)
+
+    def _send(self, status: HTTPStatus, kind: str, data: bytes, *, body: bool) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.end_headers()
+        if body:
+            self.wfile.write(data)
+
+
+def _last_seen(header: str | None, query: str) -> int | None:
+    """The last record a client has seen: ``Last-Event-ID``, else ``?after=``."""
+    after = parse_qs(query).get("after") or []
+    for value in (header, after[0] if after else None):
+        if value is not None and value.strip().isdigit() and len(value.strip()) < 19:
+            return int(value)
+    return None
+
+
+class ServeNotifier:
+    """Feeds the server: records to the broadcaster, the page, summary and metrics
+    published from the monitor's thread (see the module's docstring)."""
+
+    def __init__(self, server: LiveServer, *, interval: int) -> None:
+        self.server = server
+        self.history = History(interval)
+        self.run: RunInfo | None = None
+        #: The run so far (set by ``cli``: ``Monitor.live``).
+        self.probe: Callable[[], LiveState] | None = None
+        self._changed = True
+        self._published_at = 0.0
+
+    def start(self, run: RunInfo) -> None:
+        self.run = run
+        self._changed = True
+
+    def emit(self, record: Record) -> None:
+        self.history.add(record)
+        self.server.broadcaster.publish(
+            "stats" if isinstance(record, StatsReport) else record.kind,
+            json.dumps(record_json(record)),
+        )
+        self._changed = True
+
+    def flush(self) -> None:
+        broadcaster = self.server.broadcaster
+        broadcaster.wake()
+        now = time.monotonic()
+        if self.probe is not None and (
+            self._changed or now - self._published_at >= IDLE_PUBLISH_SECONDS
+        ):
+            if now - self._published_at >= PUBLISH_SECONDS:
+                self._publish(self.probe())
+
+    def finish(self, summary: Summary) -> None:
+        if self.probe is not None:
+            self._publish(self.probe(), summary)
+        self.server.broadcaster.publish("summary", json.dumps(summary_json(summary)))
+        self.server.broadcaster.wake()
+
+    def _publish(self, state: LiveState, summary: Summary | None = None) -> None:
+        summary = summary or state.summary
+        published = self.server.published
+        published.page = render(self.run, self.history, summary, live=True).encode()
+        published.summary = json.dumps(summary_json(summary)).encode()
+        published.metrics = exposition(state).encode()
+        self._changed = False
+        self._published_at = time.monotonic()
