@@ -16,7 +16,6 @@ import io
 import math
 import os
 import signal
-import ssl
 import sys
 import threading
 import traceback
@@ -24,7 +23,7 @@ from dataclasses import replace
 from collections.abc import Callable, Iterator, Sequence
 from enum import IntEnum
 from types import FrameType
-from typing import Any, NoReturn, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
 from . import __version__, atomic
 from . import filters
@@ -34,7 +33,6 @@ from .monitor import Monitor, StopRequested
 from .output import GuardedStream, Notifier, OutputError, Tee
 from .output.jsonlines import JsonLinesNotifier
 from .output.report import ReportNotifier
-from .output.serve import LiveServer, ServeNotifier
 from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
 from .parsers.jsonlog import parse_json_fields
 from .parsers.logformat import compile_format
@@ -44,6 +42,9 @@ from .inputs import Position, Source, open_source
 from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
 from .urls import DEFAULT_HOST, check_http_url, listen_address
+
+if TYPE_CHECKING:  # (ssl and http.server: imported only for --serve)
+    from .output.serve import LiveServer, ServeNotifier
 
 PROG = "LogsMonitor2000"
 
@@ -665,6 +666,8 @@ class _Views:
         if settings.report is not None:
             self.report = _report(settings, self.warn)
         if settings.serve is not None:
+            from .output.serve import ServeNotifier
+
             self.server = _server(settings)
             self.served = ServeNotifier(self.server, interval=settings.stats_interval)
             self.server.start()
@@ -708,6 +711,10 @@ def _same_file(one: str, other: str) -> bool:
 
 
 def _server(settings: Settings) -> LiveServer:
+    import ssl
+
+    from .output.serve import LiveServer
+
     assert settings.serve is not None
     tls = None
     if settings.tls_cert is not None:
