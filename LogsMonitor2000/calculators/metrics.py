@@ -3,12 +3,13 @@
 Prometheus wants counters that only go up and labels that don't explode.  Every
 closed Batch is counted once (the window is a ``Tap``: never discounted, never
 checkpointed - a restart starts the counters over, which Prometheus reads as a
-reset).  A section (a MongoDB namespace, an operation) gets a label of its own once
-it is among the run's busiest (``label``, asked with the summary's top list), at most
-``MAX_LABELS`` of them; from then on its events count under its label, and all the
-others' - and its own from before - under ``other``.  So the labels' sum is every
-event, no counter ever goes down, and ``rate()`` of a label is that key's traffic
-since it became one of the busiest.
+reset).  The first ``FIRST_SEEN`` distinct sections (MongoDB namespaces, operations)
+get a label of their own as they come - most sites have fewer - and a later one gets
+one once it is among the run's busiest (``label``, asked with the summary's top
+list), up to ``MAX_LABELS`` in all.  A key's events count under its label from then
+on; the others' - and a promoted key's from before - under ``other``.  So the labels
+add up to every event, no counter ever goes down, and ``rate()`` of a label is that
+key's traffic since it got one.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from collections.abc import Iterable
 
 from ..batch import Batch, add_counts
 
-#: The most keys with a label of their own, per list.
+#: The most keys with a label of their own, per list, and how many of them are given
+#: to the first keys seen.
 MAX_LABELS = 50
+FIRST_SEEN = 40
 #: The label of every other key.
 OTHER = "other"
 #: The duration histogram's upper bounds, in seconds (Prometheus' default buckets).
@@ -36,8 +39,10 @@ class Labelled:
         counts = self.counts
         other = 0
         for key, count in part.items():
-            if key != OTHER and key in counts:
+            if key in counts and key != OTHER:
                 counts[key] += count
+            elif len(counts) <= FIRST_SEEN and key != OTHER:  # (other is one of them)
+                counts[key] = count
             else:
                 other += count
         counts[OTHER] += other

@@ -1,0 +1,291 @@
+"""--serve for real: a followed file, the monitor in a subprocess, clients on 127.0.0.1
+(http.client, curl, promtool), the records of /events against the JSON on stdout."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import time
+import unittest
+from pathlib import Path
+
+from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
+from tests.pages import read_page
+from tests.sse import EventStream, basic, get, get_json, served_url
+from tests.support import DATA, run_monitor, slow
+
+
+def windows(first: int, count: int, step: int = 10) -> str:
+    """One line per stats window: ``count`` windows from ``first``."""
+    return "".join(csv_row(first + i * step) for i in range(count))
+
+
+class ServeTest(unittest.TestCase):
+    def setUp(self) -> None:
+        folder = tempfile.TemporaryDirectory()
+        self.addCleanup(folder.cleanup)
+        self.folder = Path(folder.name)
+        self.log = self.folder / "access.csv"
+        self.log.write_text(csv_row(1000))
+
+    def serve(self, *options: str) -> tuple[LiveMonitor, str]:
+        live = LiveMonitor(str(self.log), "--serve", "127.0.0.1:0", *options)
+        self.addCleanup(live.__exit__)
+        return live, served_url(live)
+
+    def wait_until(self, check: object, what: str) -> None:
+        deadline = time.monotonic() + PATIENCE
+        while not check():  # type: ignore[operator]
+            self.assertLess(time.monotonic(), deadline, what)
+            time.sleep(0.05)
+
+    def test_events_are_the_json_records(self) -> None:
+        live, url = self.serve()
+        with EventStream(url) as stream:
+            self.assertEqual(stream.status, 200)
+            self.assertEqual(stream.headers["Content-Type"], "text/event-stream")
+            self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 1, "subscribed")
+            append(self.log, windows(1010, 5))  # closes [1000, 1010) ... [1030, 1040)
+            events = stream.take(4)
+        records = live.wait_for(lambda records: len(stats(records)) >= 4)
+        del records
+        printed = stats(live.records)[:4]
+        self.assertEqual([e.event for e in events], ["stats"] * 4)
+        self.assertEqual([json.loads(e.data) for e in events], printed)
+        ids = [e.id for e in events]
+        self.assertEqual(ids, list(range(ids[0], ids[0] + 4)))
+        # A client back after a break says the last one it saw: it gets the rest.
+        with EventStream(url, last_event_id=ids[1]) as again:
+            self.assertEqual([e.id for e in again.take(2)], ids[2:])
+        # /summary is the run so far; the page shows the windows.
+        self.wait_until(lambda: get_json(url, "/summary")["events"] == 6, "summary")
+        summary = get_json(url, "/summary")
+        self.assertEqual(summary["type"], "summary")
+        self.assertEqual(summary["sources"], [["10.0.0.1", 6]])
+        status, headers, body = get(url, "/")
+        self.assertEqual(status, 200)
+        page = read_page(body.decode())
+        self.assertEqual(page.errors, [])
+        self.assertEqual(page.scripts, 1)
+        self.assertEqual(page.fetches, [])
+        self.assertEqual([row[3] for row in page.timeline], ["1"] * 4)
+        self.assertEqual(live.stop(), 130)
+
+    @slow
+    def test_a_client_too_far_behind_is_told_to_reload(self) -> None:
+        live, url = self.serve()
+        append(self.log, windows(1010, 1100))
+        live.wait_for(lambda records: len(stats(records)) >= 1099)
+        self.wait_until(lambda: get_json(url, "/healthz")["records"] >= 1099, "published")
+        with EventStream(url, last_event_id=1) as stream:
+            event = stream.next()
+            self.assertIsNotNone(event)
+            assert event is not None
+            self.assertEqual(event.event, "reload")
+            self.assertIsNone(stream.next())  # and the stream ends
+        with EventStream(url, path="/events?after=200") as stream:  # in the ring
+            event = stream.next()
+            assert event is not None
+            self.assertEqual((event.id, event.event), (201, "stats"))
+        self.assertEqual(live.stop(), 130)
+
+    def test_bad_requests_get_a_status(self) -> None:
+        live, url = self.serve("--serve-auth", "ops:s3cret pass")
+        ok = basic("ops:s3cret pass")
+        self.assertEqual(get(url, "/", headers=ok)[0], 200)
+        self.assertEqual(get(url, "/", headers=ok, method="HEAD")[0], 200)
+        self.assertEqual(get(url, "/metrics", headers=ok)[0], 200)
+        status, headers, _ = get(url, "/")
+        self.assertEqual(status, 401)
+        self.assertIn("Basic", headers["WWW-Authenticate"])
+        self.assertEqual(get(url, "/summary", headers=basic("ops:wrong"))[0], 401)
+        self.assertEqual(get(url, "/events", headers={"Authorization": "Bearer x"})[0], 401)
+        self.assertEqual(get(url, "/healthz")[0], 200)  # for load balancers
+        self.assertEqual(get(url, "/../etc/passwd", headers=ok)[0], 404)
+        self.assertEqual(get(url, "/report.html", headers=ok)[0], 404)
+        status, headers, _ = get(url, "/", method="POST", headers=ok)
+        self.assertEqual((status, headers["Allow"]), (405, "GET, HEAD"))
+        self.assertEqual(get(url, "/", method="DELETE")[0], 405)
+        self.assertEqual(get(url, "/", method="BREW")[0], 501)
+        self.assertEqual(get(url, "/", headers={"X-Big": "x" * 70_000})[0], 431)
+        self.assertEqual(get(url, "/" + "a" * 70_000)[0], 414)
+        many = {f"X-{i}": "1" for i in range(120)}
+        self.assertEqual(get(url, "/", headers=many)[0], 431)
+        for garbage in [b"HELLO\r\n\r\n", b"\x16\x03\x01\x00\xa5\x01\x00\x00\r\n\r\n"]:
+            self.assertIn(b"Error code: 400", _raw(url, garbage))
+        if shutil.which("curl"):
+            done = subprocess.run(
+                ["curl", "-s", "-u", "ops:s3cret pass", url + "summary"],
+                capture_output=True,
+                text=True,
+                timeout=PATIENCE,
+            )
+            self.assertEqual(json.loads(done.stdout)["type"], "summary")
+        self.assertEqual(live.stop(), 130)
+        self.assertNotIn("Traceback", live.stderr)
+        self.assertEqual(live.stderr.count("\n"), 1, live.stderr)  # "serving ..." only
+
+    @slow
+    def test_a_client_that_never_reads_is_dropped_and_slows_nothing(self) -> None:
+        live, url = self.serve()
+        stuck = socket.create_connection(("127.0.0.1", _port(url)))
+        self.addCleanup(stuck.close)
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 1, "subscribed")
+        # 20,000 windows: some 10 MB of records it never reads.
+        append(self.log, windows(1010, 20_000))
+        live.wait_for(lambda records: len(stats(records)) >= 19_999, timeout=60)
+        self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 0, "dropped")
+        self.assertEqual(live.stop(), 130)
+
+    @slow
+    def test_tls(self) -> None:
+        if shutil.which("openssl") is None:
+            self.skipTest("no openssl to make a certificate")
+        cert, key = self.folder / "cert.pem", self.folder / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
+            + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+            + ["-keyout", str(key), "-out", str(cert)],
+            check=True,
+            capture_output=True,
+            timeout=PATIENCE,
+        )
+        live, url = self.serve("--tls-cert", str(cert), "--tls-key", str(key))
+        self.assertTrue(url.startswith("https://127.0.0.1:"))
+        context = ssl.create_default_context(cafile=str(cert))
+        self.assertEqual(get_json(url, "/healthz", tls=context)["status"], "ok")
+        # Plain http on the https port: the handshake fails, nothing else.
+        self.assertEqual(_raw(url, b"GET / HTTP/1.0\r\n\r\n"), b"")
+        self.assertEqual(get_json(url, "/healthz", tls=context)["status"], "ok")
+        self.assertEqual(live.stop(), 130)
+        self.assertNotIn("Traceback", live.stderr)
+
+    @slow
+    def test_metrics(self) -> None:
+        live, url = self.serve()
+        append(self.log, windows(1010, 5))
+        live.wait_for(lambda records: len(stats(records)) >= 5)
+        self.wait_until(lambda: _samples(get(url, "/metrics")[2]).get("events_total", 0) >= 5, "")
+        status, headers, body = get(url, "/metrics")
+        self.assertEqual(headers["Content-Type"], "text/plain; version=0.0.4; charset=utf-8")
+        samples = _samples(body)
+        events = samples["events_total"]
+        self.assertEqual(samples['section_events_total{section="/api"}'], events)
+        self.assertEqual(samples['section_events_total{section="other"}'], 0)
+        self.assertEqual(samples['responses_total{status_class="2xx"}'], events)
+        self.assertEqual(samples["alert_threshold_per_second"], 10.0)
+        self.assertEqual(samples["alert_active"], 0)
+        if shutil.which("promtool") is None:
+            live.stop()
+            self.skipTest("no promtool (Debian package prometheus)")
+        checked = subprocess.run(
+            ["promtool", "check", "metrics"], input=body, capture_output=True, timeout=PATIENCE
+        )
+        self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+        self.assertEqual(live.stop(), 130)
+
+
+@slow
+class MetricsFormatsTest(unittest.TestCase):
+    """promtool on the metrics of each family: durations (a histogram), MongoDB."""
+
+    def test_promtool_on_every_family(self) -> None:
+        if shutil.which("promtool") is None:
+            self.skipTest("no promtool (Debian package prometheus)")
+        for data, options in [
+            ("mongo-traffic.csv", ["--slow-ms", "50"]),
+            ("caddy.json", ["--slow-ms", "400", "--path", "/api,/login"]),
+        ]:
+            with self.subTest(data), tempfile.TemporaryDirectory() as folder:
+                log = Path(folder) / data
+                shutil.copy(DATA / data, log)
+                with LiveMonitor(str(log), "--serve", "127.0.0.1:0", *options) as live:
+                    url = served_url(live)
+                    deadline = time.monotonic() + PATIENCE
+                    while b"duration_seconds_count" not in get(url, "/metrics")[2]:
+                        self.assertLess(time.monotonic(), deadline)
+                        time.sleep(0.1)
+                    body = get(url, "/metrics")[2]
+                    live.stop()
+                checked = subprocess.run(
+                    ["promtool", "check", "metrics"], input=body, capture_output=True
+                )
+                self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
+                self.assertIn(b"logsmonitor2000_duration_seconds_bucket", body)
+
+
+class ServeOptionsTest(unittest.TestCase):
+    def test_user_errors(self) -> None:
+        csv = str(DATA / "sample.csv")
+        cases = [
+            ([csv, "--serve", "8080"], "--serve needs a live input"),
+            ([csv, "--follow", "--serve", "localhost:99999"], "not HOST:PORT"),
+            ([csv, "--follow", "--serve", "::1:80"], "in brackets"),
+            ([csv, "--follow", "--serve-auth", "a:b"], "only makes sense with --serve"),
+            ([csv, "--follow", "--serve", "0", "--serve-auth", "nocolon"], "USER:PASSWORD"),
+            ([csv, "--follow", "--serve", "0", "--serve-auth", "@/nonexistent"], "cannot read"),
+            ([csv, "--follow", "--serve", "0", "--tls-cert", "/nonexistent"], "cannot use"),
+        ]
+        for args, message in cases:
+            with self.subTest(args=args):
+                done = run_monitor(*args, timeout=PATIENCE)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertIn(message, done.stderr)
+                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+
+    def test_a_port_in_use(self) -> None:
+        taken = socket.socket()
+        self.addCleanup(taken.close)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_monitor(
+            str(DATA / "sample.csv"), "--follow", "--serve", f"127.0.0.1:{port}", timeout=PATIENCE
+        )
+        self.assertEqual(done.returncode, 2)
+        self.assertIn(f"cannot listen on 127.0.0.1:{port}", done.stderr)
+
+    def test_credentials_from_a_file(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            secret = Path(folder) / "auth"
+            secret.write_text("ops:from file\n")
+            log = Path(folder) / "a.csv"
+            log.write_text(csv_row(1000))
+            with LiveMonitor(str(log), "--serve", "0", "--serve-auth", f"@{secret}") as live:
+                url = served_url(live)
+                self.assertEqual(get(url, "/summary")[0], 401)
+                self.assertEqual(get(url, "/summary", headers=basic("ops:from file"))[0], 200)
+                live.stop()
+
+
+def _samples(body: bytes) -> dict[str, float]:
+    """The samples of an exposition, without the logsmonitor2000_ prefix."""
+    samples = {}
+    for line in body.decode().splitlines():
+        if line and not line.startswith("#"):
+            name, value = line.rsplit(" ", 1)
+            samples[name.removeprefix("logsmonitor2000_")] = float(value)
+    return samples
+
+
+def _port(url: str) -> int:
+    return int(url.rstrip("/").rsplit(":", 1)[1])
+
+
+def _raw(url: str, request: bytes) -> bytes:
+    """Send raw bytes; what comes back before the server closes."""
+    with socket.create_connection(("127.0.0.1", _port(url)), timeout=10) as sock:
+        sock.sendall(request)
+        answer = b""
+        try:
+            while chunk := sock.recv(4096):
+                answer += chunk
+        except (ConnectionResetError, TimeoutError):
+            pass
+        return answer
