@@ -43,7 +43,8 @@ from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
 from .urls import DEFAULT_HOST, check_http_url, listen_address
 
-if TYPE_CHECKING:  # (ssl and http.server: imported only for --serve)
+if TYPE_CHECKING:  # (ssl, http.server and curses: imported only when used)
+    from .output.dashboard import DashboardNotifier
     from .output.serve import LiveServer, ServeNotifier
 
 PROG = "LogsMonitor2000"
@@ -514,9 +515,9 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     try:
         checkpoint, saved = _load_state(settings)
         views.open()
-        notifier = views.around(_notifier(settings, stdout, warn))
-        monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
-        views.watch(monitor)
+        base = _notifier(settings, stdout, warn)
+        monitor = Monitor(settings, views.around(base), warn=warn, checkpoint=checkpoint)
+        views.watch(monitor, base)
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn))
@@ -633,7 +634,15 @@ def _resumed(monitor: Monitor, saved: Saved) -> list[str]:
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
     notifier: Notifier
     guarded = GuardedStream(stdout)
-    if settings.output == "json":
+    if settings.dashboard:
+        from .output.dashboard import DashboardNotifier
+
+        if not stdout.isatty():
+            raise UsageError("--dashboard needs a terminal: standard output is not one")
+        notifier = DashboardNotifier(
+            guarded, interval=settings.stats_interval, color="NO_COLOR" not in os.environ
+        )
+    elif settings.output == "json":
         notifier = JsonLinesNotifier(guarded)
     else:
         color = settings.color
@@ -659,6 +668,7 @@ class _Views:
         self.report: ReportNotifier | None = None
         self.server: LiveServer | None = None
         self.served: ServeNotifier | None = None
+        self.dashboard: DashboardNotifier | None = None
 
     def open(self) -> None:
         """Check the report's path, bind the server (``UsageError`` when they can't)."""
@@ -677,13 +687,29 @@ class _Views:
         extra: list[Notifier] = [n for n in (self.report, self.served) if n is not None]
         return Tee([notifier, *extra]) if extra else notifier
 
-    def watch(self, monitor: Monitor) -> None:
+    def watch(self, monitor: Monitor, base: Notifier) -> None:
+        """Give the views what they show besides the records; take the terminal for
+        the dashboard."""
+        if self.settings.dashboard:
+            import curses
+
+            from .output.dashboard import DashboardNotifier
+
+            assert isinstance(base, DashboardNotifier)
+            self.dashboard = base
+            base.probe, base.on_quit = monitor.live, monitor.quit
+            try:
+                base.open()
+            except curses.error as error:
+                raise UsageError(f"--dashboard can't use this terminal: {error}") from None
         if self.report is not None:
             self.report.summary_so_far = monitor.summary
         if self.served is not None:
             self.served.probe = monitor.live
 
     def close(self) -> None:
+        if self.dashboard is not None:
+            self.dashboard.close()
         if self.server is not None:
             self.server.stop()
 

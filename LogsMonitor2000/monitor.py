@@ -98,6 +98,8 @@ class Monitor:
         self.busy = False
         #: True once the inputs are done with (checkpoint, summary, alerts delivered).
         self.finishing = False
+        #: Set by ``quit`` (the dashboard's q): the run ends as at the inputs' end.
+        self.quitting = False
         self._turn = 0  # the live lane asked next
         self._saved_at = time.monotonic()
         self._saved_newest: list[int | None] = []
@@ -112,6 +114,11 @@ class Monitor:
         self.stopped_by = signum
         if not self.busy or (again and self.finishing):
             raise StopRequested(signum)
+
+    def quit(self) -> None:
+        """End the run after the item being processed, like a stop request, but as a
+        normal end (exit 0): the person watching is done."""
+        self.quitting = True
 
     # -- the inputs ---------------------------------------------------------------------
 
@@ -140,7 +147,7 @@ class Monitor:
             self.add_inputs(self.settings.paths, sources)
         items = {lane.index: iter(lane.source) for lane in self.lanes}
         try:
-            while self.stopped_by is None:
+            while self.stopped_by is None and not self.quitting:
                 lane = self._next_lane()
                 if lane is None:
                     if all(lane.done for lane in self.lanes):
@@ -167,7 +174,7 @@ class Monitor:
         except StopRequested as stop:
             self.stopped_by = stop.signum
         self.busy = self.finishing = True
-        if self.stopped_by is not None:
+        if self.stopped_by is not None or self.quitting:
             for lane in self.lanes:
                 lane.stopped(carried_over=self.checkpoint is not None)
         self._save(final=True)
@@ -346,8 +353,14 @@ class Monitor:
             counters.sections.label(entry[0] for entry in totals.sections)
             if isinstance(totals, MongoStatsReport):
                 counters.methods.label(entry[0] for entry in totals.methods)
+        traffic = self.windows[0] if self.windows else None
+        per_second: tuple[tuple[int, int], ...] = ()
+        if isinstance(traffic, SlidingWindow):
+            per_second = tuple((batch.second, batch.hits) for batch in traffic.batches)
         return LiveState(
             summary=summary,
+            per_second=per_second,
+            through=self.junction.through if self.junction else None,
             average=self.traffic.hits / self.traffic.window_seconds,
             threshold=self.settings.threshold,
             slow_ms=self.settings.slow_ms,

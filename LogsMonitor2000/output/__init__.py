@@ -135,3 +135,7 @@ class LiveState:
     unit: str
     #: The /metrics counters (when served).
     counters: EventCounters | None = None
+    #: (second, hits) of the seconds with events in the alert window, and the newest
+    #: closed second.
+    per_second: tuple[tuple[int, int], ...] = ()
+    through: int | None = None

@@ -151,8 +151,12 @@ class TextNotifier:
     def paint(self, text: str, style: str) -> str:
         return f"\x1b[{style}m{text}{_RESET}" if self.color else text
 
-    def start(self, run: RunInfo) -> None:
+    def start_quietly(self, run: RunInfo) -> None:
+        """What the run is, without the header (the dashboard prints the summary)."""
         self.unit, self.verbose = run.unit, run.verbose
+
+    def start(self, run: RunInfo) -> None:
+        self.start_quietly(run)
         source = "standard input" if run.path == "-" else run.path
         what = run.format_description or "empty input"
         follow = ", following" if run.follow else ""

@@ -1,0 +1,286 @@
+"""``--dashboard``: a full-screen terminal view of a live run (curses), redrawn in place.
+
+From the top: the run and the alert's state as a banner; a sparkline of the hits per
+second over the alert window, with the threshold; the latest stats window (status
+classes, sections and sources - MongoDB: namespaces, operations and durations); the
+run's counts (events, late, invalid, filtered); the last alerts.  It is redrawn when
+a record came, at most ``REDRAW_SECONDS`` apart, and every second for the clock.
+``q`` quits (exit 0; Ctrl-C still means 130), and the summary is printed as text
+once the terminal is restored.  A resized terminal is redrawn at its new size; a
+tiny one shows what fits.  Colours unless ``NO_COLOR`` is set (``cli`` decides).
+"""
+
+from __future__ import annotations
+
+import curses
+import time
+from collections.abc import Callable
+
+from ..records import HttpStatsReport, MongoStatsReport, Record, Summary, Top
+from . import LiveState, RunInfo, Stream
+from .history import History
+from .text import (
+    RAISED,
+    TextNotifier,
+    alert_text,
+    clock_time,
+    counted,
+    local_time,
+    milliseconds,
+    number,
+    printable,
+    size,
+)
+
+#: The eight heights of a sparkline's bars.
+BARS = "▁▂▃▄▅▆▇█"
+REDRAW_SECONDS = 0.25
+#: Colour pairs.
+TITLE, ALARM, GOOD, MUTED, ACCENT = 1, 2, 3, 4, 5
+
+
+class DashboardNotifier:
+    """Draws the run on the terminal; the summary goes to ``stream`` at the end."""
+
+    def __init__(self, stream: Stream, *, interval: int, color: bool) -> None:
+        self.text = TextNotifier(stream, color=color)
+        self.color = color
+        self.history = History(interval)
+        self.run: RunInfo | None = None
+        #: The run so far, and what ``q`` calls (set by ``cli``).
+        self.probe: Callable[[], LiveState] | None = None
+        self.on_quit: Callable[[], None] | None = None
+        self.screen: curses.window | None = None
+        self._changed = True
+        self._drawn_at = 0.0
+
+    # -- the notifier -------------------------------------------------------------------
+
+    def start(self, run: RunInfo) -> None:
+        self.run = run
+        self.text.start_quietly(run)
+        self.history.span = run.stats_interval
+        self._changed = True
+
+    def emit(self, record: Record) -> None:
+        self.history.add(record)
+        self._changed = True
+
+    def flush(self) -> None:
+        if self.screen is None:
+            return
+        self._keys()
+        now = time.monotonic()
+        if now - self._drawn_at >= (REDRAW_SECONDS if self._changed else 1.0):
+            self.draw()
+
+    def finish(self, summary: Summary) -> None:
+        self.close()
+        self.text.finish(summary)
+
+    # -- the terminal -------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Take the terminal (``curses.error`` when it can't be)."""
+        screen = curses.initscr()
+        try:
+            curses.noecho()
+            curses.cbreak()
+            screen.keypad(True)
+            screen.nodelay(True)
+            try:
+                curses.curs_set(0)
+            except curses.error:
+                pass
+            if self.color and curses.has_colors():
+                curses.start_color()
+                curses.use_default_colors()
+                for pair, colour in [
+                    (TITLE, curses.COLOR_CYAN),
+                    (ALARM, curses.COLOR_RED),
+                    (GOOD, curses.COLOR_GREEN),
+                    (MUTED, curses.COLOR_BLUE),
+                    (ACCENT, curses.COLOR_YELLOW),
+                ]:
+                    curses.init_pair(pair, colour, -1)
+            else:
+                self.color = False
+        except curses.error:
+            curses.endwin()
+            raise
+        self.screen = screen
+
+    def close(self) -> None:
+        """Give the terminal back as it was."""
+        if self.screen is None:
+            return
+        self.screen.keypad(False)
+        curses.nocbreak()
+        curses.echo()
+        curses.endwin()
+        self.screen = None
+
+    def _keys(self) -> None:
+        assert self.screen is not None
+        while True:
+            try:
+                key = self.screen.getch()
+            except curses.error:
+                return
+            if key == -1:
+                return
+            if key in (ord("q"), ord("Q")) and self.on_quit is not None:
+                self.on_quit()
+            elif key == curses.KEY_RESIZE:
+                curses.update_lines_cols()
+                self.screen.clear()
+                self._changed = True
+
+    def _style(self, pair: int, *extra: int) -> int:
+        attributes = 0
+        for attribute in extra:
+            attributes |= attribute
+        return attributes | (curses.color_pair(pair) if self.color else 0)
+
+    # -- drawing ----------------------------------------------------------------------------
+
+    def draw(self) -> None:
+        screen = self.screen
+        assert screen is not None
+        state = self.probe() if self.probe is not None else None
+        screen.erase()
+        height, width = screen.getmaxyx()
+        lines = self._lines(state, width)
+        for row, (text, style) in enumerate(lines[: max(height - 1, 0)]):
+            _put(screen, row, text[: width - 1], style)
+        footer = f"q quits · {time.strftime('%H:%M:%S')}"
+        _put(screen, height - 1, footer[: width - 1], self._style(MUTED))
+        screen.refresh()
+        self._changed = False
+        self._drawn_at = time.monotonic()
+
+    def _lines(self, state: LiveState | None, width: int) -> list[tuple[str, int]]:
+        run = self.run
+        unit = run.unit if run else "hit"
+        lines: list[tuple[str, int]] = []
+        title = "LogsMonitor2000"
+        if run is not None:
+            title += f"  {run.path} ({run.format_description or 'no format yet'})"
+        lines.append((title, self._style(TITLE, curses.A_BOLD)))
+        summary = state.summary if state else None
+        if summary is not None and summary.alert_since is not None:
+            banner = f" HIGH TRAFFIC since {local_time(summary.alert_since)} "
+            lines.append((banner.ljust(width - 1), self._style(ALARM, curses.A_REVERSE)))
+        elif state is not None:
+            calm = (
+                f" traffic normal: {state.average:.2f}/s (alert above {number(state.threshold)}/s) "
+            )
+            lines.append((calm.ljust(width - 1), self._style(GOOD, curses.A_REVERSE)))
+        if summary is not None and summary.slow_since is not None:
+            what = "operations" if unit == "operation" else "requests"
+            banner = f" SLOW {what.upper()} since {local_time(summary.slow_since)} "
+            lines.append((banner.ljust(width - 1), self._style(ALARM, curses.A_REVERSE)))
+        lines.append(("", 0))
+        if state is not None and run is not None:
+            lines += self._sparkline(state, run, width)
+        lines += self._latest(unit)
+        if summary is not None:
+            counts = [counted(summary.events, "event"), f"{summary.late:,} late"]
+            counts.append(f"{summary.invalid:,} invalid")
+            if summary.filtered is not None:
+                counts.append(f"{summary.filtered:,} filtered")
+            if summary.unfinished is not None:
+                counts.append(f"{summary.unfinished:,} unfinished")
+            lines.append(("", 0))
+            lines.append(("run      " + "  ".join(counts), 0))
+        if self.history.recent:
+            lines.append(("", 0))
+            lines.append(("last alerts", self._style(TITLE, curses.A_BOLD)))
+            for alert in reversed(self.history.recent):
+                raised = alert.kind in RAISED
+                style = self._style(ALARM if raised else GOOD)
+                lines.append(("  " + alert_text(alert, unit), style))
+        return lines
+
+    def _sparkline(self, state: LiveState, run: RunInfo, width: int) -> list[tuple[str, int]]:
+        """The hits of each second of the alert window, a bar per column (seconds added
+        up, as rates, when the window is wider than the screen)."""
+        through = state.through
+        window = run.alert_window
+        label = f"{run.unit}s/s, last {window} s"
+        if through is None:
+            return [(label + ": no events yet", self._style(MUTED)), ("", 0)]
+        columns = max(min(width - 12, window), 1)
+        per_column = -(-window // columns)
+        columns = -(-window // per_column)
+        first = through - columns * per_column + 1
+        rates = [0.0] * columns
+        for second, hits in state.per_second:
+            column = (second - first) // per_column
+            if 0 <= column < columns:
+                rates[column] += hits / per_column
+        top = max(max(rates), state.threshold, 1e-9)
+        bars = "".join(
+            " " if rate == 0 else BARS[min(int(rate / top * len(BARS)), len(BARS) - 1)]
+            for rate in rates
+        )
+        over = max(rates) > state.threshold
+        return [
+            (
+                f"{label}: peak {max(rates):.1f}/s, alert above {number(state.threshold)}/s"
+                + (", exceeded (red)" if over else ""),
+                self._style(MUTED),
+            ),
+            (f"{top:>7.1f} |{bars}", self._style(ALARM if over else ACCENT)),
+            (f"{'0':>7} +{'-' * len(bars)} {clock_time(through)}", self._style(MUTED)),
+            ("", 0),
+        ]
+
+    def _latest(self, unit: str) -> list[tuple[str, int]]:
+        latest = self.history.latest
+        if latest is None:
+            return [("no stats window yet", self._style(MUTED))]
+        rate = latest.hits / (latest.end - latest.start)
+        head = f"{local_time(latest.start)} .. {clock_time(latest.end)}  "
+        head += f"{counted(latest.hits, unit)}  {rate:.1f}/s"
+        lines = []
+        if isinstance(latest, HttpStatsReport):
+            head += f"  {size(latest.bytes_total)}"
+            lines.append((head, curses.A_BOLD))
+            status = "  ".join(f"{cls} {count:,}" for cls, count in latest.status.items())
+            lines.append((f"status   {status}", 0))
+            if latest.duration is not None:
+                lines.append((_durations(latest), 0))
+            lines.append((_top("sections", latest.sections), 0))
+            lines.append((_top("sources", latest.sources), 0))
+            if latest.vhosts:
+                lines.append((_top("vhosts", latest.vhosts), 0))
+        elif isinstance(latest, MongoStatsReport):
+            lines.append((head, curses.A_BOLD))
+            if latest.duration is not None:
+                lines.append((_durations(latest), 0))
+            lines.append((_top("namespaces", latest.sections), 0))
+            lines.append((_top("operations", latest.methods), 0))
+            for ms, namespace, operation, shape in latest.slowest:
+                lines.append((f"  {milliseconds(ms):>9}  {namespace}  {operation}  {shape}", 0))
+        return [(printable(text), style) for text, style in lines]
+
+
+def _durations(report: HttpStatsReport | MongoStatsReport) -> str:
+    d = report.duration
+    assert d is not None
+    return "latency  " + "  ".join(
+        f"{name} {milliseconds(ms)}"
+        for name, ms in (("p50", d.p50), ("p95", d.p95), ("p99", d.p99), ("max", d.max))
+    )
+
+
+def _top(label: str, top: Top) -> str:
+    return f"{label:<9}" + "  ".join(f"{entry[0]} {entry[1]:,}" for entry in top)
+
+
+def _put(screen: curses.window, row: int, text: str, style: int) -> None:
+    try:
+        screen.addstr(row, 0, text, style)
+    except curses.error:  # the bottom-right corner, or a terminal that just shrank
+        pass
