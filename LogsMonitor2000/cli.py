@@ -32,6 +32,7 @@ from .filters import Selection
 from .monitor import Monitor, StopRequested
 from .output import GuardedStream, Notifier, OutputError, Tee
 from .output.jsonlines import JsonLinesNotifier
+from .output.progress import PROGRESS_BYTES, ProgressLine
 from .output.report import ReportNotifier
 from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
 from .parsers.jsonlog import parse_json_fields
@@ -507,21 +508,31 @@ def main(
 def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
     """One run of the monitor with ``settings``; returns the exit status."""
 
+    progress: list[ProgressLine] = []  # (cleared before anything else is said)
+
     def warn(message: str) -> None:
+        for line in progress:
+            line.clear()
         print(f"{PROG}: {message}", file=stderr, flush=True)
 
     sources: list[Source] = []
     views = _Views(settings, warn)
     try:
         checkpoint, saved = _load_state(settings)
-        views.open()
-        base = _notifier(settings, stdout, warn)
-        monitor = Monitor(settings, views.around(base), warn=warn, checkpoint=checkpoint)
-        views.watch(monitor, base)
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn))
+        views.open()
+        base = _notifier(settings, stdout, warn)
+        notifier = views.around(base)
+        if _shows_progress(settings, sources, stderr):
+            progress.append(ProgressLine(stderr, lambda: _measured(sources, monitor)))
+            notifier = Tee([progress[0], notifier])
+        monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
         monitor.add_inputs(settings.paths, sources)
+        for lane in monitor.lanes:
+            lane.count_lines = bool(progress)
+        views.watch(monitor, base)
         if saved is not None:
             _restore(monitor, saved)
             for message in _resumed(monitor, saved):
@@ -657,6 +668,31 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         url=settings.alert_url, log_path=settings.alert_log, warn=warn
     )
     return forward.ForwardingNotifier(notifier, forwarder)
+
+
+def _shows_progress(settings: Settings, sources: Sequence[Source], stderr: TextIO) -> bool:
+    """A progress line on stderr: a terminal, large finished files, not --quiet."""
+    if settings.quiet or settings.dashboard or settings.follow or not _is_terminal(stderr):
+        return False
+    sizes = [progress[1] for source in sources if (progress := source.progress())]
+    return sum(sizes) >= PROGRESS_BYTES
+
+
+def _is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _measured(sources: Sequence[Source], monitor: Monitor) -> tuple[int, int, int]:
+    """(bytes read, bytes in all, lines read) of the inputs, for the progress line."""
+    done = total = 0
+    for source in sources:
+        progress = source.progress()
+        if progress is not None:
+            done, total = done + progress[0], total + progress[1]
+    return done, total, sum(lane.lines_read for lane in monitor.lanes)
 
 
 class _Views:

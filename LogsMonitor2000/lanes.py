@@ -76,6 +76,9 @@ class Lane:
         #: Whether its source has ended, and (a live one) whether it waits for more.
         self.done = False
         self.waiting = False
+        #: Lines handed over so far, counted only when asked (the progress line).
+        self.count_lines = False
+        self.lines_read = 0
         self._warned_invalid = False
         self._lines_merged = 0  # lines of the chunks merged so far
 
@@ -85,6 +88,11 @@ class Lane:
     # -- items --------------------------------------------------------------------------
 
     def process(self, item: str | Idle | Chunk) -> None:
+        if self.count_lines:
+            if isinstance(item, str):
+                self.lines_read += item.count("\n")
+            elif isinstance(item, Chunk):
+                self.lines_read += item.lines
         if isinstance(item, Chunk):
             self._merge(item)
         elif isinstance(item, Idle):

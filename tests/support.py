@@ -114,6 +114,9 @@ class Blocks:
     def reopen(self) -> None:
         pass
 
+    def progress(self) -> tuple[int, int] | None:
+        return None
+
     def close(self) -> None:
         pass
 

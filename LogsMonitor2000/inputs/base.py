@@ -80,6 +80,10 @@ class Source(Protocol):
     def reopen(self) -> None:
         """Look at the path again now (SIGHUP, from logrotate); nothing for most."""
 
+    def progress(self) -> tuple[int, int] | None:
+        """A finished regular file: (bytes read, its size), for the progress line
+        (compressed bytes for a ``.gz``); None when the end is not known."""
+
     def close(self) -> None:
         """Release what it holds."""
 
@@ -101,3 +105,6 @@ class Defaults:
 
     def reopen(self) -> None:
         pass
+
+    def progress(self) -> tuple[int, int] | None:
+        return None

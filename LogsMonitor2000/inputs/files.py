@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
+import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
@@ -74,6 +76,24 @@ class FinishedInput(Defaults):
         self._stream = stream
         self._warn = warn
         self._splitter = LineSplitter()
+        #: The file under the stream (a .gz's compressed one), when it is regular.
+        self._raw: io.BufferedReader | None = None
+        raw = stream._raw if isinstance(stream, _GzipInput) else stream
+        if isinstance(raw, io.BufferedReader):
+            try:
+                if stat.S_ISREG(os.fstat(raw.fileno()).st_mode):
+                    self._raw = raw
+            except (OSError, ValueError):
+                pass
+
+    def progress(self) -> tuple[int, int] | None:
+        raw = self._raw
+        if raw is None:
+            return None
+        try:
+            return raw.tell(), os.fstat(raw.fileno()).st_size
+        except (OSError, ValueError):
+            return None
 
     def close(self) -> None:
         self._stream.close()

@@ -228,6 +228,11 @@ class ParallelFile(Defaults):
         self.jobs = jobs
         self.chunk_bytes = chunk_bytes
         self._pool: Pool | None = None
+        #: Where the chunks handed over end, and the file's size (the progress line).
+        self._done, self._size = 0, os.fstat(self.descriptor).st_size
+
+    def progress(self) -> tuple[int, int] | None:
+        return (self._done, self._size) if self._size else None
 
     def close(self) -> None:
         """Stop the workers if the reading was not finished (a stop, an error)."""
@@ -242,7 +247,7 @@ class ParallelFile(Defaults):
             _Workers.release(finished=finished)
 
     def __iter__(self) -> Iterator[Chunk]:
-        size = os.fstat(self.descriptor).st_size
+        size = self._size = os.fstat(self.descriptor).st_size
         bounds = chunk_bounds(self.descriptor, size, self.chunk_bytes)
         pool = self._pool = _Workers.acquire(self.jobs)
         waiting: deque[tuple[int, AsyncResult[Chunk]]] = deque()
@@ -268,6 +273,7 @@ class ParallelFile(Defaults):
                 if index == 0:
                     chunk.format_name, chunk.sample = self.format_name, self.sample
                 carried = chunk.pending
+                self._done = bounds[index][1]
                 yield chunk
             finished = True
         finally:
