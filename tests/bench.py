@@ -285,6 +285,9 @@ def main() -> None:
     options.add_argument("--formats", default=",".join(WRITERS))
     options.add_argument("--repeat", type=int, default=3)
     options.add_argument("--keep", metavar="DIR", help="write (and reuse) the logs there")
+    options.add_argument(
+        "--no-views", dest="views", action="store_false", help="skip --report and --serve"
+    )
     args = options.parse_args()
     folder = Path(args.keep or tempfile.mkdtemp(prefix="logsmonitor-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -315,10 +318,122 @@ def main() -> None:
             f"{name:<8} {FLOOR_NAMES.get(name, 'CLF regex'):<11} {floor:>8.2f} {run:>10.2f} "
             f"{run / floor:>6.2f} {rate:>10,.0f} {versus} {max(peaks) / 1024:>6.1f} MB"
         )
+    if args.views:
+        clf = prepare(folder, "clf", args.lines)[0]
+        bench_report(clf, args.repeat)
+        bench_subscribers(clf, args.repeat)
     if not args.keep:
         for path in folder.iterdir():
             path.unlink()
         folder.rmdir()
+
+
+def bench_report(log: Path, repeat: int) -> None:
+    """The Combined log with and without ``--report``: time, peak RSS, the page's size."""
+    report = log.with_name(log.name + ".html")
+    plain, with_report, peaks = [], [], []
+    command = [sys.executable, "-m", "LogsMonitor2000", str(log), "--output", "json"]
+    for _ in range(repeat):
+        plain.append(timed(command)[0])
+        elapsed, peak = timed(command + ["--report", str(report)])
+        with_report.append(elapsed)
+        peaks.append(peak)
+    print(
+        f"--report: {min(with_report):.2f} s against {min(plain):.2f} s without "
+        f"(ratio {min(with_report) / min(plain):.2f}), peak RSS {max(peaks) / 1024:.1f} MB, "
+        f"the page {report.stat().st_size / 1e6:.2f} MB"
+    )
+    report.unlink()
+
+
+def bench_subscribers(log: Path, repeat: int, subscribers: int = 200, stuck: int = 20) -> None:
+    """``--follow --serve``: the time to read the Combined log appended to a followed
+    file, with ``subscribers`` clients of /events (``stuck`` of them never reading)
+    against none.  The time runs from the append until the monitor has read the whole
+    file (``/proc/PID/io``: it parses each block before it reads the next)."""
+    alone, watched = [], []
+    for _ in range(repeat):
+        alone.append(_followed_read_time(log, 0, 0))
+        watched.append(_followed_read_time(log, subscribers, stuck))
+    print(
+        f"--serve, {subscribers} /events subscribers ({stuck} never reading): "
+        f"{min(watched):.2f} s against {min(alone):.2f} s with none "
+        f"(ratio {min(watched) / min(alone):.2f})"
+    )
+
+
+def _followed_read_time(log: Path, subscribers: int, stuck: int) -> float:
+    import re
+    import selectors
+    import signal
+    import socket
+    import threading
+    import urllib.request
+
+    followed = log.with_name(log.name + ".followed")
+    followed.write_bytes(b"")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "LogsMonitor2000", str(followed), "--follow", "--output", "json"]
+        + ["--serve", "127.0.0.1:0"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        cwd=TOP,
+    )
+    assert process.stderr is not None
+    found = re.search(rb"serving http://127\.0\.0\.1:(\d+)/", process.stderr.readline())
+    assert found, "the monitor did not say where it serves"
+    port = int(found.group(1))
+    clients = []
+    for i in range(subscribers):
+        client = socket.create_connection(("127.0.0.1", port))
+        if i < stuck:
+            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        client.sendall(b"GET /events HTTP/1.1\r\nHost: bench\r\n\r\n")
+        clients.append(client)
+    reading = selectors.DefaultSelector()
+    for client in clients[stuck:]:
+        client.setblocking(False)
+        reading.register(client, selectors.EVENT_READ)
+    done = threading.Event()
+
+    def drain() -> None:
+        while not done.is_set():
+            for key, _ in reading.select(timeout=0.1):
+                try:
+                    key.fileobj.recv(1 << 16)  # type: ignore[union-attr]
+                except OSError:
+                    pass
+
+    drainer = threading.Thread(target=drain, daemon=True)
+    drainer.start()
+    url = f"http://127.0.0.1:{port}/healthz"
+    while json.load(urllib.request.urlopen(url))["subscribers"] < subscribers:
+        time.sleep(0.05)
+    size = log.stat().st_size
+    read_before = _bytes_read(process.pid)
+    started = time.perf_counter()
+    with open(log, "rb") as source, open(followed, "ab") as target:
+        while chunk := source.read(1 << 20):
+            target.write(chunk)
+    while _bytes_read(process.pid) - read_before < size:
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=60)
+    process.stderr.close()
+    done.set()
+    drainer.join()
+    for client in clients:
+        client.close()
+    followed.unlink()
+    return elapsed
+
+
+def _bytes_read(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("rchar:"):
+            return int(line.split()[1])
+    raise RuntimeError("no rchar in /proc/PID/io")
 
 
 def prepare(folder: Path, name: str, lines: int) -> list[Path]:

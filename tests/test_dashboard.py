@@ -23,11 +23,19 @@ class Terminal:
     """A tmux session of ``width`` x ``height`` running one command (on a server of
     its own, so nothing else of the user's tmux is touched)."""
 
-    def __init__(self, command: list[str], *, width: int, height: int, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        command: list[str],
+        *,
+        width: int,
+        height: int,
+        env: dict[str, str],
+        cwd: Path = TOP,
+    ) -> None:
         assert TMUX is not None
         self.socket = f"logsmonitor2000-test-{uuid.uuid4().hex[:8]}"
         exports = " ".join(f"{key}={shlex.quote(value)}" for key, value in env.items())
-        shell = f"cd {shlex.quote(str(TOP))} && env {exports} {shlex.join(command)}; echo EXIT=$?; sleep 600"
+        shell = f"cd {shlex.quote(str(cwd))} && env {exports} {shlex.join(command)}; echo EXIT=$?; sleep 600"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), shell)
 
     def _tmux(self, *args: str) -> str:
@@ -41,7 +49,7 @@ class Terminal:
         return done.stdout
 
     def screen(self, *, escapes: bool = False) -> str:
-        return self._tmux("capture-pane", "-p", *(["-e"] if escapes else []), "-t", "t")
+        return self._tmux("capture-pane", "-p", *(["-e", "-N"] if escapes else []), "-t", "t")
 
     def wait_for(self, text: str) -> str:
         deadline = time.monotonic() + PATIENCE

@@ -13,6 +13,7 @@ tiny one shows what fits.  Colours unless ``NO_COLOR`` is set (``cli`` decides).
 from __future__ import annotations
 
 import curses
+import textwrap
 import time
 from collections.abc import Callable
 
@@ -31,6 +32,9 @@ from .text import (
     printable,
     size,
 )
+
+#: A line of the screen: one text and its style, or pieces of several styles.
+Line = tuple[str, int] | list[tuple[str, int]]
 
 #: The eight heights of a sparkline's bars.
 BARS = "▁▂▃▄▅▆▇█"
@@ -150,19 +154,22 @@ class DashboardNotifier:
         state = self.probe() if self.probe is not None else None
         screen.erase()
         height, width = screen.getmaxyx()
-        lines = self._lines(state, width)
-        for row, (text, style) in enumerate(lines[: max(height - 1, 0)]):
-            _put(screen, row, text[: width - 1], style)
+        rows = [row if isinstance(row, list) else [row] for row in self._lines(state, width)]
+        for y, row in enumerate(rows[: max(height - 1, 0)]):
+            x = 0
+            for text, style in row:
+                _put(screen, y, x, text[: max(width - 1 - x, 0)], style)
+                x += len(text)
         footer = f"q quits · {time.strftime('%H:%M:%S')}"
-        _put(screen, height - 1, footer[: width - 1], self._style(MUTED))
+        _put(screen, height - 1, 0, footer[: width - 1], self._style(MUTED))
         screen.refresh()
         self._changed = False
         self._drawn_at = time.monotonic()
 
-    def _lines(self, state: LiveState | None, width: int) -> list[tuple[str, int]]:
+    def _lines(self, state: LiveState | None, width: int) -> list[Line]:
         run = self.run
         unit = run.unit if run else "hit"
-        lines: list[tuple[str, int]] = []
+        lines: list[Line] = []
         title = "LogsMonitor2000"
         if run is not None:
             title += f"  {run.path} ({run.format_description or 'no format yet'})"
@@ -197,12 +204,14 @@ class DashboardNotifier:
             lines.append(("", 0))
             lines.append(("last alerts", self._style(TITLE, curses.A_BOLD)))
             for alert in reversed(self.history.recent):
-                raised = alert.kind in RAISED
-                style = self._style(ALARM if raised else GOOD)
-                lines.append(("  " + alert_text(alert, unit), style))
+                style = self._style(ALARM if alert.kind in RAISED else GOOD)
+                text = textwrap.wrap(alert_text(alert, unit), max(width - 5, 20))
+                lines += [
+                    (("  " if i == 0 else "    ") + part, style) for i, part in enumerate(text)
+                ]
         return lines
 
-    def _sparkline(self, state: LiveState, run: RunInfo, width: int) -> list[tuple[str, int]]:
+    def _sparkline(self, state: LiveState, run: RunInfo, width: int) -> list[Line]:
         """The hits of each second of the alert window, a bar per column (seconds added
         up, as rates, when the window is wider than the screen)."""
         through = state.through
@@ -220,23 +229,26 @@ class DashboardNotifier:
             if 0 <= column < columns:
                 rates[column] += hits / per_column
         top = max(max(rates), state.threshold, 1e-9)
-        bars = "".join(
-            " " if rate == 0 else BARS[min(int(rate / top * len(BARS)), len(BARS) - 1)]
-            for rate in rates
-        )
-        over = max(rates) > state.threshold
+        bars: list[tuple[str, int]] = [(f"{top:>7.1f} |", self._style(MUTED))]
+        for rate in rates:  # a column above the threshold in the alarm's colour
+            bar = " " if rate == 0 else BARS[min(int(rate / top * len(BARS)), len(BARS) - 1)]
+            style = self._style(ALARM if rate > state.threshold else ACCENT)
+            if bars[-1][1] == style and len(bars) > 1:
+                bars[-1] = (bars[-1][0] + bar, style)
+            else:
+                bars.append((bar, style))
+        over = " (red: above it)" if max(rates) > state.threshold else ""
         return [
             (
-                f"{label}: peak {max(rates):.1f}/s, alert above {number(state.threshold)}/s"
-                + (", exceeded (red)" if over else ""),
+                f"{label}: peak {max(rates):.1f}/s, alert above {number(state.threshold)}/s{over}",
                 self._style(MUTED),
             ),
-            (f"{top:>7.1f} |{bars}", self._style(ALARM if over else ACCENT)),
-            (f"{'0':>7} +{'-' * len(bars)} {clock_time(through)}", self._style(MUTED)),
+            bars,
+            (f"{'0':>7} +{'-' * columns} {clock_time(through)}", self._style(MUTED)),
             ("", 0),
         ]
 
-    def _latest(self, unit: str) -> list[tuple[str, int]]:
+    def _latest(self, unit: str) -> list[Line]:
         latest = self.history.latest
         if latest is None:
             return [("no stats window yet", self._style(MUTED))]
@@ -263,7 +275,7 @@ class DashboardNotifier:
             lines.append((_top("operations", latest.methods), 0))
             for ms, namespace, operation, shape in latest.slowest:
                 lines.append((f"  {milliseconds(ms):>9}  {namespace}  {operation}  {shape}", 0))
-        return [(printable(text), style) for text, style in lines]
+        return [(printable(text), style) for text, style in lines]  # (keys from the log)
 
 
 def _durations(report: HttpStatsReport | MongoStatsReport) -> str:
@@ -279,8 +291,10 @@ def _top(label: str, top: Top) -> str:
     return f"{label:<9}" + "  ".join(f"{entry[0]} {entry[1]:,}" for entry in top)
 
 
-def _put(screen: curses.window, row: int, text: str, style: int) -> None:
+def _put(screen: curses.window, y: int, x: int, text: str, style: int) -> None:
+    if not text:
+        return
     try:
-        screen.addstr(row, 0, text, style)
+        screen.addstr(y, x, text, style)
     except curses.error:  # the bottom-right corner, or a terminal that just shrank
         pass
