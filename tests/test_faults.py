@@ -17,7 +17,7 @@ from typing import Any
 
 from LogsMonitor2000.urls import check_http_url, shown_url
 from tests.live import LiveMonitor, csv_row, hits_seen
-from tests.support import TOP, environment, json_lines, monitor_command, run_monitor
+from tests.support import TOP, environment, json_lines, monitor_command, run_monitor, slow
 
 #: SIGTERM's bit in /proc/PID/status's SigCgt: set once the program's own code runs
 #: (Python itself catches only SIGINT at start-up).
@@ -59,6 +59,7 @@ class EarlySignalTest(unittest.TestCase):
 
 
 class TimeJumpTest(unittest.TestCase):
+    @slow
     def test_a_date_with_a_digit_too_many_costs_nothing(self) -> None:
         # 15495738600 after 1549573860: a jump of four centuries in log time.  Before:
         # RSS grew ~90 MB/s with nothing printed, and Ctrl-C waited for seconds.

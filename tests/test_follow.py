@@ -67,6 +67,7 @@ class FollowTest(unittest.TestCase):
         self.assertIn("incomplete last line", monitor.stderr)
         self.assertEqual(summary_of(monitor)["invalid"], 0)
 
+    @slow
     def test_rotation_by_rename(self) -> None:
         append(self.log, self.now_rows(2))
         with LiveMonitor(str(self.log), *FAST) as monitor:
@@ -244,6 +245,7 @@ class TimeJumpTest(unittest.TestCase):
         self.addCleanup(self.folder.cleanup)
         self.log = Path(self.folder.name) / "access.log"
 
+    @slow
     def test_a_day_old_log_then_a_current_line(self) -> None:
         # Before: 86,400 empty windows at once (8,629 with the default interval).
         day_old = int(time.time()) - 86_400
