@@ -17,8 +17,9 @@ from tests.support import DATA, run_monitor, slow
 SCREENS = [(1280, 800), (390, 844)]
 
 #: The time labels of every chart that are shown, as [left, right] in CSS pixels, and
-#: the widest the page needs.
+#: the widest the page needs; null until the page has loaded.
 LAYOUT = """(() => {
+  if (document.readyState !== 'complete' || !document.querySelector('.plot')) return null;
   const plots = [...document.querySelectorAll('.plot')].map(plot =>
     [...plot.querySelectorAll('.x')]
       .filter(label => getComputedStyle(label).display !== 'none')

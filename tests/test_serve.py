@@ -13,6 +13,7 @@ import time
 import unittest
 from pathlib import Path
 
+from LogsMonitor2000.output.serve import Broadcaster
 from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url
@@ -289,3 +290,29 @@ def _raw(url: str, request: bytes) -> bytes:
         except (ConnectionResetError, TimeoutError):
             pass
         return answer
+
+
+class BroadcasterTest(unittest.TestCase):
+    def test_nothing_is_written_before_the_headers(self) -> None:
+        # The stream is written by the broadcaster's thread, the headers by the
+        # request's handler: a subscriber is written to only once they are sent.
+        broadcaster = Broadcaster()
+        self.addCleanup(broadcaster.close)
+        broadcaster.publish("stats", "{}")
+        server_side, client = socket.socketpair()
+        self.addCleanup(server_side.close)
+        self.addCleanup(client.close)
+        server_side.setblocking(False)
+        subscriber = broadcaster.subscribe(server_side, after=0)
+        assert subscriber is not None
+        broadcaster.wake()
+        client.settimeout(0.5)
+        with self.assertRaises(TimeoutError):
+            client.recv(100)
+        subscriber.ready = True
+        broadcaster.wake()
+        client.settimeout(PATIENCE)
+        received = b""
+        while b"data: {}" not in received:
+            received += client.recv(100)
+        self.assertTrue(received.startswith(b"retry: 2000\n\n"), received)

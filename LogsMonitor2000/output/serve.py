@@ -78,6 +78,8 @@ class _Subscriber:
     cursor: int  # the sequence number of the next record to send
     pending: bytearray = field(default_factory=bytearray)
     closing: bool = False  # drop once ``pending`` is sent
+    #: Its handler has sent the response's headers: the stream may be written.
+    ready: bool = False
     sent_at: float = field(default_factory=time.monotonic)
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -199,7 +201,7 @@ class Broadcaster:
                 self._remove(subscriber)
 
     def _send(self, subscriber: _Subscriber, now: float) -> None:
-        if not subscriber.pending:
+        if not subscriber.pending or not subscriber.ready:
             return
         try:
             sent = subscriber.sock.send(subscriber.pending)
@@ -388,6 +390,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.flush()
         self.connection.settimeout(0)  # the broadcaster writes, never waiting
+        subscriber.ready = True
+        self.server.broadcaster.wake()  # what is waiting for it goes now
         subscriber.done.wait()
         self.close_connection = True
 
