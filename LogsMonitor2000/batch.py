@@ -7,8 +7,10 @@ hold and what calculators count and discount.
 
 HTTP events fill ``sources``, ``statuses`` and ``bytes_total`` (and ``vhosts`` and
 ``durations_ms`` when the format carries a virtual host and a request time); MongoDB
-operations fill ``methods``, ``durations_ms`` and ``slowest``.  ``hits`` and
-``sections`` are common.
+operations fill ``methods``, ``durations_ms`` and ``slowest``; Python logging records
+fill ``sources`` (their senders), ``statuses`` (their levels) and ``methods`` (the types
+of their exceptions).  ``hits`` and ``sections`` are common, and so are ``hosts``: the
+HOSTNAME of the syslog messages events came in.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class Batch:
     methods: dict[str, int] = field(default_factory=dict)
     durations_ms: list[float] = field(default_factory=list)
     slowest: list[SlowQuery] = field(default_factory=list)
+    # Events received over syslog
+    hosts: dict[str, int] = field(default_factory=dict)
 
     def add_slow(self, query: SlowQuery) -> None:
         """Keep ``query`` if it is among the second's ``SLOWEST_KEPT`` slowest."""
@@ -74,7 +78,7 @@ class Batch:
         self._add_counts_of(other)
         other.bytes_total = 0
         other.sections, other.sources, other.statuses, other.vhosts = {}, {}, {}, {}
-        other.methods, other.durations_ms, other.slowest = {}, [], []
+        other.methods, other.durations_ms, other.slowest, other.hosts = {}, [], [], {}
 
     def _add_counts_of(self, other: Batch) -> None:
         self.bytes_total += other.bytes_total
@@ -83,6 +87,7 @@ class Batch:
         add_counts(self.statuses, other.statuses)
         add_counts(self.vhosts, other.vhosts)
         add_counts(self.methods, other.methods)
+        add_counts(self.hosts, other.hosts)
         self.durations_ms.extend(other.durations_ms)
         for query in other.slowest:
             self.add_slow(query)
@@ -100,6 +105,7 @@ class Batch:
             "methods": dict(self.methods),
             "durations_ms": self.durations_ms,
             "slowest": [list(query) for query in self.slowest],
+            "hosts": dict(self.hosts),
         }
 
     @classmethod
@@ -116,6 +122,7 @@ class Batch:
             methods=checked.counts(data["methods"]),
             durations_ms=[checked.duration(ms) for ms in checked.listed(data["durations_ms"])],
             slowest=slow_queries(data["slowest"]),
+            hosts=checked.counts(data.get("hosts", {})),  # (not in older checkpoints)
         )
 
 

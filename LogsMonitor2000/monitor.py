@@ -259,8 +259,8 @@ class Monitor:
             stats = HttpStats(top_n=settings.top, carried=self.carried)
             self.totals = HttpStats(top_n=settings.top, bounded=True, carried=self.carried)
         else:
-            stats = MongoStats(top_n=settings.top)
-            self.totals = MongoStats(top_n=settings.top, bounded=True)
+            stats = MongoStats(top_n=settings.top, carried=self.carried)
+            self.totals = MongoStats(top_n=settings.top, bounded=True, carried=self.carried)
         self.windows = [
             SlidingWindow(span_seconds=settings.alert_window, calculator=self.traffic),
             TumblingWindow(span_seconds=settings.stats_interval, calculator=stats),

@@ -36,6 +36,8 @@ class StatsReport:
     end: int
     hits: int
     sections: Top
+    #: The top syslog HOSTNAMEs, when events come over syslog (None otherwise).
+    hosts: Top | None = None
 
     @property
     def time(self) -> int:

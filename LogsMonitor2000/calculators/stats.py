@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import checked
 from ..batch import SLOWEST_KEPT, Batch, SlowQuery, slow_queries
-from ..records import HttpStatsReport, MongoStatsReport, Percentiles
+from ..records import HttpStatsReport, MongoStatsReport, Percentiles, Top
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
 
@@ -25,6 +25,8 @@ class Carried:
 
     vhost: bool = False
     duration: bool = False
+    #: Events come over syslog, with the HOSTNAME of their messages.
+    hosts: bool = False
 
 
 class HttpStats:
@@ -35,6 +37,7 @@ class HttpStats:
     sections: TopCounts
     sources: TopCounts
     vhosts: TopCounts
+    hosts: TopCounts
     statuses: dict[str, int]
     bytes_total: int
     durations: DurationSketch
@@ -51,6 +54,8 @@ class HttpStats:
         self.hits += batch.hits
         self.sections.add(batch.sections)
         self.sources.add(batch.sources)
+        if batch.hosts:
+            self.hosts.add(batch.hosts)
         if batch.vhosts:
             self.vhosts.add(batch.vhosts)
         statuses = self.statuses
@@ -65,6 +70,7 @@ class HttpStats:
         self.sections = TopCounts(capacity)
         self.sources = TopCounts(capacity)
         self.vhosts = TopCounts(capacity)
+        self.hosts = TopCounts(capacity)
         self.statuses = {}
         self.bytes_total = 0
         #: Request times (ms): exact in a window, a sketch for the whole run.
@@ -75,6 +81,7 @@ class HttpStats:
         twin.hits, twin.bytes_total = self.hits, self.bytes_total
         twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
         twin.vhosts, twin.durations = self.vhosts.copy(), self.durations.copy()
+        twin.hosts = self.hosts.copy()
         twin.statuses = dict(self.statuses)
         return twin
 
@@ -84,6 +91,7 @@ class HttpStats:
             "sections": self.sections.to_json(),
             "sources": self.sources.to_json(),
             "vhosts": self.vhosts.to_json(),
+            "hosts": self.hosts.to_json(),
             "statuses": self.statuses,
             "bytes": self.bytes_total,
             "durations": self.durations.to_json(),
@@ -94,6 +102,8 @@ class HttpStats:
         self.sections.restore(data["sections"])
         self.sources.restore(data["sources"])
         self.vhosts.restore(data["vhosts"])
+        if "hosts" in data:  # (not in older checkpoints)
+            self.hosts.restore(data["hosts"])
         self.statuses = checked.counts(data["statuses"])
         self.bytes_total = checked.count(data["bytes"])
         self.durations.restore(data["durations"])
@@ -111,6 +121,7 @@ class HttpStats:
                 self.vhosts.top(self.top_n) if self.carried.vhost or self.vhosts.counts else None
             ),
             duration=percentiles(self.durations),
+            hosts=hosts_top(self.hosts, self.top_n, self.carried),
         )
 
 
@@ -121,20 +132,26 @@ class MongoStats:
     hits: int
     sections: TopCounts
     methods: TopCounts
+    hosts: TopCounts
     #: Known durations (ms): exact in a window, a sketch for the whole run.
     durations: DurationSketch
     #: The slowest queries so far.
     slowest: list[SlowQuery]
 
-    def __init__(self, *, top_n: int, bounded: bool = False) -> None:
+    def __init__(
+        self, *, top_n: int, bounded: bool = False, carried: Carried | None = None
+    ) -> None:
         self.top_n = top_n
         self.bounded = bounded
+        self.carried = carried or Carried()
         self.reset()
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
         self.sections.add(batch.sections)
         self.methods.add(batch.methods)
+        if batch.hosts:
+            self.hosts.add(batch.hosts)
         self.durations.add(batch.durations_ms)
         if batch.slowest:
             self.slowest = heapq.nlargest(SLOWEST_KEPT, self.slowest + batch.slowest)
@@ -144,13 +161,15 @@ class MongoStats:
         self.hits = 0
         self.sections = TopCounts(capacity)
         self.methods = TopCounts(capacity)
+        self.hosts = TopCounts(capacity)
         self.durations = DurationSketch() if self.bounded else DurationSketch(exact_limit=None)
         self.slowest = []
 
     def copy(self) -> MongoStats:
-        twin = MongoStats(top_n=self.top_n, bounded=self.bounded)
+        twin = MongoStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
         twin.hits, twin.slowest = self.hits, list(self.slowest)
         twin.sections, twin.methods = self.sections.copy(), self.methods.copy()
+        twin.hosts = self.hosts.copy()
         twin.durations = self.durations.copy()
         return twin
 
@@ -159,6 +178,7 @@ class MongoStats:
             "hits": self.hits,
             "sections": self.sections.to_json(),
             "methods": self.methods.to_json(),
+            "hosts": self.hosts.to_json(),
             "durations": self.durations.to_json(),
             "slowest": [list(query) for query in self.slowest],
         }
@@ -167,6 +187,8 @@ class MongoStats:
         self.hits = checked.count(data["hits"])
         self.sections.restore(data["sections"])
         self.methods.restore(data["methods"])
+        if "hosts" in data:  # (not in older checkpoints)
+            self.hosts.restore(data["hosts"])
         self.durations.restore(data["durations"])
         self.slowest = slow_queries(data["slowest"])
 
@@ -179,7 +201,13 @@ class MongoStats:
             methods=self.methods.top(self.top_n),
             duration=percentiles(self.durations),
             slowest=self.slowest,
+            hosts=hosts_top(self.hosts, self.top_n, self.carried),
         )
+
+
+def hosts_top(hosts: TopCounts, top_n: int, carried: Carried) -> Top | None:
+    """The top syslog HOSTNAMEs when events come over syslog (None otherwise)."""
+    return hosts.top(top_n) if carried.hosts or hosts.counts else None
 
 
 def percentiles(durations: DurationSketch) -> Percentiles | None:

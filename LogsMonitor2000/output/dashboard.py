@@ -267,6 +267,8 @@ class DashboardNotifier:
             lines.append((_top("sources", latest.sources), 0))
             if latest.vhosts:
                 lines.append((_top("vhosts", latest.vhosts), 0))
+            if latest.hosts:
+                lines.append((_top("hosts", latest.hosts), 0))
         elif isinstance(latest, MongoStatsReport):
             lines.append((head, curses.A_BOLD))
             if latest.duration is not None:

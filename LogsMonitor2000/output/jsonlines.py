@@ -65,6 +65,8 @@ def _stats_json(report: StatsReport) -> dict[str, Any]:
             {"ms": ms, "namespace": namespace, "operation": operation, "shape": shape}
             for ms, namespace, operation, shape in report.slowest
         ]
+    if report.hosts is not None:
+        data["hosts"] = [list(item) for item in report.hosts]
     return data
 
 

@@ -542,6 +542,8 @@ def _tables(totals: HttpStatsReport | MongoStatsReport, events: int, unit: str) 
         tables.append(_top_table("Sources", "source", totals.sources, events, unit))
         if totals.vhosts:
             tables.append(_top_table("Virtual hosts", "host", totals.vhosts, events, unit))
+        if totals.hosts:
+            tables.append(_top_table("Syslog hosts", "host", totals.hosts, events, unit))
         status = [(cls, count) for cls, count in totals.status.items()]
         tables.append(_top_table("Status classes", "class", status, events, "response"))
         if totals.duration is not None:
@@ -549,6 +551,8 @@ def _tables(totals: HttpStatsReport | MongoStatsReport, events: int, unit: str) 
     else:
         tables.append(_top_table("Namespaces", "namespace", totals.sections, events, unit))
         tables.append(_top_table("Operations", "operation", totals.methods, events, unit))
+        if totals.hosts:
+            tables.append(_top_table("Syslog hosts", "host", totals.hosts, events, unit))
         if totals.duration is not None:
             tables.append(_percentile_table(totals))
         if totals.slowest:

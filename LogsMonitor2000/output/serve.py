@@ -27,8 +27,6 @@ compared in constant time; ``--tls-cert`` serves https.
 
 from __future__ import annotations
 
-import base64
-import hmac
 import json
 import os
 import selectors
@@ -40,10 +38,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from ..httpd import GuardedHTTPServer, QuietHandler, basic_authorization
 from ..records import Record, StatsReport, Summary
 from . import LiveState, RunInfo
 from .history import History
@@ -244,12 +241,8 @@ class Published:
     metrics: bytes = b""
 
 
-class LiveServer(ThreadingHTTPServer):
+class LiveServer(GuardedHTTPServer):
     """The HTTP server of ``--serve`` (see the module's docstring)."""
-
-    daemon_threads = True
-    block_on_close = False
-    request_queue_size = 128
 
     def __init__(
         self,
@@ -258,70 +251,23 @@ class LiveServer(ThreadingHTTPServer):
         credentials: str | None = None,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.address_family = family
-        super().__init__(address, _Handler)
+        super().__init__(address, _Handler, max_connections=MAX_CONNECTIONS, tls=tls)
         self.broadcaster = Broadcaster()
         self.published = Published()
-        self.tls = tls
-        self.authorization = (
-            None
-            if credentials is None
-            else ("Basic " + base64.b64encode(credentials.encode()).decode()).encode()
-        )
-        self._connections = threading.BoundedSemaphore(MAX_CONNECTIONS)
-        self._thread = threading.Thread(target=self.serve_forever, name="server", daemon=True)
+        self.authorization = basic_authorization(credentials)
 
     @property
-    def url(self) -> str:
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else str(host)
-        shown = f"[{host}]" if ":" in host else host
-        return f"{'https' if self.tls else 'http'}://{shown}:{port}/"
-
-    def start(self) -> None:
-        self._thread.start()
+    def url(self) -> str:  # type: ignore[override]
+        return GuardedHTTPServer.url(self, "https" if self.tls else "http") + "/"
 
     def stop(self) -> None:
         self.broadcaster.close()
-        self.shutdown()
-        self.server_close()
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._connections.acquire(blocking=False):  # too many: turned away
-            try:
-                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
-        try:
-            if self.tls is not None:
-                request.settimeout(REQUEST_SECONDS)
-                try:
-                    request = self.tls.wrap_socket(request, server_side=True)
-                except (OSError, ssl.SSLError):
-                    request.close()
-                    return
-            super().process_request_thread(request, client_address)
-        finally:
-            self._connections.release()
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that went away, say: nothing for the monitor's output
+        super().stop()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     server: LiveServer
     timeout = REQUEST_SECONDS
-    server_version = "LogsMonitor2000"
-    sys_version = ""
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # no line per request on the monitor's stderr
 
     def do_HEAD(self) -> None:
         self._answer(body=False)
@@ -341,47 +287,36 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         path = parts.path
         if path not in PATHS:
-            self._plain(HTTPStatus.NOT_FOUND, "not found\n", body=body)
+            self.send_plain(HTTPStatus.NOT_FOUND, "not found\n", body=body)
             return
-        if path != "/healthz" and not self._authorized():
+        if path != "/healthz" and not self.check_authorization(self.server.authorization):
             return
         published = self.server.published
         if path == "/":
-            self._send(HTTPStatus.OK, "text/html; charset=utf-8", published.page, body=body)
+            self.send_body(HTTPStatus.OK, "text/html; charset=utf-8", published.page, body=body)
         elif path == "/summary":
-            self._send(HTTPStatus.OK, "application/json", published.summary, body=body)
+            self.send_body(HTTPStatus.OK, "application/json", published.summary, body=body)
         elif path == "/metrics":
-            self._send(HTTPStatus.OK, METRICS_TYPE, published.metrics, body=body)
+            self.send_body(HTTPStatus.OK, METRICS_TYPE, published.metrics, body=body)
         elif path == "/healthz":
             health = {
                 "status": "ok",
                 "records": self.server.broadcaster.newest,
                 "subscribers": self.server.broadcaster.subscribers,
             }
-            self._send(HTTPStatus.OK, "application/json", json.dumps(health).encode(), body=body)
+            self.send_body(
+                HTTPStatus.OK, "application/json", json.dumps(health).encode(), body=body
+            )
         elif not body:
-            self._send(HTTPStatus.OK, "text/event-stream", b"", body=False)
+            self.send_body(HTTPStatus.OK, "text/event-stream", b"", body=False)
         else:
             self._events(parts.query)
-
-    def _authorized(self) -> bool:
-        expected = self.server.authorization
-        if expected is None:
-            return True
-        given = (self.headers.get("Authorization") or "").encode("latin-1", "replace")
-        if hmac.compare_digest(given, expected):
-            return True
-        self.send_response(HTTPStatus.UNAUTHORIZED)
-        self.send_header("WWW-Authenticate", 'Basic realm="LogsMonitor2000", charset="UTF-8"')
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-        return False
 
     def _events(self, query: str) -> None:
         after = _last_seen(self.headers.get("Last-Event-ID"), query)
         subscriber = self.server.broadcaster.subscribe(self.connection, after)
         if subscriber is None:
-            self._plain(HTTPStatus.SERVICE_UNAVAILABLE, "too many subscribers\n", body=True)
+            self.send_plain(HTTPStatus.SERVICE_UNAVAILABLE, "too many subscribers\n", body=True)
             return
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", "text/event-stream")
@@ -394,18 +329,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.broadcaster.wake()  # what is waiting for it goes now
         subscriber.done.wait()
         self.close_connection = True
-
-    def _plain(self, status: HTTPStatus, text: str, *, body: bool) -> None:
-        self._send(status, "text/plain; charset=utf-8", text.encode(), body=body)
-
-    def _send(self, status: HTTPStatus, kind: str, data: bytes, *, body: bool) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
 
 
 def _last_seen(header: str | None, query: str) -> int | None:

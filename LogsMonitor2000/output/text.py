@@ -220,11 +220,13 @@ class TextNotifier:
                 + self._top_lines("sections", report.sections)
                 + self._top_lines("sources", report.sources)
                 + self._top_lines("vhosts", report.vhosts or [])
+                + self._top_lines("hosts", report.hosts or [])
             )
         assert isinstance(report, MongoStatsReport)
         lines = [] if report.duration is None else self._durations(report.duration)
         lines += self._top_lines("namespaces", report.sections)
         lines += self._top_lines("operations", report.methods)
+        lines += self._top_lines("hosts", report.hosts or [])
         for i, (ms, namespace, operation, shape) in enumerate(report.slowest):
             head = f"  {'slowest' if i == 0 else '':<11}{milliseconds(ms):>10}  "
             rest = f"{printable(namespace)}  {printable(operation)}  {printable(shape)}"
