@@ -37,24 +37,44 @@ from .output.report import ReportNotifier
 from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
 from .parsers.jsonlog import parse_json_fields
 from .parsers.logformat import compile_format
+from .parsers.pylog import level_number
 from .settings import Settings
 from .output.text import TextNotifier, local_time
 from .inputs import Position, Source, open_source
+from .inputs.listen import MAX_BODY, Listener, ListenOptions, check_listen_url, open_listener
 from .inputs.parallel import parallel_source
 from .state import DAMAGE, Saved, StateFile
 from .urls import DEFAULT_HOST, check_http_url, listen_address
 
 if TYPE_CHECKING:  # (ssl, http.server and curses: imported only when used)
+    import ssl
+
     from .output.dashboard import DashboardNotifier
     from .output.serve import LiveServer, ServeNotifier
 
 PROG = "LogsMonitor2000"
 
 #: The options that make the Selection (see ``filters.py``).
-SELECTION_OPTIONS = ("since", "until", "paths", "statuses", "networks", "methods")
+SELECTION_OPTIONS = (
+    "since",
+    "until",
+    "paths",
+    "statuses",
+    "networks",
+    "methods",
+    "level",
+    "names",
+)
 #: The Selection's lists: an option may be repeated, and repeating adds to the list as
 #: commas do (``--path /api --path /login`` is ``--path /api,/login``).
-LIST_OPTIONS = {"paths": tuple, "statuses": frozenset, "networks": tuple, "methods": frozenset}
+LIST_OPTIONS = {
+    "paths": tuple,
+    "statuses": frozenset,
+    "networks": tuple,
+    "methods": frozenset,
+    "names": tuple,
+    "listen": tuple,
+}
 
 Value = TypeVar("Value")
 
@@ -143,7 +163,7 @@ def build_argument_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "files",  # (--path's dest is "paths": a filter)
-        nargs="+",
+        nargs="*",
         metavar="FILE",
         help="the logs, read as one run (a rotated set, several servers); - for standard "
         "input; gzip is read transparently",
@@ -317,6 +337,43 @@ def build_argument_parser() -> argparse.ArgumentParser:
         metavar="METHODS",
         help="HTTP methods or MongoDB operations, comma-separated: GET,POST or find",
     )
+    chosen.add_argument(
+        "--level",
+        type=_option(_level),
+        metavar="LEVEL",
+        help="Python logging records: this level and above (ERROR, or a number)",
+    )
+    chosen.add_argument(
+        "--name",
+        dest="names",
+        type=_option(_names),
+        action="extend",
+        default=[],
+        metavar="PREFIXES",
+        help="Python logging records: loggers whose names start so, comma-separated",
+    )
+    listen = parser.add_argument_group("collecting over the network")
+    listen.add_argument(
+        "--listen",
+        metavar="URL",
+        action="append",
+        default=[],
+        help="an input received over the network: syslog+udp://HOST:PORT, "
+        "syslog+tcp://..., syslog+tls://..., http://HOST:PORT (POST or GET /ingest), "
+        f"https://... (host: {DEFAULT_HOST} unless given; repeat for more)",
+    )
+    listen.add_argument(
+        "--listen-auth",
+        metavar="USER:PASSWORD",
+        help="HTTP listeners ask for these credentials (basic auth); @FILE reads them",
+    )
+    listen.add_argument(
+        "--max-body",
+        type=_option(_size),
+        default=MAX_BODY,
+        metavar="BYTES",
+        help="the largest HTTP body or syslog message (default: 1M; K and M suffixes)",
+    )
     shared = parser.add_argument_group("privacy and forwarding")
     shared.add_argument(
         "--anonymize",
@@ -411,22 +468,44 @@ def parse_settings(argv: Sequence[str] | None) -> Settings:
     if settings.state_reset and settings.state is None:
         raise UsageError("--state-reset needs --state")
     _check_views(settings)
+    _check_listeners(settings)
     if settings.serve_auth is not None and settings.serve_auth.startswith("@"):
         settings = replace(settings, serve_auth=_read_credentials(settings.serve_auth[1:]))
+    if settings.listen_auth is not None and settings.listen_auth.startswith("@"):
+        credentials = _read_credentials(settings.listen_auth[1:], "--listen-auth")
+        settings = replace(settings, listen_auth=credentials)
     return settings
+
+
+def _check_listeners(settings: Settings) -> None:
+    if not settings.paths and not settings.listen:
+        raise UsageError("the following arguments are required: FILE (or --listen URL)")
+    for url in settings.listen:
+        check_listen_url(url)
+    if settings.listen and settings.state is not None:
+        raise UsageError("--state keeps the positions of files: it can't go with --listen")
+    auth = settings.listen_auth
+    if auth is not None and not settings.listen:
+        raise UsageError("--listen-auth only makes sense with --listen")
+    if auth is not None and not auth.startswith("@") and ":" not in auth:
+        raise UsageError("--listen-auth is USER:PASSWORD (or @FILE)")
 
 
 def _check_views(settings: Settings) -> None:
     for option, given in [("--serve", settings.serve), ("--dashboard", settings.dashboard)]:
-        if given and not settings.follow:
-            raise UsageError(f"{option} needs a live input: add --follow")
-    for option, value in [
-        ("--serve-auth", settings.serve_auth),
-        ("--tls-cert", settings.tls_cert),
-        ("--tls-key", settings.tls_key),
-    ]:
-        if value is not None and settings.serve is None:
-            raise UsageError(f"{option} only makes sense with --serve")
+        if given and not settings.follow and not settings.listen:
+            raise UsageError(f"{option} needs a live input: add --follow (or --listen)")
+    if settings.serve_auth is not None and settings.serve is None:
+        raise UsageError("--serve-auth only makes sense with --serve")
+    secure = settings.serve is not None or any(
+        url.startswith(("https:", "syslog+tls:")) for url in settings.listen
+    )
+    for option, value in [("--tls-cert", settings.tls_cert), ("--tls-key", settings.tls_key)]:
+        if value is not None and not secure:
+            raise UsageError(
+                f"{option} only makes sense with --serve or an https:// or "
+                "syslog+tls:// --listen"
+            )
     if settings.tls_key is not None and settings.tls_cert is None:
         raise UsageError("--tls-key needs --tls-cert")
     if settings.dashboard and settings.output == "json":
@@ -438,17 +517,36 @@ def _check_views(settings: Settings) -> None:
         raise UsageError("--serve-auth is USER:PASSWORD (or @FILE)")
 
 
-def _read_credentials(path: str) -> str:
+def _read_credentials(path: str, option: str = "--serve-auth") -> str:
     """USER:PASSWORD from a file (its first line): kept out of ``ps`` and the history."""
     try:
         with open(path, encoding="utf-8") as file:
             credentials = file.readline().rstrip("\r\n")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        raise UsageError(f"cannot read --serve-auth @{path}: {reason}") from None
+        raise UsageError(f"cannot read {option} @{path}: {reason}") from None
     if ":" not in credentials:
-        raise UsageError(f"--serve-auth @{path}: the file's first line is not USER:PASSWORD")
+        raise UsageError(f"{option} @{path}: the file's first line is not USER:PASSWORD")
     return credentials
+
+
+def _level(text: str) -> int:
+    number = level_number(text)
+    if number is None:
+        raise ValueError(f"{text!r} is not a logging level (DEBUG, INFO, ..., or a number)")
+    return number
+
+
+def _names(text: str) -> list[str]:
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def _size(text: str) -> int:
+    scale = {"K": 1 << 10, "M": 1 << 20}.get(text[-1:].upper(), 1)
+    digits = text[:-1] if scale > 1 else text
+    if not digits.isdigit() or not 0 < int(digits) * scale <= 1 << 30:
+        raise ValueError(f"{text!r} is not a size from 1 to 1G (1048576, 512K, 1M)")
+    return int(digits) * scale
 
 
 def _json_fields(text: str) -> str:
@@ -522,6 +620,7 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn))
+        sources += _listeners(settings, warn)
         views.open()
         base = _notifier(settings, stdout, warn)
         notifier = views.around(base)
@@ -529,7 +628,11 @@ def run(settings: Settings, *, stdout: TextIO, stderr: TextIO) -> int:
             progress.append(ProgressLine(stderr, lambda: _measured(sources, monitor)))
             notifier = Tee([progress[0], notifier])
         monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
-        monitor.add_inputs(settings.paths, sources)
+        names = [
+            *settings.paths,
+            *(source.url for source in sources if isinstance(source, Listener)),
+        ]
+        monitor.add_inputs(names, sources)
         for lane in monitor.lanes:
             lane.count_lines = bool(progress)
         views.watch(monitor, base)
@@ -772,20 +875,41 @@ def _same_file(one: str, other: str) -> bool:
         return False
 
 
-def _server(settings: Settings) -> LiveServer:
+def _tls(settings: Settings) -> ssl.SSLContext | None:
+    """The server side of TLS, from ``--tls-cert`` and ``--tls-key`` (None: none)."""
+    if settings.tls_cert is None:
+        return None
     import ssl
 
+    tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    try:
+        tls.load_cert_chain(settings.tls_cert, settings.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError(f"cannot use --tls-cert {settings.tls_cert}: {reason}") from None
+    return tls
+
+
+def _listeners(settings: Settings, warn: Callable[[str], None]) -> list[Source]:
+    """The listeners of ``--listen``, bound and started (their URLs said on stderr)."""
+    if not settings.listen:
+        return []
+    options = ListenOptions(
+        credentials=settings.listen_auth, max_body=settings.max_body, tls=_tls(settings)
+    )
+    listeners: list[Source] = []
+    for url in settings.listen:
+        listener = open_listener(url, options)
+        listeners.append(listener)
+        warn(f"listening on {listener.url}")
+    return listeners
+
+
+def _server(settings: Settings) -> LiveServer:
     from .output.serve import LiveServer
 
     assert settings.serve is not None
-    tls = None
-    if settings.tls_cert is not None:
-        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        try:
-            tls.load_cert_chain(settings.tls_cert, settings.tls_key)
-        except (OSError, ssl.SSLError) as error:
-            reason = getattr(error, "strerror", None) or error
-            raise UsageError(f"cannot use --tls-cert {settings.tls_cert}: {reason}") from None
+    tls = _tls(settings)
     host, port = settings.serve
     try:
         return LiveServer((host, port), credentials=settings.serve_auth, tls=tls)

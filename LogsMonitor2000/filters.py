@@ -53,6 +53,10 @@ class Selection:
     networks: tuple[IPNetwork, ...] = ()
     #: HTTP methods or MongoDB operations, compared case-insensitively.
     methods: frozenset[str] = frozenset()
+    #: Python logging records: the lowest level counted (``--level``), and logger-name
+    #: prefixes (``--name``).
+    level: int | None = None
+    names: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(
@@ -62,6 +66,8 @@ class Selection:
             or self.statuses
             or self.networks
             or self.methods
+            or self.level is not None
+            or self.names
         )
 
     def as_options(self) -> list[str]:
@@ -76,6 +82,8 @@ class Selection:
             ("--status", sorted(self.statuses)),
             ("--source", [str(network) for network in self.networks]),
             ("--method", sorted(self.methods)),
+            ("--level", [] if self.level is None else [str(self.level)]),
+            ("--name", self.names),
         ):
             if items:
                 options.append(f"{option} {','.join(items)}")
@@ -91,14 +99,18 @@ class Selection:
 
     def to_json(self) -> dict[str, Any]:
         """What a checkpoint records (a restart with other filters is refused)."""
-        return {
-            "since": self.since,
-            "until": self.until,
-            "paths": list(self.paths),
-            "statuses": sorted(self.statuses),
-            "networks": [str(network) for network in self.networks],
-            "methods": sorted(self.methods),
-        }
+        return (
+            {
+                "since": self.since,
+                "until": self.until,
+                "paths": list(self.paths),
+                "statuses": sorted(self.statuses),
+                "networks": [str(network) for network in self.networks],
+                "methods": sorted(self.methods),
+            }
+            | ({} if self.level is None else {"level": self.level})
+            | ({"names": list(self.names)} if self.names else {})
+        )
 
 
 @dataclass(eq=False)
@@ -146,6 +158,18 @@ class Filter:
         return (not self._namespaces or namespace.startswith(self._namespaces)) and (
             not selection.methods or operation.casefold() in selection.methods
         )
+
+    def keeps_record(self, level: int, name: str, source: str, levelname: str) -> bool:
+        """A Python logging record (its time aside): ``--level``, ``--name``, and the
+        HTTP filters that mean something for it (``--source``, ``--method``)."""
+        selection = self.selection
+        if selection.level is not None and level < selection.level:
+            return False
+        if selection.names and not name.startswith(selection.names):
+            return False
+        if selection.networks and not self._source_matches(source):
+            return False
+        return not selection.methods or levelname.casefold() in selection.methods
 
     def _source_matches(self, source: str) -> bool:
         verdict = self._sources.get(source)
@@ -233,7 +257,8 @@ def anonymous(source: str) -> str:
 
 
 class Anonymizer:
-    """Between the reorderer and the windows: sources made anonymous, per Batch."""
+    """Between the reorderer and the windows: sources (and syslog hosts, which may be
+    the senders' addresses) made anonymous, per Batch."""
 
     def __init__(self, downstream: Downstream) -> None:
         self.downstream = downstream
@@ -242,11 +267,17 @@ class Anonymizer:
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         for batch in batches:
             batch.sources = self._merged(batch.sources.items())
+            if batch.hosts:
+                batch.hosts = self._merged(batch.hosts.items())
         self.downstream.close(batches, through, beat)
 
     def shown(self, batch: Batch) -> Batch:
         """A copy of a Batch that has not gone through, as it would come out."""
-        return dataclasses.replace(batch, sources=self._merged(batch.sources.items()))
+        return dataclasses.replace(
+            batch,
+            sources=self._merged(batch.sources.items()),
+            hosts=self._merged(batch.hosts.items()),
+        )
 
     def finish(self) -> None:
         self.downstream.finish()

@@ -129,20 +129,29 @@ class QuietHandler(BaseHTTPRequestHandler):
         pass  # no line per request on the monitor's stderr
 
     def send_body(
-        self, status: int, kind: str, data: bytes, *, body: bool = True, **headers: str
+        self,
+        status: int,
+        kind: str,
+        data: bytes,
+        *,
+        body: bool = True,
+        headers: dict[str, str] | None = None,
     ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
-        for name, value in headers.items():
-            self.send_header(name.replace("_", "-"), value)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         if body:
             self.wfile.write(data)
 
-    def send_plain(self, status: int, text: str, *, body: bool = True, **headers: str) -> None:
-        self.send_body(status, "text/plain; charset=utf-8", text.encode(), body=body, **headers)
+    def send_plain(
+        self, status: int, text: str, *, body: bool = True, headers: dict[str, str] | None = None
+    ) -> None:
+        kind = "text/plain; charset=utf-8"
+        self.send_body(status, kind, text.encode(), body=body, headers=headers)
 
     def check_authorization(self, expected: bytes | None) -> bool:
         """Whether the request carries the credentials; a 401 answered when not."""

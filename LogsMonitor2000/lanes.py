@@ -5,17 +5,27 @@ A lane holds its first lines back until its format is decided (``--format auto``
 its first 50 non-blank lines, or what there is when a live input first waits, or at its
 end), then parses every block it is given.  An ``Idle`` item moves its clock; a
 ``Chunk`` (read by workers) is merged as if read here.
+
+A listener's payloads (``Received``, see ``inputs/listen.py``) become lines of the
+lane's format: syslog messages their log lines (grouped by HOSTNAME, which a
+``HostTally`` counts into the Batches their events went to), JSON bodies one object
+per line, a form-encoded ``LogRecord`` one line of ``pylog`` (or, for a MongoDB run, the
+CSV row of its pymongowatch operation).  A listener's format is decided by its first
+payload; an HTTP payload is answered once counted.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 from . import checked
+from .batch import Batch
 from .errors import FormatError, StateError
 from .filters import Filter
 from .inputs import Idle, Source
+from .inputs.listen import JSON, RECORD, SYSLOG, Listener, Received
 from .inputs.parallel import Chunk
 from .parsers import (
     FORMAT_STRING,
@@ -27,6 +37,8 @@ from .parsers import (
     parser_factory,
 )
 from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
+from .parsers.pylog import PYLOG, json_lines, record_line, watch_row
+from .parsers.syslog import parse_message
 from .reorder import Reorderer
 from .settings import Settings
 
@@ -35,6 +47,32 @@ INVALID_WARNING_AFTER = 1000
 
 #: Builds a lane's reorderer once its format is known (see ``Monitor._open_lane``).
 Opener = Callable[["Lane", ParserFactory], Reorderer]
+
+
+class HostTally:
+    """Between a listener's parser and its reorderer: while ``host`` is set, the events
+    that go into each Batch are counted for it too (``settle``).  Only asked when an
+    event's second changes, so it costs nothing per line."""
+
+    def __init__(self, sink: Reorderer) -> None:
+        self.sink = sink
+        self.host: str | None = None
+        self._touched: dict[int, tuple[Batch, int]] = {}
+
+    def batch_for(self, second: int) -> Batch | None:
+        batch = self.sink.batch_for(second)
+        if batch is not None and self.host is not None and id(batch) not in self._touched:
+            self._touched[id(batch)] = (batch, batch.hits)
+        return batch
+
+    def settle(self) -> None:
+        """The host's events were all fed: add them to its count in their Batches."""
+        host = self.host
+        for batch, before in self._touched.values():
+            if host is not None and batch.hits > before:
+                batch.hosts[host] = batch.hosts.get(host, 0) + batch.hits - before
+        self._touched.clear()
+        self.host = None
 
 
 class Lane:
@@ -80,14 +118,30 @@ class Lane:
         self.count_lines = False
         self.lines_read = 0
         self._warned_invalid = False
+        self._warned_dropped = False
         self._lines_merged = 0  # lines of the chunks merged so far
+        #: A listener's: what counts its events' syslog hosts.
+        self.tally: HostTally | None = None
+
+    @property
+    def listens_to_syslog(self) -> bool:
+        """Whether its input is a syslog listener (its events have hosts)."""
+        return isinstance(self.source, Listener) and self.source.url.startswith("syslog")
+
+    @property
+    def listens(self) -> bool:
+        """Whether its input is a listener (``--listen``)."""
+        return isinstance(self.source, Listener)
 
     def say(self, message: str) -> None:
         self._warn(self.where + message)
 
     # -- items --------------------------------------------------------------------------
 
-    def process(self, item: str | Idle | Chunk) -> None:
+    def process(self, item: str | Idle | Chunk | Received) -> None:
+        if isinstance(item, Received):
+            self.receive(item)
+            return
         if self.count_lines:
             if isinstance(item, str):
                 self.lines_read += item.count("\n")
@@ -96,6 +150,10 @@ class Lane:
         if isinstance(item, Chunk):
             self._merge(item)
         elif isinstance(item, Idle):
+            dropped = self.source.dropped()
+            if dropped and not self._warned_dropped:
+                self._warned_dropped = True
+                self.say(f"warning: the queue is full: datagrams are being dropped ({dropped:,})")
             if self.parser is None and self._holds_lines():
                 self._start_with_pending()
             if self.reorderer is not None:
@@ -109,6 +167,97 @@ class Lane:
             self.pending.append(item)
             if len(sample_lines("".join(self.pending))) >= SAMPLE_LINES:
                 self._start_with_pending()
+
+    # -- a listener's payloads --------------------------------------------------------
+
+    def receive(self, item: Received) -> None:
+        """A payload from a listener: parsed, counted, and answered (HTTP)."""
+        invalid, valid = self.rejects.count, self.valid_records()
+        try:
+            refused = self._take(item)
+        except FormatError as error:
+            refused = str(error)
+        if item.answer is None:
+            return
+        invalid, valid = self.rejects.count - invalid, self.valid_records() - valid
+        if refused is None and not valid:
+            refused = (
+                f"none of its {invalid:,} records is valid: {self.rejects.last_reason}"
+                if invalid
+                else "it holds no record"
+            )
+        if refused is not None:
+            item.answer(400, refused)
+        else:
+            item.answer(200, json.dumps({"records": valid + invalid, "invalid": invalid}))
+
+    def _take(self, item: Received) -> str | None:
+        """Feed the payload's lines; why it can't be read at all (None: it could)."""
+        if item.kind == SYSLOG:
+            by_host: dict[str, list[str]] = {}
+            for message in item.messages:
+                host, text = parse_message(message)
+                by_host.setdefault(host or item.sender, []).append(text + "\n")
+            for host, lines in by_host.items():
+                self._feed_received("".join(lines), host)
+            return None
+        if item.kind == RECORD:
+            text = item.body.decode("latin-1")
+            if self.parser is None and self.settings.log_format == "auto":
+                watched = "name=pymongo.watcher" in text or "&name=pymongo.watcher" in text
+                self.start("mongo" if watched else PYLOG)
+            name = self.parser.name if self.parser is not None else self.settings.log_format
+            if name == "mongo":
+                row = watch_row(text)
+                if row is None:
+                    self.rejects.add(0, text, "not a pymongowatch record")
+                    return "not a pymongowatch record (logger pymongo.watcher.*)"
+                self._feed_received(row + "\n")
+            elif name == PYLOG:
+                self._feed_received(record_line(text, item.sender) + "\n")
+            else:
+                self.rejects.add(0, text, "a Python logging record")
+                return (
+                    f"a Python logging record, but this input reads --format {name}: "
+                    "run the monitor with --format pylog"
+                )
+            return None
+        text = item.body.decode("utf-8", "replace")
+        if item.kind == JSON:
+            sender = item.sender if self.settings.log_format == PYLOG else None
+            try:
+                text = json_lines(text, sender)
+            except ValueError as error:
+                self.rejects.add(0, text, "not JSON")
+                return f"not JSON: {error}"
+        if text and not text.endswith("\n"):
+            text += "\n"
+        self._feed_received(text)
+        return None
+
+    def _feed_received(self, text: str, host: str | None = None) -> None:
+        if not text.strip():
+            return
+        if self.parser is None:
+            self.sample = text[:SAMPLE_BYTES]
+            try:
+                self.start(self._format_of(text))
+            except FormatError:
+                for line in text.splitlines():
+                    if line.strip():
+                        self.rejects.add(0, line, "format not recognised")
+                raise
+        assert self.parser is not None and self.reorderer is not None
+        if self.tally is not None:
+            self.tally.host = host
+        self.reorderer.now = self._clock()
+        self.parser.feed(text)
+        if self.tally is not None:
+            self.tally.settle()
+        self.reorderer.release()
+        self.warn_if_mostly_invalid(final=False)
+
+    # -- the end ----------------------------------------------------------------------
 
     def end(self) -> None:
         """The source ended: everything still held is parsed and closed."""
@@ -163,22 +312,26 @@ class Lane:
         text = "".join(self.pending)
         self.pending.clear()
         self.sample = text[:SAMPLE_BYTES]
-        name = self.settings.log_format
-        if name == "auto":
-            detected = detect(text, PARSERS)
-            if detected is None:
-                first = sample_lines(text)[0]
-                raise FormatError(
-                    f"{self.where}cannot recognise the log format (tried "
-                    f"{', '.join(PARSERS)}) from its first lines, e.g. {first[:80]!r}; "
-                    "choose one with --format"
-                )
-            name = detected
-        self.start(name)
+        self.start(self._format_of(text))
         assert self.parser is not None and self.reorderer is not None
         self.reorderer.now = self._clock()
         self.parser.feed(text)
         self.reorderer.release()
+
+    def _format_of(self, text: str) -> str:
+        """``--format``, or the format detected from ``text`` (``FormatError``)."""
+        name = self.settings.log_format
+        if name != "auto":
+            return name
+        detected = detect(text, PARSERS)
+        if detected is None:
+            first = sample_lines(text)[0]
+            raise FormatError(
+                f"{self.where}cannot recognise the log format (tried "
+                f"{', '.join(PARSERS)}) from its first lines, e.g. {first[:80]!r}; "
+                "choose one with --format"
+            )
+        return detected
 
     def start(self, name: str) -> None:
         """Build the parser and the reorderer of format ``name``."""
@@ -186,7 +339,11 @@ class Lane:
             name, format_string=self.settings.format_string, json_fields=self.settings.json_fields
         )
         self.reorderer = self._opener(self, factory)
-        self.parser = factory(self.reorderer, self.rejects, self.filter)
+        if self.listens:
+            self.tally = HostTally(self.reorderer)
+            self.parser = factory(self.tally, self.rejects, self.filter)
+        else:
+            self.parser = factory(self.reorderer, self.rejects, self.filter)
 
     # -- counts -------------------------------------------------------------------------
 

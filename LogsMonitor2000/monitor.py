@@ -27,7 +27,7 @@ from typing import Any
 from . import checked
 from .calculators.latency import SlowQueries
 from .calculators.metrics import EventCounters
-from .calculators.stats import Carried, HttpStats, MongoStats
+from .calculators.stats import Carried, HttpStats, LogStats, MongoStats
 from .calculators.traffic import TrafficAlert
 from .errors import StateError, UsageError
 from .filters import Anonymizer
@@ -37,7 +37,7 @@ from .junction import Junction
 from .lanes import Lane
 from .output import LiveState, Notifier, RunInfo
 from .parsers import ParserFactory
-from .records import HttpStatsReport, InputTotals, MongoStatsReport, Summary
+from .records import HttpStatsReport, InputTotals, LogStatsReport, MongoStatsReport, Summary
 from .reorder import Downstream, Reorderer
 from .settings import Settings
 from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
@@ -50,6 +50,11 @@ class StopRequested(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
+
+
+def unit_of(family: str | None) -> str:
+    """What one event is called: a hit, an operation (MongoDB), a record (logging)."""
+    return {"mongo": "operation", "pylog": "record"}.get(family or "", "hit")
 
 
 def _how_far(lane: Lane) -> tuple[int, int]:
@@ -87,7 +92,7 @@ class Monitor:
         )
         self.slow: SlowQueries | None = None
         #: The whole run's counts, for the summary (SPEC §6).
-        self.totals: HttpStats | MongoStats | None = None
+        self.totals: HttpStats | MongoStats | LogStats | None = None
         self.anonymizer: Anonymizer | None = None
         #: The /metrics counters (``--serve`` only).
         self.counters: EventCounters | None = None
@@ -144,7 +149,7 @@ class Monitor:
         """Read the inputs to their end (or until stopped); notify; the summary.  With
         ``sources``, those are the inputs (named after ``settings.paths``)."""
         if sources is not None:
-            self.add_inputs(self.settings.paths, sources)
+            self.add_inputs(self.settings.inputs, sources)
         items = {lane.index: iter(lane.source) for lane in self.lanes}
         try:
             while self.stopped_by is None and not self.quitting:
@@ -176,12 +181,16 @@ class Monitor:
         self.busy = self.finishing = True
         if self.stopped_by is not None or self.quitting:
             for lane in self.lanes:
+                for received in lane.source.drain():  # what a listener acknowledged
+                    lane.process(received)
                 lane.stopped(carried_over=self.checkpoint is not None)
         self._save(final=True)
         if self.family is None:
             self._start_notifier(None)
         summary = self.summary()
         self.notifier.finish(summary)
+        if summary.dropped:
+            self.warn(f"{summary.dropped:,} datagrams were dropped: the queue was full")
         for lane in self.lanes:
             if lane.nothing_valid():
                 lane.say_nothing_was_valid()
@@ -243,6 +252,7 @@ class Monitor:
                 "can't be read in one run"
             )
         self.carried.vhost |= factory.carries_vhost
+        self.carried.hosts |= lane.listens_to_syslog
         self.carried.duration |= factory.carries_duration
         assert self.junction is not None
         reorderer = Reorderer(
@@ -254,10 +264,13 @@ class Monitor:
     def _build_stages(self, factory: ParserFactory) -> None:
         settings = self.settings
         self.family = factory.family
-        stats: HttpStats | MongoStats
+        stats: HttpStats | MongoStats | LogStats
         if factory.family == "http":
             stats = HttpStats(top_n=settings.top, carried=self.carried)
             self.totals = HttpStats(top_n=settings.top, bounded=True, carried=self.carried)
+        elif factory.family == "pylog":
+            stats = LogStats(top_n=settings.top, carried=self.carried)
+            self.totals = LogStats(top_n=settings.top, bounded=True, carried=self.carried)
         else:
             stats = MongoStats(top_n=settings.top, carried=self.carried)
             self.totals = MongoStats(top_n=settings.top, bounded=True, carried=self.carried)
@@ -299,7 +312,7 @@ class Monitor:
         settings = self.settings
         self.notifier.start(
             RunInfo(
-                path=", ".join(settings.paths),
+                path=", ".join(lane.name for lane in self.lanes),
                 format_name=factory.name if factory else None,
                 format_description=factory.description if factory else None,
                 stats_interval=settings.stats_interval,
@@ -308,7 +321,7 @@ class Monitor:
                 lateness=settings.lateness,
                 follow=settings.follow,
                 slow_ms=settings.slow_ms,
-                unit="operation" if factory and factory.family == "mongo" else "hit",
+                unit=unit_of(factory.family if factory else None),
                 filters=tuple(settings.selection.as_options()),
                 anonymize=settings.anonymize,
                 verbose=settings.verbose,
@@ -342,7 +355,13 @@ class Monitor:
             slow_since=self.slow.slow_since if self.slow else None,
             stopped_by=self.stopped_by,
             inputs=per_input if len(per_input) > 1 else None,
+            dropped=self.dropped(),
         )
+
+    def dropped(self) -> int | None:
+        """Datagrams the listeners dropped (None: no listener)."""
+        counts = [found for lane in self.lanes if (found := lane.source.dropped()) is not None]
+        return sum(counts) if counts else None
 
     def live(self) -> LiveState:
         """The run so far, for a live view (the summary's top keys get their own
@@ -364,7 +383,7 @@ class Monitor:
             average=self.traffic.hits / self.traffic.window_seconds,
             threshold=self.settings.threshold,
             slow_ms=self.settings.slow_ms,
-            unit="operation" if self.family == "mongo" else "hit",
+            unit=unit_of(self.family),
             counters=counters,
         )
 
@@ -381,7 +400,7 @@ class Monitor:
             max_lateness=reorderer.max_lateness if reorderer else 0,
         )
 
-    def _totals(self) -> HttpStatsReport | MongoStatsReport | None:
+    def _totals(self) -> HttpStatsReport | MongoStatsReport | LogStatsReport | None:
         """The whole run's counts, with the seconds still open (a run stopped by a
         signal does not report them in windows, but the summary counts every event)."""
         totals, junction = self.totals, self.junction

@@ -71,6 +71,18 @@ class MongoStatsReport(StatsReport):
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
+class LogStatsReport(StatsReport):
+    """Stats of a window of Python logging records (``sections`` are the loggers)."""
+
+    #: The senders' addresses.
+    sources: Top
+    #: Records per level, most severe first.
+    levels: dict[str, int]
+    #: The types of the records' exceptions.
+    exceptions: Top
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
 class Alert:
     """The high-traffic alert starting (``alert``) or ending (``recovery``) at ``time``."""
 
@@ -102,7 +114,7 @@ class SlowAlert:
         return (self.time, self.priority)
 
 
-Record = Union[HttpStatsReport, MongoStatsReport, Alert, SlowAlert]
+Record = Union[HttpStatsReport, MongoStatsReport, LogStatsReport, Alert, SlowAlert]
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -144,6 +156,8 @@ class Summary:
     nothing_valid: bool = False
     #: The whole run's totals, in the shape of a stats window from ``first`` to
     #: ``last + 1`` (None without events).
-    totals: HttpStatsReport | MongoStatsReport | None = None
+    totals: HttpStatsReport | MongoStatsReport | LogStatsReport | None = None
+    #: Datagrams a full listener dropped (None: no listener).
+    dropped: int | None = None
     #: Each input's own counts, in command-line order (when there are several).
     inputs: list[InputTotals] | None = None

@@ -65,3 +65,13 @@ class Settings:
     dashboard: bool = False
     #: ``--quiet``: no progress line on stderr.
     quiet: bool = False
+    #: ``--listen``: the URLs of the listeners (inputs after ``paths``), their
+    #: credentials (USER:PASSWORD) and the largest body or message they take.
+    listen: tuple[str, ...] = ()
+    listen_auth: str | None = None
+    max_body: int = 1 << 20
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The names of every input, in order: the files, then the listeners."""
+        return self.paths + self.listen

@@ -17,7 +17,8 @@ from LogsMonitor2000.output import RunInfo
 from LogsMonitor2000.output.jsonlines import record_json, summary_json
 from LogsMonitor2000.records import Record, Summary
 from LogsMonitor2000.settings import Settings
-from LogsMonitor2000.inputs import Idle, Position
+from LogsMonitor2000.inputs import Idle
+from LogsMonitor2000.inputs.base import Defaults
 
 TOP = Path(__file__).resolve().parent.parent
 DATA = TOP / "tests" / "data"
@@ -82,7 +83,7 @@ class Collector:
         self.summary = summary_json(summary)
 
 
-class Blocks:
+class Blocks(Defaults):
     """A source made of given blocks and Idle items (a finished or live input), with
     its own wall clock: a block is read at the time of the Idle item before it (0.0
     before any), so that a run is the same whatever the machine does."""
@@ -101,21 +102,6 @@ class Blocks:
 
     def clock(self) -> float:
         return self.now
-
-    def position(self) -> Position | None:
-        return None
-
-    def held(self) -> bytes:
-        return b""
-
-    def waitable(self) -> int | None:
-        return None
-
-    def reopen(self) -> None:
-        pass
-
-    def progress(self) -> tuple[int, int] | None:
-        return None
 
     def close(self) -> None:
         pass

@@ -28,6 +28,7 @@ from LogsMonitor2000.parsers import Rejects
 from LogsMonitor2000.filters import Selection
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import open_source
+from LogsMonitor2000.inputs.base import Defaults
 from tests.generate import Request, traffic, write_clf, write_csv
 from tests.support import (
     Blocks,
@@ -91,7 +92,7 @@ def analyse_source(source: Input, **options: Any) -> tuple[list[dict[str, Any]],
     return collector.records + [collector.summary], warnings
 
 
-class CountedRereads:
+class CountedRereads(Defaults):
     """A ParallelFile whose chunks count how often the monitor reads them again."""
 
     def __init__(self, parallel: ParallelFile) -> None:
@@ -109,20 +110,6 @@ class CountedRereads:
 
             chunk.read_again = counted
             yield chunk
-
-    live = False
-
-    def position(self) -> None:
-        return None
-
-    def held(self) -> bytes:
-        return b""
-
-    def waitable(self) -> int | None:
-        return None
-
-    def reopen(self) -> None:
-        pass
 
     def close(self) -> None:
         self.parallel.close()

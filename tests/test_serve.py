@@ -297,11 +297,11 @@ class BroadcasterTest(unittest.TestCase):
         # The stream is written by the broadcaster's thread, the headers by the
         # request's handler: a subscriber is written to only once they are sent.
         broadcaster = Broadcaster()
-        self.addCleanup(broadcaster.close)
-        broadcaster.publish("stats", "{}")
         server_side, client = socket.socketpair()
         self.addCleanup(server_side.close)
         self.addCleanup(client.close)
+        self.addCleanup(broadcaster.close)  # (first: its thread writes to server_side)
+        broadcaster.publish("stats", "{}")
         server_side.setblocking(False)
         subscriber = broadcaster.subscribe(server_side, after=0)
         assert subscriber is not None

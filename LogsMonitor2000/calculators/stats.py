@@ -14,7 +14,7 @@ from typing import Any
 
 from .. import checked
 from ..batch import SLOWEST_KEPT, Batch, SlowQuery, slow_queries
-from ..records import HttpStatsReport, MongoStatsReport, Percentiles, Top
+from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Percentiles, Top
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
 
@@ -201,6 +201,91 @@ class MongoStats:
             methods=self.methods.top(self.top_n),
             duration=percentiles(self.durations),
             slowest=self.slowest,
+            hosts=hosts_top(self.hosts, self.top_n, self.carried),
+        )
+
+
+#: Levels shown most severe first (others after them, by name).
+SEVERITY = ("CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET")
+
+
+class LogStats:
+    """Records, top loggers and senders, levels and exception types of a window of
+    Python logging records (a Batch's ``sections``, ``sources``, ``statuses`` and
+    ``methods``)."""
+
+    hits: int
+    sections: TopCounts
+    sources: TopCounts
+    exceptions: TopCounts
+    hosts: TopCounts
+    levels: dict[str, int]
+
+    def __init__(
+        self, *, top_n: int, bounded: bool = False, carried: Carried | None = None
+    ) -> None:
+        self.top_n = top_n
+        self.bounded = bounded
+        self.carried = carried or Carried()
+        self.reset()
+
+    def count(self, batch: Batch) -> None:
+        self.hits += batch.hits
+        self.sections.add(batch.sections)
+        self.sources.add(batch.sources)
+        if batch.methods:
+            self.exceptions.add(batch.methods)
+        if batch.hosts:
+            self.hosts.add(batch.hosts)
+        levels = self.levels
+        for level, count in batch.statuses.items():
+            levels[level] = levels.get(level, 0) + count
+
+    def reset(self) -> None:
+        capacity = TOP_CAPACITY if self.bounded else None
+        self.hits = 0
+        self.sections = TopCounts(capacity)
+        self.sources = TopCounts(capacity)
+        self.exceptions = TopCounts(capacity)
+        self.hosts = TopCounts(capacity)
+        self.levels = {}
+
+    def copy(self) -> LogStats:
+        twin = LogStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
+        twin.hits, twin.levels = self.hits, dict(self.levels)
+        twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
+        twin.exceptions, twin.hosts = self.exceptions.copy(), self.hosts.copy()
+        return twin
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "hits": self.hits,
+            "sections": self.sections.to_json(),
+            "sources": self.sources.to_json(),
+            "exceptions": self.exceptions.to_json(),
+            "hosts": self.hosts.to_json(),
+            "levels": self.levels,
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.hits = checked.count(data["hits"])
+        self.sections.restore(data["sections"])
+        self.sources.restore(data["sources"])
+        self.exceptions.restore(data["exceptions"])
+        self.hosts.restore(data["hosts"])
+        self.levels = checked.counts(data["levels"])
+
+    def report(self, start: int, end: int) -> LogStatsReport:
+        order = {level: i for i, level in enumerate(SEVERITY)}
+        levels = sorted(self.levels.items(), key=lambda item: (order.get(item[0], 99), item[0]))
+        return LogStatsReport(
+            start=start,
+            end=end,
+            hits=self.hits,
+            sections=self.sections.top(self.top_n),
+            sources=self.sources.top(self.top_n),
+            levels=dict(levels),
+            exceptions=self.exceptions.top(self.top_n),
             hosts=hosts_top(self.hosts, self.top_n, self.carried),
         )
 

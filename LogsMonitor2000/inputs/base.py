@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .. import checked
 
 if TYPE_CHECKING:
+    from .listen import Received
     from .parallel import Chunk
 
 
@@ -65,7 +66,7 @@ class Source(Protocol):
     #: Whether it is live: it waits for more at its end (a followed file, a listener).
     live: bool
 
-    def __iter__(self) -> Iterator[str | Idle | Chunk]: ...
+    def __iter__(self) -> Iterator[str | Idle | Chunk | Received]: ...
 
     def position(self) -> Position | None:
         """Where the last item handed over ends (None: not a followed file)."""
@@ -83,6 +84,13 @@ class Source(Protocol):
     def progress(self) -> tuple[int, int] | None:
         """A finished regular file: (bytes read, its size), for the progress line
         (compressed bytes for a ``.gz``); None when the end is not known."""
+
+    def dropped(self) -> int | None:
+        """A listener: the datagrams it dropped, its queue full (None: not one)."""
+
+    def drain(self) -> list[Received]:
+        """The run stops: a listener accepts nothing more and hands over what it holds
+        (``Received`` payloads, see ``listen.py``); nothing for other inputs."""
 
     def close(self) -> None:
         """Release what it holds."""
@@ -108,3 +116,9 @@ class Defaults:
 
     def progress(self) -> tuple[int, int] | None:
         return None
+
+    def dropped(self) -> int | None:
+        return None
+
+    def drain(self) -> list[Received]:
+        return []

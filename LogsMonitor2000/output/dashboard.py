@@ -17,7 +17,7 @@ import textwrap
 import time
 from collections.abc import Callable
 
-from ..records import HttpStatsReport, MongoStatsReport, Record, Summary, Top
+from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Record, Summary, Top
 from . import LiveState, RunInfo, Stream
 from .history import History
 from .text import (
@@ -256,7 +256,15 @@ class DashboardNotifier:
         head = f"{local_time(latest.start)} .. {clock_time(latest.end)}  "
         head += f"{counted(latest.hits, unit)}  {rate:.1f}/s"
         lines = []
-        if isinstance(latest, HttpStatsReport):
+        if isinstance(latest, LogStatsReport):
+            lines.append((head, curses.A_BOLD))
+            levels = "  ".join(f"{level} {count:,}" for level, count in latest.levels.items())
+            lines.append((f"levels   {levels}", 0))
+            lines.append((_top("loggers", latest.sections), 0))
+            lines.append((_top("senders", latest.sources), 0))
+            if latest.exceptions:
+                lines.append((_top("exceptions", latest.exceptions), 0))
+        elif isinstance(latest, HttpStatsReport):
             head += f"  {size(latest.bytes_total)}"
             lines.append((head, curses.A_BOLD))
             status = "  ".join(f"{cls} {count:,}" for cls, count in latest.status.items())

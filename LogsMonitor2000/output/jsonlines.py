@@ -9,6 +9,7 @@ from typing import Any
 from ..records import (
     Alert,
     HttpStatsReport,
+    LogStatsReport,
     MongoStatsReport,
     Percentiles,
     Record,
@@ -49,7 +50,11 @@ def _stats_json(report: StatsReport) -> dict[str, Any]:
         "hits": report.hits,
         "sections": [list(item) for item in report.sections],
     }
-    if isinstance(report, HttpStatsReport):
+    if isinstance(report, LogStatsReport):
+        data["sources"] = [list(item) for item in report.sources]
+        data["levels"] = dict(report.levels)
+        data["exceptions"] = [list(item) for item in report.exceptions]
+    elif isinstance(report, HttpStatsReport):
         data["sources"] = [list(item) for item in report.sources]
         data["status"] = dict(report.status)
         data["bytes"] = report.bytes_total
@@ -91,6 +96,8 @@ def summary_json(summary: Summary) -> dict[str, Any]:
         data["filtered"] = summary.filtered
     if summary.undelivered is not None:
         data["undelivered"] = summary.undelivered
+    if summary.dropped is not None:
+        data["dropped"] = summary.dropped
     data["alert_since"] = summary.alert_since
     if summary.slow_since is not None:
         data["slow_since"] = summary.slow_since

@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from html import escape
 
 from .. import __version__
-from ..records import HttpStatsReport, MongoStatsReport, Summary
+from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Summary
 from . import RunInfo
 from .history import History, Period, Point
 from .text import alert_text, counted, local_time, milliseconds, number, printable, size
@@ -217,7 +217,7 @@ def _header(run: RunInfo | None, summary: Summary, *, live: bool) -> str:
 
 
 def _cards(summary: Summary, history: History, unit: str, *, live: bool) -> str:
-    cards = [(f"{summary.events:,}", f"{unit}s" if unit == "operation" else "events", "")]
+    cards = [(f"{summary.events:,}", "events" if unit == "hit" else f"{unit}s", "")]
     if summary.totals is not None and summary.first is not None and summary.last is not None:
         seconds = summary.last - summary.first + 1
         cards.append((f"{summary.events / seconds:.2f}", f"{unit}s/s on average", ""))
@@ -535,9 +535,20 @@ def _status_colour(cls: str) -> str:
 # -- tables ------------------------------------------------------------------------------
 
 
-def _tables(totals: HttpStatsReport | MongoStatsReport, events: int, unit: str) -> str:
+def _tables(
+    totals: HttpStatsReport | MongoStatsReport | LogStatsReport, events: int, unit: str
+) -> str:
     tables = []
-    if isinstance(totals, HttpStatsReport):
+    if isinstance(totals, LogStatsReport):
+        tables.append(_top_table("Loggers", "logger", totals.sections, events, unit))
+        levels = list(totals.levels.items())
+        tables.append(_top_table("Levels", "level", levels, events, unit))
+        tables.append(_top_table("Senders", "sender", totals.sources, events, unit))
+        if totals.exceptions:
+            tables.append(_top_table("Exceptions", "type", totals.exceptions, events, unit))
+        if totals.hosts:
+            tables.append(_top_table("Syslog hosts", "host", totals.hosts, events, unit))
+    elif isinstance(totals, HttpStatsReport):
         tables.append(_top_table("Sections", "section", totals.sections, events, unit))
         tables.append(_top_table("Sources", "source", totals.sources, events, unit))
         if totals.vhosts:

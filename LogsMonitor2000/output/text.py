@@ -19,6 +19,7 @@ from .. import __version__
 from ..records import (
     Alert,
     HttpStatsReport,
+    LogStatsReport,
     MongoStatsReport,
     Percentiles,
     Record,
@@ -210,6 +211,15 @@ class TextNotifier:
 
     def _details(self, report: StatsReport) -> list[str]:
         """The lines under a window's (or the summary's) first one."""
+        if isinstance(report, LogStatsReport):
+            levels = [(f"{level} {n:,}", f"{level} {n:,}") for level, n in report.levels.items()]
+            return (
+                self._listing("levels", levels)
+                + self._top_lines("loggers", report.sections)
+                + self._top_lines("senders", report.sources)
+                + self._top_lines("exceptions", report.exceptions)
+                + self._top_lines("hosts", report.hosts or [])
+            )
         if isinstance(report, HttpStatsReport):
             status = [
                 (f"{cls} {count:,}", f"{cls} {count:,}") for cls, count in report.status.items()
@@ -291,6 +301,8 @@ class TextNotifier:
             parts.append(f"{summary.filtered:,} filtered")
         if summary.undelivered:
             parts.append(f"{counted(summary.undelivered, 'alert')} undelivered")
+        if summary.dropped is not None:
+            parts.append(f"{summary.dropped:,} dropped")
         lines = [] if self._spaced else [""]
         lines.append(self.paint("Summary", BOLD) + "  " + "  ".join(parts))
         for one in summary.inputs or []:

@@ -13,6 +13,7 @@ from .clf import ClfParser
 from .jsonlog import JsonLogFactory
 from .logformat import NAMED, LogFormatFactory
 from .mongo import MongoParser
+from .pylog import PylogParser
 
 #: ``--format`` value -> parser class, in the order auto-detection tries them.
 PARSERS: dict[str, ParserFactory] = {
@@ -23,6 +24,7 @@ PARSERS: dict[str, ParserFactory] = {
         "vhost_combined", NAMED["vhost_combined"], "Apache's vhost_combined format"
     ),
     "json": JsonLogFactory(),
+    PylogParser.name: PylogParser,
 }
 
 #: The ``--format`` of a ``--log-format`` string.

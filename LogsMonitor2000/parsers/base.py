@@ -49,6 +49,8 @@ class Rejects:
         hidden: bool = False,
     ) -> None:
         self.count = 0
+        #: Why the latest invalid record was (an HTTP listener's answer says it).
+        self.last_reason = ""
         #: Records are never shown (``--anonymize``), only their line numbers.
         self.hidden = hidden
         #: (line number, text) of the first invalid record.
@@ -71,6 +73,7 @@ class Rejects:
 
     def add(self, line_number: int, text: str, reason: str) -> None:
         self.count += 1
+        self.last_reason = reason
         if self.first is None or len(self.examples) < self._name_first:
             self._remember(line_number, HIDDEN if self.hidden else shown(text), reason)
 

@@ -1,0 +1,284 @@
+"""Python ``logging`` records, ``--format pylog``: one ``LogRecord``'s attributes per
+line, form-encoded (what ``logging.handlers.HTTPHandler`` sends, its body or its query
+string) or as a JSON object.
+
+An event per record: its time is ``created`` (epoch seconds, a float), its section the
+logger ``name``, its method the ``levelname`` (from ``levelno`` when absent), its source
+the sender's address (``_sender``, which the HTTP listener puts first; ``-`` in a file).
+Windows count records, their levels and top loggers, and the type of a record's
+exception (from ``exc_info`` or the last line of ``exc_text``; never its message).  A
+line that is not a record, or lacks or mistypes ``created`` or the level, is invalid.
+
+``--level`` and ``--name`` filter records as Chronologer's ``level`` and ``name`` do:
+that level and above, logger names starting with one of the prefixes.
+
+Also here: what the HTTP listener turns its payloads into before they are parsed:
+``json_lines`` (a JSON body as one object per line), ``record_line`` (a form-encoded
+record with its sender) and ``watch_row`` (a pymongowatch record as the CSV row
+``mongo.py`` reads, exactly as pymongowatch's CSV formatter writes it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from .. import checked
+from ..filters import Filter
+from .base import EventSink, Rejects
+from .http import MAX_SECOND
+from .mongo import COLUMNS
+
+PYLOG = "pylog"
+
+#: The standard levels by name (``--level`` takes a name or a number).
+LEVEL_NUMBERS = {"CRITICAL": 50, "FATAL": 50, "ERROR": 40, "WARN": 30, "WARNING": 30}
+LEVEL_NUMBERS |= {"INFO": 20, "DEBUG": 10, "NOTSET": 0}
+
+#: The type in ``exc_info``'s text: ``(<class 'ValueError'>, ValueError('...'), ...)``.
+_EXC_INFO = re.compile(r"\(<class '([\w.]{1,200})'>")
+#: The type in ``exc_text``'s last line: ``ValueError: ...`` or ``pkg.Error``.
+_EXC_LAST = re.compile(r"([\w.]{1,200})(?::|$)")
+
+#: Attributes longer than this are no record's (a body is bounded anyway).
+MAX_FIELD = 4096
+
+
+def level_number(level: str) -> int | None:
+    """``ERROR`` or ``40`` as 40; None for anything else."""
+    level = level.strip().upper()
+    if level.isdigit() and len(level) <= 3:
+        return int(level)
+    return LEVEL_NUMBERS.get(level)
+
+
+def fields_of(line: str) -> dict[str, str] | None:
+    """A record's attributes from its line (form-encoded or JSON); None if it is none."""
+    line = line.strip()
+    if line.startswith("{"):
+        try:
+            data = json.loads(line)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        return {str(key): _text(value) for key, value in data.items()}
+    if "=" not in line:
+        return None
+    try:
+        parsed = parse_qs(line, keep_blank_values=True, strict_parsing=False, max_num_fields=500)
+    except ValueError:
+        return None
+    return {key: values[0] for key, values in parsed.items()}
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "None"
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def exception_type(fields: Mapping[str, str]) -> str | None:
+    """The type of the record's exception, if it has one (never its message)."""
+    info = fields.get("exc_info", "None")
+    found = _EXC_INFO.match(info)
+    if found is not None:
+        return found.group(1)
+    text = fields.get("exc_text", "None")
+    if text not in ("None", ""):
+        last = text.strip().splitlines()[-1] if text.strip() else ""
+        found = _EXC_LAST.match(last)
+        if found is not None:
+            return found.group(1)
+    return None
+
+
+class PylogParser:
+    """``--format pylog`` (see the module's docstring)."""
+
+    name = PYLOG
+    description = "Python logging records"
+    family = "pylog"
+    carries_vhost = False
+    carries_duration = False
+
+    def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
+        self._batch_for = sink.batch_for
+        self.rejects = rejects
+        self.selection = selection
+        self.skipped = 0
+        self.headers = 0
+        self._lines_before = 0
+
+    def feed(self, block: str) -> None:
+        lines = block.splitlines()
+        for index, line in enumerate(lines):
+            if line.strip():
+                reason = self._record(line)
+                if reason is not None:
+                    self.rejects.add(self._lines_before + index + 1, line, reason)
+        self._lines_before += len(lines)
+
+    def _record(self, line: str) -> str | None:
+        """Count one record; why it is invalid (None: it is not)."""
+        fields = fields_of(line)
+        if fields is None:
+            return "not a logging record (form-encoded or JSON attributes)"
+        try:
+            created = float(fields.get("created", ""))
+        except ValueError:
+            return "no created time"
+        if not 0 <= created <= MAX_SECOND:
+            return "created is not a time"
+        level = fields.get("levelname") or fields.get("levelno", "")
+        number = level_number(level)
+        if number is None:
+            return "no level"
+        levelname = level.strip().upper() if not level.strip().isdigit() else _name_of(number)
+        name = fields.get("name", "root")[:MAX_FIELD] or "root"
+        second = math.floor(created)
+        if self.selection is not None:
+            selection = self.selection
+            if not (
+                selection.keeps_second(second)
+                and selection.keeps_record(number, name, fields.get("_sender", "-"), levelname)
+            ):
+                selection.filtered += 1
+                return None
+        batch = self._batch_for(second)
+        if batch is None:
+            return None  # late, and counted as such
+        batch.hits += 1
+        for counts, key in (
+            (batch.sections, name),
+            (batch.sources, fields.get("_sender", "-")[:MAX_FIELD]),
+            (batch.statuses, levelname),
+        ):
+            counts[key] = counts.get(key, 0) + 1
+        kind = exception_type(fields)
+        if kind is not None:
+            batch.methods[kind] = batch.methods.get(kind, 0) + 1
+        return None
+
+    def finish(self) -> None:
+        pass
+
+    def pending(self) -> str:
+        return ""
+
+    def unfinished(self) -> int | None:
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"lines": self._lines_before, "skipped": self.skipped}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self._lines_before = checked.count(data["lines"])
+        self.skipped = checked.count(data["skipped"])
+
+
+def _name_of(number: int) -> str:
+    return {50: "CRITICAL", 40: "ERROR", 30: "WARNING", 20: "INFO", 10: "DEBUG"}.get(
+        number, f"Level {number}"
+    )
+
+
+# -- what the HTTP listener hands over -------------------------------------------------
+
+
+def json_lines(text: str, sender: str | None = None) -> str:
+    """A JSON body (an object, an array of them, or one per line) as one object per
+    line; ``ValueError`` when it is not JSON.  ``sender``: put in each object as
+    ``_sender`` (Python logging records)."""
+    stripped = text.strip()
+    if not stripped:
+        return ""
+    try:
+        whole = json.loads(stripped)
+        items = whole if isinstance(whole, list) else [whole]
+    except ValueError:
+        items = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+    lines = []
+    for item in items:
+        if sender is not None and isinstance(item, dict):
+            item = {"_sender": sender, **item}
+        lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+    return "".join(lines)
+
+
+def record_line(text: str, sender: str) -> str:
+    """A form-encoded record as a line of ``pylog``, its sender first."""
+    return f"_sender={quote(sender)}&" + text.replace("\n", "").replace("\r", "")
+
+
+#: pymongowatch's message as ``str()`` writes it: ``Key=value`` pairs, a value being a
+#: quoted string, JSON (a filter), or a word.
+_PAIR = re.compile(r"\s*(\w+)=")
+_QUOTED = re.compile(r"'((?:[^'\\]|\\.)*)'")
+_WORD = re.compile(r"\S*")
+_MESSAGE_TIME = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}),([0-9]{3})$")
+
+
+def watch_fields(message: str) -> dict[str, str]:
+    """The operation's fields in a pymongowatch message (``WatchID='...' DB='shop'
+    ...``)."""
+    fields: dict[str, str] = {}
+    decoder = json.JSONDecoder()
+    at = 0
+    while True:
+        pair = _PAIR.match(message, at)
+        if pair is None:
+            return fields
+        key, at = pair.group(1), pair.end()
+        if message.startswith("'", at):
+            quoted = _QUOTED.match(message, at)
+            if quoted is None:
+                return fields
+            value = (
+                quoted.group(1)
+                .encode("latin-1", "backslashreplace")
+                .decode("unicode_escape", "replace")
+            )
+            at = quoted.end()
+        elif message.startswith(("{", "["), at):
+            try:
+                data, at = decoder.raw_decode(message, at)
+            except ValueError:
+                return fields
+            value = json.dumps(data)
+        else:
+            word = _WORD.match(message, at)
+            assert word is not None
+            value, at = word.group(0), word.end()
+        fields[key] = value
+
+
+def watch_row(text: str) -> str | None:
+    """A pymongowatch record (form-encoded) as the CSV row ``--format mongo`` reads;
+    None when it is not one (a logger outside ``pymongo.watcher``).  The operation's
+    fields are the record's attributes (pymongowatch's old-style formatter support) or
+    those of its message."""
+    fields = fields_of(text)
+    if fields is None or not fields.get("name", "").startswith("pymongo.watcher"):
+        return None
+    if "WatchID" not in fields:
+        fields = {**watch_fields(fields.get("msg", "")), "name": fields["name"]}
+    values = [fields.get("name", "")] + [_csv_value(fields.get(column)) for column in COLUMNS[1:]]
+    row = io.StringIO()
+    csv.writer(row, dialect="unix", quoting=csv.QUOTE_MINIMAL).writerow(values)
+    return row.getvalue().rstrip("\n")
+
+
+def _csv_value(value: str | None) -> str:
+    """An attribute as pymongowatch's CSV holds it (None is empty, times with micro-
+    seconds)."""
+    if value is None or value == "None":
+        return ""
+    found = _MESSAGE_TIME.match(value)
+    return f"{found.group(1)}.{found.group(2)}000" if found is not None else value
