@@ -229,7 +229,6 @@ def watch_fields(message: str) -> dict[str, str]:
     """The operation's fields in a pymongowatch message (``WatchID='...' DB='shop'
     ...``)."""
     fields: dict[str, str] = {}
-    decoder = json.JSONDecoder()
     at = 0
     while True:
         pair = _PAIR.match(message, at)
@@ -247,16 +246,39 @@ def watch_fields(message: str) -> dict[str, str]:
             )
             at = quoted.end()
         elif message.startswith(("{", "["), at):
-            try:
-                data, at = decoder.raw_decode(message, at)
-            except ValueError:
+            end = _balanced_end(message, at)
+            if end < 0:
                 return fields
-            value = json.dumps(data)
+            value, at = message[at:end], end
         else:
             word = _WORD.match(message, at)
             assert word is not None
             value, at = word.group(0), word.end()
         fields[key] = value
+
+
+def _balanced_end(text: str, at: int) -> int:
+    """Where the bracketed value at ``at`` ends: JSON, or the Python ``str`` of a filter
+    JSON can't hold (``ObjectId(...)``); -1 when it doesn't."""
+    depth, quote, escaped = 0, "", False
+    for i in range(at, len(text)):
+        char = text[i]
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in "'\"":
+            quote = char
+        elif char in "{[(":
+            depth += 1
+        elif char in "}])":
+            depth -= 1
+            if depth == 0:
+                return i + 1
+    return -1
 
 
 def watch_row(text: str) -> str | None:

@@ -1,0 +1,490 @@
+"""--listen for real: the monitor in a subprocess, real clients on 127.0.0.1 (the stdlib's
+SysLogHandler and HTTPHandler, util-linux logger, curl, http.client, ssl), and the
+receivers in process against a full inbox (503, dropped datagrams, TCP backpressure)."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import json
+import logging
+import logging.handlers
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+import warnings
+from pathlib import Path
+from typing import Any
+
+from LogsMonitor2000.inputs.listen import RECORD, Inbox, ListenOptions, Received
+from LogsMonitor2000.parsers.syslog import parse_message
+from tests.live import PATIENCE, LiveMonitor
+from tests.sse import basic
+from tests.support import DATA, run_monitor, slow
+
+LOGGER = shutil.which("logger")
+CURL = shutil.which("curl")
+OPENSSL = shutil.which("openssl")
+
+
+def clf(source: str, section: str, status: int = 200, when: float | None = None) -> str:
+    stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(when or time.time()))
+    return f'{source} - - [{stamp}] "GET {section}/x HTTP/1.1" {status} 100'
+
+
+def addresses(live: LiveMonitor, count: int) -> list[tuple[str, str, int]]:
+    """(scheme, host, port) of each listener, from the monitor's stderr."""
+    deadline = time.monotonic() + PATIENCE
+    while len(re.findall(r"listening on ", live.stderr)) < count:
+        if time.monotonic() > deadline:
+            raise AssertionError(live.stderr)
+        time.sleep(0.02)
+    found = re.findall(r"listening on (\S+)://([\d.]+):(\d+)", live.stderr)
+    return [(scheme, host, int(port)) for scheme, host, port in found]
+
+
+def summary(live: LiveMonitor) -> dict[str, Any]:
+    records = [r for r in live.records if r["type"] == "summary"]
+    assert records, live.stderr
+    return records[-1]
+
+
+def listen(*options: str) -> LiveMonitor:
+    return LiveMonitor(*options, "--stats-interval", "1")
+
+
+def post(
+    port: int,
+    body: bytes,
+    kind: str = "text/plain",
+    *,
+    auth: str | None = None,
+    method: str = "POST",
+    path: str = "/ingest",
+    tls: ssl.SSLContext | None = None,
+) -> tuple[int, str, dict[str, str]]:
+    connection: http.client.HTTPConnection
+    if tls is not None:
+        connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=PATIENCE, context=tls)
+    else:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+    headers = {"Content-Type": kind}
+    if auth is not None:
+        headers["Authorization"] = basic(auth)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read().decode(), dict(answer.getheaders())
+    finally:
+        connection.close()
+
+
+class SyslogTest(unittest.TestCase):
+    @slow
+    def test_syslog_handler_and_logger_over_udp_and_tcp(self) -> None:
+        with listen("--listen", "syslog+udp://127.0.0.1:0", "--listen", "syslog+tcp://:0") as live:
+            (_, _, udp), (_, _, tcp) = addresses(live, 2)
+            logger = logging.getLogger("test_listen.syslog")
+            logger.propagate = False
+            handlers = [
+                logging.handlers.SysLogHandler(("127.0.0.1", udp)),
+                logging.handlers.SysLogHandler(("127.0.0.1", tcp), socktype=socket.SOCK_STREAM),
+            ]
+            for handler in handlers:
+                logger.addHandler(handler)
+                logger.warning(clf("10.0.0.1", "/api"))
+                logger.removeHandler(handler)
+                handler.close()
+            sent = 2
+            if LOGGER is not None:
+                for flags in (["--rfc3164", "--udp"], ["--rfc5424", "--tcp"]):
+                    port = udp if "--udp" in flags else tcp
+                    subprocess.run(
+                        [LOGGER, *flags, "-n", "127.0.0.1", "-P", str(port), "-t", "nginx"]
+                        + ["--", clf("10.0.0.2", "/login", 404)],
+                        check=True,
+                    )
+                    sent += 1
+            live.wait_for(lambda records: sum(r["hits"] for r in records) >= sent)
+            live.stop()
+        done = summary(live)
+        self.assertEqual(done["events"], sent)
+        self.assertEqual(done["invalid"], 0)
+        self.assertEqual(done["dropped"], 0)
+        hosts = dict(done["hosts"])
+        self.assertEqual(hosts.get("127.0.0.1"), 2, "no HOSTNAME: the sender's address")
+        if LOGGER is not None:
+            self.assertEqual(hosts.get(socket.gethostname()), 2, "logger's HOSTNAME")
+            self.assertEqual(dict(done["status"]), {"2xx": 2, "4xx": 2})
+
+    def test_messages_of_every_kind(self) -> None:
+        line = clf("10.0.0.1", "/api")
+        for message, host in [
+            (f"<13>Dec  1 12:00:00 web1 nginx: {line}", "web1"),
+            (f"<13>Dec 11 12:00:00 web1 app[42]: {line}\n", "web1"),
+            (f"<13>1 2026-12-01T12:00:00.1Z web2 nginx - - - {line}", "web2"),
+            (f'<13>1 2026-12-01T12:00:00Z web3 a - - [x y="a\\"]"][z] \ufeff{line}', "web3"),
+            (f"<13>2026-12-01T12:00:00+00:00 relay nginx: {line}", "relay"),
+            (f"<13>{line}\x00", None),
+            (f"<13>1 2026-12-01T12:00:00Z - nginx - - - {line}", None),
+            (line, None),
+        ]:
+            with self.subTest(message=message):
+                self.assertEqual(parse_message(message.encode()), (host, line))
+
+    @slow
+    def test_octet_counting_newlines_and_tls(self) -> None:
+        lines = [clf("10.0.0.1", "/a"), clf("10.0.0.2", "/b"), clf("10.0.0.3", "/c")]
+        frames = b""
+        for i, line in enumerate(lines):
+            message = f"<13>Dec  1 12:00:00 host{i} nginx: {line}".encode()
+            frames += f"{len(message)} ".encode() + message if i != 1 else message + b"\n"
+        options = ["--listen", "syslog+tcp://127.0.0.1:0"]
+        with tempfile.TemporaryDirectory() as folder:
+            tls = certificate(Path(folder)) if OPENSSL else None
+            if tls is not None:
+                options += ["--listen", "syslog+tls://127.0.0.1:0", "--tls-cert", tls[0]]
+            with listen(*options) as live:
+                found = addresses(live, len(options) // 2 - (tls is not None))
+                with socket.create_connection(found[0][1:], timeout=PATIENCE) as sock:
+                    for i in range(0, len(frames), 7):  # frames cut anywhere
+                        sock.sendall(frames[i : i + 7])
+                expected = 3
+                if tls is not None:
+                    context = ssl.create_default_context(cafile=tls[0])
+                    context.check_hostname = False
+                    raw = socket.create_connection(found[1][1:], timeout=PATIENCE)
+                    with context.wrap_socket(raw) as sock:
+                        sock.sendall(frames)
+                    expected = 6
+                live.wait_for(lambda records: sum(r["hits"] for r in records) >= expected)
+                live.stop()
+        self.assertEqual(sorted(dict(summary(live)["hosts"])), ["host0", "host1", "host2"])
+        self.assertEqual(summary(live)["events"], expected)
+
+
+def certificate(folder: Path) -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 (key in the same file)."""
+    pem = folder / "cert.pem"
+    subprocess.run(
+        [OPENSSL or "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+        + ["-keyout", str(pem), "-out", str(pem)],
+        check=True,
+        capture_output=True,
+    )
+    return str(pem), str(pem)
+
+
+class HttpTest(unittest.TestCase):
+    def setUp(self) -> None:
+        # HTTPHandler leaves its connections to the garbage collector.
+        warnings.simplefilter("ignore", ResourceWarning)
+        self.addCleanup(warnings.resetwarnings)
+
+    def test_curl_of_a_log_file_counts_as_the_file(self) -> None:
+        if CURL is None:
+            self.skipTest("no curl")
+        expected = json.loads(
+            run_monitor(str(DATA / "sample.log"), "--output", "json").stdout.splitlines()[-1]
+        )
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            answer = subprocess.run(
+                [CURL, "-sS", "--fail", "--data-binary", f"@{DATA / 'sample.log'}"]
+                + ["-H", "Content-Type: text/plain", f"http://127.0.0.1:{port}/ingest"],
+                capture_output=True,
+                check=True,
+                text=True,
+            )
+            live.stop()
+        done = summary(live)
+        counted = json.loads(answer.stdout)
+        self.assertEqual(
+            counted["records"], expected["events"] + expected["invalid"] + expected["late"]
+        )
+        self.assertEqual(counted["invalid"], expected["invalid"])
+        for key in ("events", "invalid", "late", "first", "last", "status", "sections"):
+            self.assertEqual(done[key], expected[key], key)
+
+    @slow
+    def test_http_handler_get_and_post_with_credentials(self) -> None:
+        auth = ("alice", "pa:ss word")
+        options = ["--listen", "http://127.0.0.1:0", "--listen-auth", ":".join(auth)]
+        with listen(*options) as live:
+            ((_, _, port),) = addresses(live, 1)
+            logger = logging.getLogger("shop.api")
+            logger.propagate = False
+            logger.setLevel(logging.DEBUG)
+            for method in ("GET", "POST"):
+                handler = logging.handlers.HTTPHandler(
+                    f"127.0.0.1:{port}", "/ingest", method=method, credentials=auth
+                )
+                logger.addHandler(handler)
+                logger.info("an order from %s", "bob")
+                logger.error("no stock")
+                try:
+                    {}["missing"]
+                except KeyError:
+                    logger.exception("secret message text")
+                logger.removeHandler(handler)
+            status, _, headers = post(port, b"name=x&created=1&levelname=INFO", RECORD_TYPE)
+            self.assertEqual(status, 401)
+            self.assertIn("Basic", headers["WWW-Authenticate"])
+            live.wait_for(lambda records: sum(r["hits"] for r in records) >= 6)
+            live.stop()
+        done = summary(live)
+        self.assertEqual(done["events"], 6)
+        self.assertEqual(done["levels"], {"ERROR": 4, "INFO": 2})
+        self.assertEqual(done["sections"], [["shop.api", 6]])
+        self.assertEqual(done["sources"], [["127.0.0.1", 6]])
+        self.assertEqual(done["exceptions"], [["KeyError", 2]])
+        self.assertNotIn("secret", json.dumps(live.records) + live.stderr)
+
+    def test_level_and_name_filter_records(self) -> None:
+        options = ["--listen", "http://127.0.0.1:0", "--level", "WARNING", "--name", "app."]
+        with listen(*options) as live:
+            ((_, _, port),) = addresses(live, 1)
+            now = time.time()
+            records = [("app.db", "ERROR"), ("app.db", "INFO"), ("other", "ERROR")]
+            records += [("app.web", "WARNING"), ("apple", "CRITICAL")]
+            body = "\n".join(
+                json.dumps({"name": name, "levelname": level, "created": now})
+                for name, level in records
+            )
+            status, text, _ = post(port, body.encode(), "application/x-ndjson")
+            self.assertEqual((status, json.loads(text)), (200, {"records": 5, "invalid": 0}))
+            live.stop()
+        done = summary(live)
+        self.assertEqual((done["events"], done["filtered"]), (2, 3))
+        self.assertEqual(done["levels"], {"ERROR": 1, "WARNING": 1})
+
+    def test_pymongowatch_records_are_operations_as_in_the_csv(self) -> None:
+        # The fixture's rows that a record can carry (not those with a column too many
+        # or too few), as a file and as records.
+        with open(DATA / "mongo.csv", newline="") as file:
+            header, *rows = list(csv.reader(file))
+        rows = [row for row in rows if len(row) == len(header)]
+        with tempfile.TemporaryDirectory() as folder:
+            log = Path(folder) / "mongo.csv"
+            with open(log, "w", newline="") as file:
+                csv.writer(file).writerows([header, *rows])
+            done = run_monitor(str(log), "--output", "json")
+        expected = json.loads(done.stdout.splitlines()[-1])
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            handler = logging.handlers.HTTPHandler(f"127.0.0.1:{port}", "/ingest", "POST")
+            for i, row in enumerate(dict(zip(header, row)) for row in rows):
+                logger = logging.getLogger(row.pop("WatcherName"))
+                logger.propagate = False
+                logger.addHandler(handler)
+                fields = {key: value or None for key, value in row.items() if key}
+                if i % 2:  # the fields as the record's attributes
+                    logger.warning("watched", extra=fields)
+                else:  # the fields in its message, as WatchMessage writes them
+                    logger.warning(watch_message(fields))
+                logger.removeHandler(handler)
+            live.stop()
+        self.assertGreater(expected["events"], 5)
+        done = summary(live)
+        for key in ("events", "invalid", "unfinished", "sections", "methods", "duration"):
+            self.assertEqual(done[key], expected[key], key)
+
+    def test_bad_requests_get_a_status_and_a_reason(self) -> None:
+        with listen("--listen", "http://127.0.0.1:0", "--max-body", "1K") as live:
+            ((_, _, port),) = addresses(live, 1)
+            status, text, _ = post(port, clf("10.0.0.1", "/a").encode() + b"\nrubbish\n")
+            self.assertEqual((status, json.loads(text)), (200, {"records": 2, "invalid": 1}))
+            cases = [
+                (post(port, b"x", path="/other"), 404),
+                (post(port, b"x", method="PUT"), 405),
+                (post(port, b"x" * 2000), 413),
+                (post(port, b"x", "image/png"), 415),
+                (post(port, b"{not json", "application/json"), 400),
+                (post(port, b"", "text/plain"), 400),
+                (post(port, b"GET", method="GET"), 400),
+                (post(port, b"name=x&levelname=INFO", RECORD_TYPE), 400),  # a clf run
+            ]
+            for (status, text, _), expected in cases:
+                with self.subTest(expected=expected, text=text):
+                    self.assertEqual(status, expected)
+                    self.assertEqual(text.count("\n"), 1, "one line of reason")
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                sock.sendall(b"POST /ingest HTTP/1.1\r\nHost: x\r\n\r\n")  # no length
+                self.assertIn(b" 411 ", sock.recv(200))
+            live.stop()
+        self.assertNotIn("Traceback", live.stderr)
+        self.assertEqual(summary(live)["events"], 1)
+
+    def test_https(self) -> None:
+        if OPENSSL is None:
+            self.skipTest("no openssl to make a certificate")
+        with tempfile.TemporaryDirectory() as folder:
+            cert, _ = certificate(Path(folder))
+            with listen("--listen", "https://127.0.0.1:0", "--tls-cert", cert) as live:
+                ((scheme, _, port),) = addresses(live, 1)
+                self.assertEqual(scheme, "https")
+                context = ssl.create_default_context(cafile=cert)
+                status, text, _ = post(port, clf("10.0.0.1", "/a").encode(), tls=context)
+                self.assertEqual(status, 200)
+                with self.assertRaises(ssl.SSLError):  # not trusted without the cert
+                    post(port, b"x", tls=ssl.create_default_context())
+                live.stop()
+        self.assertEqual(summary(live)["events"], 1)
+
+    @slow
+    def test_a_stop_counts_everything_acknowledged(self) -> None:
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            acknowledged: list[int] = []
+            stop = threading.Event()
+
+            def send() -> None:
+                body = "\n".join(clf("10.0.0.1", "/a") for _ in range(200)).encode()
+                while not stop.is_set():
+                    try:
+                        status, text, _ = post(port, body)
+                    except OSError:
+                        return
+                    if status == 200:
+                        acknowledged.append(json.loads(text)["records"])
+
+            senders = [threading.Thread(target=send) for _ in range(4)]
+            for sender in senders:
+                sender.start()
+            while sum(acknowledged) < 2000:
+                time.sleep(0.01)
+            live.stop()
+            stop.set()
+            for sender in senders:
+                sender.join(PATIENCE)
+        self.assertGreaterEqual(summary(live)["events"], sum(acknowledged))
+
+
+RECORD_TYPE = "application/x-www-form-urlencoded"
+
+
+def watch_message(fields: dict[str, str | None]) -> str:
+    """``str(WatchMessage(fields))``: pymongowatch's message (quoted strings, times
+    as '2024-03-01 12:00:00,250', JSON filters)."""
+    parts = []
+    for key, value in fields.items():
+        if value is None:
+            shown = "None"
+        elif re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", value):
+            shown = f"'{value[:19]},{value[20:23]}'"
+        elif key == "Filter" or re.fullmatch(r"[\d.]+", value):
+            shown = value
+        else:
+            shown = "'" + repr('"' + value)[2:]
+        parts.append(f"{key}={shown}")
+    return " ".join(parts)
+
+
+class InboxTest(unittest.TestCase):
+    """The receivers in process with a full inbox: real sockets, nothing taken."""
+
+    def test_a_full_inbox_drops_datagrams_and_counts_them(self) -> None:
+        from LogsMonitor2000.inputs.syslog import UdpReceiver
+
+        inbox = Inbox(max_items=3)
+        receiver = UdpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
+        receiver.start()
+        self.addCleanup(inbox.close)
+        self.addCleanup(receiver.close)
+        port = int(receiver.url.rsplit(":", 1)[1])
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for i in range(10):
+                sender.sendto(f"<13>message {i}".encode(), ("127.0.0.1", port))
+        deadline = time.monotonic() + PATIENCE
+        while inbox.dropped < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        self.assertEqual(inbox.dropped, 7)
+        self.assertEqual(len(inbox.take()), 3)
+
+    def test_a_full_inbox_answers_503_with_retry_after(self) -> None:
+        from LogsMonitor2000.inputs.ingest import HttpReceiver
+
+        inbox = Inbox(max_items=1)
+        inbox.offer(Received(RECORD, "x", body=b"waiting"))
+        receiver = HttpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
+        receiver.start()
+        self.addCleanup(inbox.close)
+        self.addCleanup(receiver.close)
+        port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+        status, _, headers = post(port, b"a line\n")
+        self.assertEqual(status, 503)
+        self.assertEqual(headers["Retry-After"], "1")
+
+    @slow
+    def test_a_full_inbox_stops_reading_a_tcp_sender(self) -> None:
+        from LogsMonitor2000.inputs.syslog import TcpReceiver
+
+        inbox = Inbox(max_items=1)
+        receiver = TcpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
+        receiver.start()
+        self.addCleanup(inbox.close)
+        self.addCleanup(receiver.close)
+        port = int(receiver.url.rsplit(":", 1)[1])
+        message = b"<13>" + b"x" * 1000 + b"\n"
+        with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+            sock.settimeout(1.0)
+            sent = 0
+            with self.assertRaises(TimeoutError):  # the monitor reads no more
+                while sent < 100 << 20:
+                    sock.sendall(message)
+                    sent += len(message)
+            self.assertLess(sent, 50 << 20)
+            taken = sum(len(item.messages) for item in inbox.take())
+            self.assertGreater(taken, 0)
+
+
+class UsageTest(unittest.TestCase):
+    def test_user_errors(self) -> None:
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            busy = taken.getsockname()[1]
+            for options in [
+                ["--listen", "ftp://127.0.0.1:1"],
+                ["--listen", "http://127.0.0.1:1/other"],
+                ["--listen", "syslog+udp://127.0.0.1:x"],
+                ["--listen", f"http://127.0.0.1:{busy}"],
+                ["--listen", "https://127.0.0.1:0"],  # no --tls-cert
+                ["--listen", "http://:0", "--follow", "--state", "s.json"],
+                ["--listen-auth", "a:b", str(DATA / "sample.log")],
+                ["--level", "LOUD", "--listen", "http://:0"],
+                [],
+            ]:
+                with self.subTest(options=options):
+                    done = run_monitor(*options)
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertNotIn("Traceback", done.stderr)
+
+
+@slow
+class LimitsTest(unittest.TestCase):
+    def test_idle_connections_are_closed_and_connections_are_bounded(self) -> None:
+        with listen("--listen", "http://127.0.0.1:0", "--listen", "syslog+tcp://:0") as live:
+            (_, _, http_port), (_, _, tcp_port) = addresses(live, 2)
+            idle = [socket.create_connection(("127.0.0.1", p)) for p in (http_port, tcp_port)]
+            many = [socket.create_connection(("127.0.0.1", http_port)) for _ in range(255)]
+            time.sleep(0.5)
+            with socket.create_connection(("127.0.0.1", http_port), timeout=PATIENCE) as extra:
+                self.assertIn(b" 503 ", extra.recv(100))
+            for sock in many:
+                sock.close()
+            started = time.monotonic()
+            for sock in idle:
+                sock.settimeout(40)
+                self.assertEqual(sock.recv(100), b"", "closed")
+                sock.close()
+            self.assertGreater(time.monotonic() - started, 25)
+            live.stop()
