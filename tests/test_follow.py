@@ -354,6 +354,7 @@ class SilenceTest(unittest.TestCase):
 
 
 class PipeTest(unittest.TestCase):
+    @slow
     def test_standard_input_followed(self) -> None:
         reader, writer = os.pipe()
         with LiveMonitor("-", "--stats-interval", "1", "--buffer", "0", stdin=reader) as monitor:

@@ -18,7 +18,7 @@ from LogsMonitor2000.parsers.base import Rejects
 from LogsMonitor2000.reorder import Reorderer
 from tests.parsing import KeepBatches, parse
 from tests.reference import mongo_reference
-from tests.support import DATA, json_lines, run_monitor
+from tests.support import DATA, json_lines, run_monitor, slow
 
 HEADER = (
     "WatcherName,WatchID,Iteration,StartTime,EndTime,DB,Collection,Operation,Filter,Duration,"
@@ -296,6 +296,7 @@ class MongoEndToEndTest(unittest.TestCase):
                     record[key] += shift  # type: ignore[operator]
         self.assertEqual(got, expected)
 
+    @slow
     def test_real_traffic_against_the_reference(self) -> None:
         text = (DATA / "mongo-traffic.csv").read_text()
         for options in [

@@ -199,6 +199,7 @@ class StateTest(unittest.TestCase):
             self.assertEqual(monitor.stop(signum), 128 + signum)
         return monitor
 
+    @slow
     def test_sigterm_saves_and_a_restart_carries_on(self) -> None:
         append(self.log, self.rows(3))
         quick = ["--stats-interval", "1", "--buffer", "0"]
