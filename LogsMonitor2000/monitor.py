@@ -159,7 +159,9 @@ class Monitor:
                         break
                     self._wait()
                     continue
-                self.busy = False
+                # A listener hands over what it has taken from its inbox: a stop then
+                # waits for the item (else it would be lost).  It never waits itself.
+                self.busy = lane.listens
                 item = next(items[lane.index], None)
                 self.busy = True
                 if item is None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import subprocess
@@ -288,7 +289,13 @@ def main() -> None:
     options.add_argument(
         "--no-views", dest="views", action="store_false", help="skip --report and --serve"
     )
+    options.add_argument(
+        "--listen-only", action="store_true", help="only the listeners' figures (--listen)"
+    )
     args = options.parse_args()
+    if args.listen_only:
+        bench_listeners(args.lines // 2, args.repeat)
+        return
     folder = Path(args.keep or tempfile.mkdtemp(prefix="logsmonitor-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{args.lines:,} lines per log, best of {args.repeat}, Python {sys.version.split()[0]}")
@@ -322,6 +329,7 @@ def main() -> None:
         clf = prepare(folder, "clf", args.lines)[0]
         bench_report(clf, args.repeat)
         bench_subscribers(clf, args.repeat)
+    bench_listeners(args.lines // 2, args.repeat)
     if not args.keep:
         for path in folder.iterdir():
             path.unlink()
@@ -427,6 +435,101 @@ def _followed_read_time(log: Path, subscribers: int, stuck: int) -> float:
         client.close()
     followed.unlink()
     return elapsed
+
+
+#: The loader of ``bench_listeners``, another process: argv is the kind (tcp, http,
+#: handler), the port and the number of lines; it prints the lines acknowledged.
+LOADER = r"""
+import http.client, logging, logging.handlers, socket, sys, time
+kind, port, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime())
+lines = [f'10.0.{i % 256}.{i % 7} - - [{stamp}] "GET /s{i % 20}/x HTTP/1.1" 200 {i}\n'
+         for i in range(1000)]
+batch = "".join(lines).encode()
+sent = 0
+if kind == "tcp":
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        for _ in range(count // 1000):
+            sock.sendall(batch)
+            sent += 1000
+elif kind == "http":
+    connection = http.client.HTTPConnection("127.0.0.1", port)
+    for _ in range(count // 1000):
+        connection.request("POST", "/ingest", body=batch,
+                           headers={"Content-Type": "text/plain"})
+        answer = connection.getresponse()
+        answer.read()
+        sent += 1000 if answer.status == 200 else 0
+else:
+    handler = logging.handlers.HTTPHandler(f"127.0.0.1:{port}", "/ingest", method="POST")
+    logger = logging.getLogger("bench")
+    logger.propagate = False
+    logger.addHandler(handler)
+    for i in range(count):
+        logger.warning("record %d", i)
+        sent += 1
+print(sent)
+"""
+
+
+def bench_listeners(lines: int, repeat: int) -> None:
+    """``--listen``: a loader in another process sends ``lines`` Combined lines over
+    TCP syslog (newline-framed), as HTTP text batches of 1,000 lines, and (a tenth of
+    them) as ``HTTPHandler`` records one per request; the time runs from the loader's
+    start to the monitor's exit after SIGINT, once the loader is done.  Every line the
+    loader sent (or got a 200 for) must be in the summary."""
+    cases = [
+        ("TCP syslog", "syslog+tcp", "tcp", lines),
+        ("HTTP batches of 1,000 lines", "http", "http", lines),
+        ("HTTPHandler, a record per request", "http", "handler", max(lines // 10, 1000)),
+    ]
+    for title, scheme, kind, count in cases:
+        best, peak, counted, sent = math.inf, 0, 0, 0
+        for _ in range(repeat):
+            elapsed, peak_kb, counted, sent = _listener_run(scheme, kind, count)
+            best, peak = min(best, elapsed), max(peak, peak_kb)
+        print(
+            f"--listen {title}: {sent:,} sent, {counted:,} counted, {best:.2f} s, "
+            f"{sent / best:,.0f} lines/s, peak RSS {peak / 1024:.1f} MB"
+        )
+
+
+def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, int]:
+    import re
+    import signal
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "LogsMonitor2000", "--listen", f"{scheme}://127.0.0.1:0"]
+        + ["--output", "json", "--buffer", "3600"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=TOP,
+    )
+    assert process.stderr is not None and process.stdout is not None
+    found = re.search(rb"listening on \S+://127\.0\.0\.1:(\d+)", process.stderr.readline())
+    assert found, "the monitor did not say where it listens"
+    started = time.perf_counter()
+    loader = subprocess.run(
+        [sys.executable, "-c", LOADER, kind, found.group(1).decode(), str(count)],
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    peak = _peak_rss_kb(process.pid)  # (the peak so far: the load is over)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=300)
+    elapsed = time.perf_counter() - started
+    summary = json.loads(out.splitlines()[-1])
+    return elapsed, peak, summary["events"] + summary["invalid"], int(loader.stdout)
+
+
+def _peak_rss_kb(pid: int) -> int:
+    """The peak resident set of a running process so far (``VmHWM``), in KiB."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
 
 
 def _bytes_read(pid: int) -> int:

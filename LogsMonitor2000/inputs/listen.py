@@ -101,12 +101,12 @@ class Inbox:
             self._add(item)
         return True
 
-    def put(self, item: Received, *, closing: threading.Event) -> bool:
+    def put(self, item: Received) -> bool:
         """Add ``item``, waiting for room (a TCP sender waits meanwhile); False when the
         listener closes first."""
         with self._room:
             while not self._fits(item.size):
-                if self._closed or closing.is_set():
+                if self._closed:
                     return False
                 self._room.wait(0.25)
             if self._closed:
@@ -188,17 +188,20 @@ class Listener(Defaults):
     def __init__(self, receiver: Receiver, inbox: Inbox) -> None:
         self.receiver = receiver
         self.inbox = inbox
-        self._stopping = False
+        #: Taken from the inbox, not handed over yet (a stop hands them over too).
+        self._taken: deque[Received] = deque()
 
     @property
     def url(self) -> str:
         return self.receiver.url
 
     def __iter__(self) -> Iterator[Received | Idle]:
+        taken = self._taken
         while True:
-            items = self.inbox.take()
-            if items:
-                yield from items
+            if not taken:
+                taken.extend(self.inbox.take())
+            if taken:
+                yield taken.popleft()
             else:
                 yield Idle(time.monotonic())
 
@@ -213,9 +216,12 @@ class Listener(Defaults):
         received, and hand over all that is held."""
         self.receiver.stop_accepting()
         deadline = time.monotonic() + DRAIN_SECONDS
+        items = list(self._taken)
+        self._taken.clear()
         while self.receiver.busy() and time.monotonic() < deadline:
+            items += self.inbox.take()  # (room for a stream being read to its end)
             time.sleep(0.01)
-        return self.inbox.take()
+        return items + self.inbox.take()
 
     def close(self) -> None:
         self.receiver.close()

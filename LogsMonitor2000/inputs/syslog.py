@@ -147,24 +147,40 @@ class _TcpServer(GuardedServer):
     inbox: Inbox
     max_message: int
     closing: threading.Event
+    active: int  # connections accepted and not done with
+    lock: threading.Lock
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self.lock:
+            self.active += 1  # (before its thread starts: a stop waits for it)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        super().shutdown_request(request)
+        with self.lock:
+            self.active -= 1
 
 
 class _Connection(socketserver.BaseRequestHandler):
     server: _TcpServer
 
     def handle(self) -> None:
-        sock: socket.socket = self.request
+        self._read(self.request)
+
+    def _read(self, sock: socket.socket) -> None:
+        """Messages until the sender closes, is idle for ``IDLE_SECONDS``, or - once the
+        listener stops - has sent nothing more for a tick (what it had sent is read)."""
         server = self.server
         sender = sender_of(self.client_address)
         framer = Framer(server.max_message)
         sock.settimeout(TICK_SECONDS)
         idle = 0.0
-        while not server.closing.is_set():
+        while True:
             try:
                 data = sock.recv(65536)
             except TimeoutError:
                 idle += TICK_SECONDS
-                if idle >= IDLE_SECONDS:
+                if idle >= IDLE_SECONDS or server.closing.is_set():
                     return
                 continue
             except (OSError, ssl.SSLError):
@@ -175,7 +191,7 @@ class _Connection(socketserver.BaseRequestHandler):
             messages = framer.feed(data)
             if messages:
                 item = Received(SYSLOG, sender, messages=messages)
-                if not server.inbox.put(item, closing=server.closing):
+                if not server.inbox.put(item):
                     return
 
 
@@ -194,6 +210,8 @@ class TcpReceiver:
         self._server.inbox = inbox
         self._server.max_message = options.max_body
         self._server.closing = threading.Event()
+        self._server.active = 0
+        self._server.lock = threading.Lock()
         self.url = self._server.url("syslog+tls" if tls else "syslog+tcp")
 
     def start(self) -> None:
@@ -204,7 +222,7 @@ class TcpReceiver:
         self._server.closing.set()
 
     def busy(self) -> bool:
-        return False  # (a connection's messages reach the inbox as they are framed)
+        return self._server.active > 0
 
     def close(self) -> None:
         self.stop_accepting()
