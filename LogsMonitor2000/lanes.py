@@ -102,7 +102,8 @@ class Lane:
         self.rejects = Rejects(
             name_first=NAMED_REJECTS if settings.verbose else 0,
             report=self.say,
-            hidden=settings.anonymize,
+            # What comes over the network is never shown: only aggregates.
+            hidden=settings.anonymize or isinstance(source, Listener),
         )
         self.filter = Filter(settings.selection) if settings.selection else None
         self.parser: Parser | None = None
@@ -119,6 +120,7 @@ class Lane:
         self.lines_read = 0
         self._warned_invalid = False
         self._warned_dropped = False
+        self._warned_format = False
         self._lines_merged = 0  # lines of the chunks merged so far
         #: A listener's: what counts its events' syslog hosts.
         self.tally: HostTally | None = None
@@ -175,8 +177,14 @@ class Lane:
         invalid, valid = self.rejects.count, self.valid_records()
         try:
             refused = self._take(item)
-        except FormatError as error:
-            refused = str(error)
+        except FormatError:
+            refused = (
+                "cannot recognise the log format of its lines: start the monitor with "
+                "--format (or --log-format)"
+            )
+            if not self._warned_format:
+                self._warned_format = True
+                self.say(f"warning: {refused}; its records are counted invalid")
         if item.answer is None:
             return
         invalid, valid = self.rejects.count - invalid, self.valid_records() - valid

@@ -401,6 +401,39 @@ def watch_message(fields: dict[str, str | None]) -> str:
     return " ".join(parts)
 
 
+class PylogFileTest(unittest.TestCase):
+    def test_logging_records_in_a_file(self) -> None:
+        # Counted here from the fixture's JSON, the obvious way.
+        levels: dict[str, int] = {}
+        loggers: dict[str, int] = {}
+        exceptions: dict[str, int] = {}
+        invalid = 0
+        for line in (DATA / "pylog.jsonl").read_text().splitlines():
+            try:
+                record = json.loads(line)
+                created = float(record["created"])
+            except (ValueError, KeyError):
+                invalid += 1
+                continue
+            del created
+            levels[record["levelname"]] = levels.get(record["levelname"], 0) + 1
+            loggers[record["name"]] = loggers.get(record["name"], 0) + 1
+            found = re.match(r"\(<class '(\w+)'>", record.get("exc_info", ""))
+            if found is None and "exc_text" in record:
+                found = re.match(r"(\w+):", record["exc_text"].splitlines()[-1])
+            if found is not None:
+                exceptions[found.group(1)] = exceptions.get(found.group(1), 0) + 1
+        done = run_monitor(str(DATA / "pylog.jsonl"), "--output", "json", "--top", "10")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        result = json.loads(done.stdout.splitlines()[-1])
+        self.assertEqual(result["invalid"], invalid)
+        self.assertEqual(result["events"], sum(levels.values()))
+        self.assertEqual(result["levels"], levels)
+        self.assertEqual(dict(result["sections"]), loggers)
+        self.assertEqual(dict(result["exceptions"]), exceptions)
+        self.assertNotIn("not shown", done.stdout + done.stderr)
+
+
 class InboxTest(unittest.TestCase):
     """The receivers in process with a full inbox: real sockets, nothing taken."""
 

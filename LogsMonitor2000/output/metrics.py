@@ -20,7 +20,7 @@ def exposition(state: LiveState) -> str:
     """The metrics, as the text Prometheus scrapes."""
     summary, counters = state.summary, state.counters
     family = _Families()
-    noun = "operations" if state.unit == "operation" else "events"
+    noun = {"operation": "operations", "record": "logging records"}.get(state.unit, "events")
     if counters is not None:
         family.add(
             "events_total",
@@ -49,6 +49,25 @@ def exposition(state: LiveState) -> str:
                 "counter",
                 "Accepted events by section (the busiest ones; the rest as other).",
                 [(_labels(section=key), count) for key, count in counters.sections.counts.items()],
+            )
+        elif state.unit == "record":
+            family.add(
+                "level_records_total",
+                "counter",
+                "Accepted logging records by level.",
+                [(_labels(level=key), count) for key, count in sorted(counters.statuses.items())],
+            )
+            family.add(
+                "logger_records_total",
+                "counter",
+                "Accepted logging records by logger (the busiest ones; the rest as other).",
+                [(_labels(logger=key), count) for key, count in counters.sections.counts.items()],
+            )
+            family.add(
+                "exception_records_total",
+                "counter",
+                "Accepted logging records by exception type (the first ones; the rest as other).",
+                [(_labels(type=key), count) for key, count in counters.methods.counts.items()],
             )
         else:
             family.add(
