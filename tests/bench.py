@@ -472,6 +472,23 @@ print(sent)
 """
 
 
+#: What ``HTTPHandler`` is measured against: a server that answers 200 and does nothing.
+NULL_SERVER = r"""
+import http.server, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+print(server.server_address[1], flush=True)
+server.serve_forever()
+"""
+
+
 def bench_listeners(lines: int, repeat: int) -> None:
     """``--listen``: a loader in another process sends ``lines`` Combined lines over
     TCP syslog (newline-framed), as HTTP text batches of 1,000 lines, and (a tenth of
@@ -492,6 +509,12 @@ def bench_listeners(lines: int, repeat: int) -> None:
             f"--listen {title}: {sent:,} sent, {counted:,} counted, {best:.2f} s, "
             f"{sent / best:,.0f} lines/s, peak RSS {peak / 1024:.1f} MB"
         )
+        if kind == "handler":
+            alone = min(_null_server_run(count) for _ in range(repeat))
+            print(
+                f"  the same client against a server that does nothing: {alone:.2f} s "
+                f"(ratio {best / alone:.2f})"
+            )
 
 
 def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, int]:
@@ -521,6 +544,24 @@ def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, 
     elapsed = time.perf_counter() - started
     summary = json.loads(out.splitlines()[-1])
     return elapsed, peak, summary["events"] + summary["invalid"], int(loader.stdout)
+
+
+def _null_server_run(count: int) -> float:
+    server = subprocess.Popen(
+        [sys.executable, "-c", NULL_SERVER], stdout=subprocess.PIPE, text=True
+    )
+    assert server.stdout is not None
+    port = server.stdout.readline().strip()
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", LOADER, "handler", port, str(count)],
+        capture_output=True,
+        check=True,
+    )
+    elapsed = time.perf_counter() - started
+    server.kill()
+    server.wait()
+    return elapsed
 
 
 def _peak_rss_kb(pid: int) -> int:
