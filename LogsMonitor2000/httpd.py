@@ -75,7 +75,10 @@ class GuardedServer(socketserver.ThreadingTCPServer):
         still (never dropped unread), those open are left to their threads."""
         if self._thread.is_alive():
             self.shutdown()
-            while select.select([self.socket], [], [], 0)[0]:
+            self.socket.setblocking(False)  # (a client gone meanwhile: accept never waits)
+            for _ in range(self.request_queue_size):  # (the backlog holds no more)
+                if not select.select([self.socket], [], [], 0)[0]:
+                    break
                 self.handle_request()
         self.server_close()
 

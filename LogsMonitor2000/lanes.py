@@ -37,7 +37,7 @@ from .parsers import (
     parser_factory,
 )
 from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
-from .parsers.pylog import PYLOG, json_lines, record_line, watch_row
+from .parsers.pylog import PYLOG, fields_of, json_lines, record_line, watch_row
 from .parsers.syslog import parse_message
 from .reorder import Reorderer
 from .settings import Settings
@@ -212,7 +212,8 @@ class Lane:
         if item.kind == RECORD:
             text = item.body.decode("latin-1")
             if self.parser is None and self.settings.log_format == "auto":
-                watched = "name=pymongo.watcher" in text or "&name=pymongo.watcher" in text
+                fields = fields_of(text) or {}
+                watched = fields.get("name", "").startswith("pymongo.watcher")
                 self.start("mongo" if watched else PYLOG)
             name = self.parser.name if self.parser is not None else self.settings.log_format
             if name == "mongo":

@@ -432,6 +432,8 @@ class PylogFileTest(unittest.TestCase):
         self.assertEqual(dict(result["sections"]), loggers)
         self.assertEqual(dict(result["exceptions"]), exceptions)
         self.assertNotIn("not shown", done.stdout + done.stderr)
+        hidden = run_monitor(str(DATA / "pylog.jsonl"), "--output", "json", "--anonymize")
+        self.assertEqual(json.loads(hidden.stdout.splitlines()[-1])["sources"], [["10.1.0.0", 60]])
 
 
 class InboxTest(unittest.TestCase):

@@ -82,7 +82,7 @@ class _Handler(QuietHandler):
         if not parts.query:
             self._plain(HTTPStatus.BAD_REQUEST, "GET /ingest needs a query string")
             return
-        self._enqueue(RECORD, parts.query.encode("latin-1", "replace"))
+        self._reply(self._offer(RECORD, parts.query.encode("latin-1", "replace")))
 
     def do_POST(self) -> None:
         if self._refused(urlsplit(self.path).path):
@@ -112,15 +112,16 @@ class _Handler(QuietHandler):
             return
         with self.server.lock:
             self.server.receiving += 1
-        try:
+        try:  # (a stop waits while a body is being read, not for its answer)
             body = self.rfile.read(int(length))
-            if len(body) < int(length):
-                self.close_connection = True
-                return  # (the client went away)
-            self._enqueue(kind, body)
+            answer = self._offer(kind, body) if len(body) == int(length) else None
         finally:
             with self.server.lock:
                 self.server.receiving -= 1
+        if len(body) < int(length):
+            self.close_connection = True
+            return  # (the client went away)
+        self._reply(answer)
 
     def _refuse(self) -> None:
         self.close_connection = True
@@ -135,10 +136,15 @@ class _Handler(QuietHandler):
             return True
         return not self.check_authorization(self.server.authorization)
 
-    def _enqueue(self, kind: str, body: bytes) -> None:
+    def _offer(self, kind: str, body: bytes) -> _Answer | None:
+        """Put the payload in the inbox; its answer to come (None: the inbox is full)."""
         answer = _Answer()
         item = Received(kind, sender_of(self.client_address), body=body, answer=answer)
-        if not self.server.inbox.offer(item):
+        return answer if self.server.inbox.offer(item) else None
+
+    def _reply(self, answer: _Answer | None) -> None:
+        """Answer once the payload is counted (503 when it could not be queued)."""
+        if answer is None:
             self._plain(
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 "the monitor is busy: send it again later",
