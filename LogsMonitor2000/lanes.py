@@ -233,9 +233,8 @@ class Lane:
             return None
         text = item.body.decode("utf-8", "replace")
         if item.kind == JSON:
-            sender = item.sender if self.settings.log_format == PYLOG else None
-            try:
-                text = json_lines(text, sender)
+            try:  # (``_sender``: a logging record's source; other formats ignore it)
+                text = json_lines(text, item.sender)
             except ValueError as error:
                 self.rejects.add(0, text, "not JSON")
                 return f"not JSON: {error}"

@@ -233,6 +233,18 @@ class HttpTest(unittest.TestCase):
             self.assertEqual(done[key], expected[key], key)
 
     @slow
+    def test_json_lines_posted_count_as_the_file(self) -> None:
+        log = DATA / "caddy.json"
+        expected = json.loads(run_monitor(str(log), "--output", "json").stdout.splitlines()[-1])
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            status, text, _ = post(port, log.read_bytes(), "application/x-ndjson")
+            self.assertEqual(status, 200, text)
+            live.stop()
+        done = summary(live)
+        for key in ("events", "invalid", "late", "status", "sections", "sources", "duration"):
+            self.assertEqual(done[key], expected[key], key)
+
     def test_http_handler_get_and_post_with_credentials(self) -> None:
         auth = ("alice", "pa:ss word")
         options = ["--listen", "http://127.0.0.1:0", "--listen-auth", ":".join(auth)]

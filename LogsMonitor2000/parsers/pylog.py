@@ -195,7 +195,7 @@ def _name_of(number: int) -> str:
 def json_lines(text: str, sender: str | None = None) -> str:
     """A JSON body (an object, an array of them, or one per line) as one object per
     line; ``ValueError`` when it is not JSON.  ``sender``: put in each object as
-    ``_sender`` (Python logging records)."""
+    ``_sender`` (a Python logging record's source; it replaces one the object says)."""
     stripped = text.strip()
     if not stripped:
         return ""
@@ -207,7 +207,7 @@ def json_lines(text: str, sender: str | None = None) -> str:
     lines = []
     for item in items:
         if sender is not None and isinstance(item, dict):
-            item = {"_sender": sender, **item}
+            item = {**item, "_sender": sender}
         lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
     return "".join(lines)
 
