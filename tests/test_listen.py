@@ -453,6 +453,32 @@ class PylogFileTest(unittest.TestCase):
         self.assertEqual(json.loads(hidden.stdout.splitlines()[-1])["sources"], [["10.1.0.0", 60]])
 
 
+class LevelsTest(unittest.TestCase):
+    def test_levels_by_name_number_and_custom(self) -> None:
+        from LogsMonitor2000.batch import Batch
+        from LogsMonitor2000.parsers.base import Rejects
+        from LogsMonitor2000.parsers.pylog import PylogParser
+
+        class Sink:
+            batch = Batch(0)
+
+            def batch_for(self, second: int) -> Batch:
+                return self.batch
+
+        sink, rejects = Sink(), Rejects()
+        records = [
+            {"name": "a", "levelname": "TRACE", "levelno": 5},  # a custom level
+            {"name": "b", "levelno": 40},
+            {"name": "c", "levelname": "warning"},
+            {"name": "d"},  # no level: invalid
+            {"name": "e", "levelname": "LOUD"},  # unknown, no number: invalid
+        ]
+        lines = [json.dumps({**record, "created": 1709294400.5}) for record in records]
+        PylogParser(sink, rejects).feed("".join(line + "\n" for line in lines))
+        self.assertEqual(sink.batch.statuses, {"TRACE": 1, "ERROR": 1, "WARNING": 1})
+        self.assertEqual(rejects.count, 2)
+
+
 class InboxTest(unittest.TestCase):
     """The receivers in process with a full inbox: real sockets, nothing taken."""
 

@@ -177,7 +177,7 @@ class ListenOptions:
 
     credentials: str | None = None
     max_body: int = MAX_BODY
-    tls: ssl.SSLContext | None = None  # (a string: ssl is imported only when used)
+    tls: ssl.SSLContext | None = None  # (ssl itself is imported only when TLS is used)
 
 
 class Listener(Defaults):

@@ -136,11 +136,13 @@ class PylogParser:
             return "no created time"
         if not 0 <= created <= MAX_SECOND:
             return "created is not a time"
-        level = fields.get("levelname") or fields.get("levelno", "")
-        number = level_number(level)
+        given = fields.get("levelname", "").strip()
+        number = level_number(fields.get("levelno", ""))  # (a custom level has one too)
+        if number is None:
+            number = level_number(given)
         if number is None:
             return "no level"
-        levelname = level.strip().upper() if not level.strip().isdigit() else _name_of(number)
+        levelname = given.upper()[:MAX_FIELD] if given and not given.isdigit() else _name_of(number)
         name = fields.get("name", "root")[:MAX_FIELD] or "root"
         second = math.floor(created)
         if self.selection is not None:
