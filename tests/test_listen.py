@@ -232,7 +232,6 @@ class HttpTest(unittest.TestCase):
         for key in ("events", "invalid", "late", "first", "last", "status", "sections"):
             self.assertEqual(done[key], expected[key], key)
 
-    @slow
     def test_json_lines_posted_count_as_the_file(self) -> None:
         log = DATA / "caddy.json"
         expected = json.loads(run_monitor(str(log), "--output", "json").stdout.splitlines()[-1])
@@ -245,6 +244,7 @@ class HttpTest(unittest.TestCase):
         for key in ("events", "invalid", "late", "status", "sections", "sources", "duration"):
             self.assertEqual(done[key], expected[key], key)
 
+    @slow
     def test_http_handler_get_and_post_with_credentials(self) -> None:
         auth = ("alice", "pa:ss word")
         options = ["--listen", "http://127.0.0.1:0", "--listen-auth", ":".join(auth)]

@@ -203,15 +203,33 @@ def json_lines(text: str, sender: str | None = None) -> str:
         return ""
     try:
         whole = json.loads(stripped)
-        items = whole if isinstance(whole, list) else [whole]
-    except ValueError:
-        items = [json.loads(line) for line in stripped.splitlines() if line.strip()]
+        items: list[Any] = whole if isinstance(whole, list) else [whole]
+    except ValueError as error:  # one per line: a line that is not JSON stays as it is
+        items = []
+        for line in stripped.splitlines():
+            if line.strip():
+                try:
+                    items.append(json.loads(line))
+                except ValueError:
+                    items.append(_NotJson(line))
+        if all(isinstance(item, _NotJson) for item in items):
+            raise error
     lines = []
     for item in items:
+        if isinstance(item, _NotJson):
+            lines.append(item.line + "\n")  # (the parser counts it invalid)
+            continue
         if sender is not None and isinstance(item, dict):
             item = {**item, "_sender": sender}
         lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
     return "".join(lines)
+
+
+class _NotJson:
+    """A line of a JSON-lines body that is not JSON."""
+
+    def __init__(self, line: str) -> None:
+        self.line = line.replace("\r", "")
 
 
 def record_line(text: str, sender: str) -> str:
