@@ -142,6 +142,18 @@ class SyslogTest(unittest.TestCase):
                 live.stop()
             self.assertEqual(summary(live)["events"], 50_000)
 
+    @slow
+    def test_a_stop_reads_the_datagrams_already_received(self) -> None:
+        datagram = clf("10.0.0.1", "/a").encode()
+        with listen("--listen", "syslog+udp://127.0.0.1:0", "--buffer", "3600") as live:
+            ((_, _, port),) = addresses(live, 1)
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                for _ in range(300):
+                    sender.sendto(datagram, ("127.0.0.1", port))
+            live.stop()  # (at once: most are still in the socket's buffer)
+        done = summary(live)
+        self.assertEqual(done["events"] + done["dropped"], 300)
+
     def test_messages_of_every_kind(self) -> None:
         line = clf("10.0.0.1", "/api")
         for message, host in [

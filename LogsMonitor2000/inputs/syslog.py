@@ -115,6 +115,7 @@ class UdpReceiver:
         self._thread = threading.Thread(target=self._run, name="syslog-udp", daemon=True)
 
     def start(self) -> None:
+        self._receiving = True  # (until stopped and the socket's buffer is read)
         self._thread.start()
 
     def _run(self) -> None:
@@ -125,16 +126,27 @@ class UdpReceiver:
                 continue
             except OSError:
                 return
-            self._receiving = True
-            item = Received(SYSLOG, sender_of(address), messages=[data[: self._max]])
-            if not self._inbox.offer(item):
-                self._inbox.dropped += 1
-            self._receiving = False
+            self._take(data, address)
+        # Stopped: the datagrams already in the socket's buffer arrived before the stop.
+        self._socket.setblocking(False)
+        while True:
+            try:
+                data, address = self._socket.recvfrom(DATAGRAM_BYTES)
+            except OSError:  # (BlockingIOError: there are no more)
+                break
+            self._take(data, address)
+        self._receiving = False
+
+    def _take(self, data: bytes, address: Any) -> None:
+        item = Received(SYSLOG, sender_of(address), messages=[data[: self._max]])
+        if not self._inbox.offer(item):
+            self._inbox.dropped += 1
 
     def stop_accepting(self) -> None:
         self._stopping.set()
 
     def busy(self) -> bool:
+        """Until the datagrams received before the stop are in the inbox."""
         return self._receiving
 
     def close(self) -> None:
