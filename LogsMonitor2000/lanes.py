@@ -382,7 +382,12 @@ class Lane:
 
     def say_nothing_was_valid(self) -> None:
         """None was valid: which format would read the input?"""
-        assert self.parser is not None
+        if self.parser is None:  # (a listener whose lines no format recognised)
+            self.say(
+                f"error: none of the {self.rejects.count:,} records is valid: no format "
+                "recognises its lines; choose one with --format"
+            )
+            return
         name = self.parser.name
         others = {other: make for other, make in PARSERS.items() if other != name}
         better = detect(self.sample, others)

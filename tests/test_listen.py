@@ -339,6 +339,19 @@ class HttpTest(unittest.TestCase):
         for key in ("events", "invalid", "unfinished", "sections", "methods", "duration"):
             self.assertEqual(done[key], expected[key], key)
 
+    def test_lines_no_format_recognises(self) -> None:
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            status, text, _ = post(port, b"what is this\n")
+            self.assertEqual(status, 400)
+            self.assertIn("--format", text)
+            status = live.stop()
+        self.assertEqual(status, 130)
+        self.assertEqual(summary(live)["invalid"], 1)
+        self.assertNotIn("internal error", live.stderr)
+        self.assertIn("no format recognises its lines", live.stderr)
+        self.assertNotIn("what is this", live.stderr)
+
     def test_bad_requests_get_a_status_and_a_reason(self) -> None:
         with listen("--listen", "http://127.0.0.1:0", "--max-body", "1K") as live:
             ((_, _, port),) = addresses(live, 1)
