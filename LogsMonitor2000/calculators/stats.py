@@ -29,18 +29,15 @@ class Carried:
     hosts: bool = False
 
 
-class HttpStats:
-    """Hits, top sections and sources, status classes and bytes of a window; the top
-    virtual hosts and request-time percentiles when the formats carry them."""
+class _Counted:
+    """What HTTP and logging stats share: events, top sections and sources, the syslog
+    hosts, and counts by status class (by level for logging records)."""
 
     hits: int
     sections: TopCounts
     sources: TopCounts
-    vhosts: TopCounts
     hosts: TopCounts
     statuses: dict[str, int]
-    bytes_total: int
-    durations: DurationSketch
 
     def __init__(
         self, *, top_n: int, bounded: bool = False, carried: Carried | None = None
@@ -56,55 +53,83 @@ class HttpStats:
         self.sources.add(batch.sources)
         if batch.hosts:
             self.hosts.add(batch.hosts)
-        if batch.vhosts:
-            self.vhosts.add(batch.vhosts)
         statuses = self.statuses
         for status, count in batch.statuses.items():
             statuses[status] = statuses.get(status, 0) + count
-        self.bytes_total += batch.bytes_total
-        self.durations.add(batch.durations_ms)
 
     def reset(self) -> None:
-        capacity = TOP_CAPACITY if self.bounded else None
+        capacity = self._capacity()
         self.hits = 0
         self.sections = TopCounts(capacity)
         self.sources = TopCounts(capacity)
-        self.vhosts = TopCounts(capacity)
         self.hosts = TopCounts(capacity)
         self.statuses = {}
-        self.bytes_total = 0
-        #: Request times (ms): exact in a window, a sketch for the whole run.
-        self.durations = DurationSketch() if self.bounded else DurationSketch(exact_limit=None)
 
-    def copy(self) -> HttpStats:
-        twin = HttpStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
-        twin.hits, twin.bytes_total = self.hits, self.bytes_total
+    def _capacity(self) -> int | None:
+        return TOP_CAPACITY if self.bounded else None
+
+    def _copy_into(self, twin: _Counted) -> None:
+        twin.hits, twin.statuses = self.hits, dict(self.statuses)
         twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
-        twin.vhosts, twin.durations = self.vhosts.copy(), self.durations.copy()
         twin.hosts = self.hosts.copy()
-        twin.statuses = dict(self.statuses)
-        return twin
 
     def to_json(self) -> dict[str, Any]:
         return {
             "hits": self.hits,
             "sections": self.sections.to_json(),
             "sources": self.sources.to_json(),
-            "vhosts": self.vhosts.to_json(),
             "hosts": self.hosts.to_json(),
             "statuses": self.statuses,
-            "bytes": self.bytes_total,
-            "durations": self.durations.to_json(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         self.hits = checked.count(data["hits"])
         self.sections.restore(data["sections"])
         self.sources.restore(data["sources"])
-        self.vhosts.restore(data["vhosts"])
         if "hosts" in data:  # (not in older checkpoints)
             self.hosts.restore(data["hosts"])
         self.statuses = checked.counts(data["statuses"])
+
+
+class HttpStats(_Counted):
+    """Hits, top sections and sources, status classes and bytes of a window; the top
+    virtual hosts and request-time percentiles when the formats carry them."""
+
+    vhosts: TopCounts
+    bytes_total: int
+    durations: DurationSketch
+
+    def count(self, batch: Batch) -> None:
+        super().count(batch)
+        if batch.vhosts:
+            self.vhosts.add(batch.vhosts)
+        self.bytes_total += batch.bytes_total
+        self.durations.add(batch.durations_ms)
+
+    def reset(self) -> None:
+        super().reset()
+        self.vhosts = TopCounts(self._capacity())
+        self.bytes_total = 0
+        #: Request times (ms): exact in a window, a sketch for the whole run.
+        self.durations = DurationSketch() if self.bounded else DurationSketch(exact_limit=None)
+
+    def copy(self) -> HttpStats:
+        twin = HttpStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
+        self._copy_into(twin)
+        twin.bytes_total = self.bytes_total
+        twin.vhosts, twin.durations = self.vhosts.copy(), self.durations.copy()
+        return twin
+
+    def to_json(self) -> dict[str, Any]:
+        return super().to_json() | {
+            "vhosts": self.vhosts.to_json(),
+            "bytes": self.bytes_total,
+            "durations": self.durations.to_json(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        super().restore(data)
+        self.vhosts.restore(data["vhosts"])
         self.bytes_total = checked.count(data["bytes"])
         self.durations.restore(data["durations"])
 
@@ -209,75 +234,38 @@ class MongoStats:
 SEVERITY = ("CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET")
 
 
-class LogStats:
+class LogStats(_Counted):
     """Records, top loggers and senders, levels and exception types of a window of
     Python logging records (a Batch's ``sections``, ``sources``, ``statuses`` and
     ``methods``)."""
 
-    hits: int
-    sections: TopCounts
-    sources: TopCounts
     exceptions: TopCounts
-    hosts: TopCounts
-    levels: dict[str, int]
-
-    def __init__(
-        self, *, top_n: int, bounded: bool = False, carried: Carried | None = None
-    ) -> None:
-        self.top_n = top_n
-        self.bounded = bounded
-        self.carried = carried or Carried()
-        self.reset()
 
     def count(self, batch: Batch) -> None:
-        self.hits += batch.hits
-        self.sections.add(batch.sections)
-        self.sources.add(batch.sources)
+        super().count(batch)
         if batch.methods:
             self.exceptions.add(batch.methods)
-        if batch.hosts:
-            self.hosts.add(batch.hosts)
-        levels = self.levels
-        for level, count in batch.statuses.items():
-            levels[level] = levels.get(level, 0) + count
 
     def reset(self) -> None:
-        capacity = TOP_CAPACITY if self.bounded else None
-        self.hits = 0
-        self.sections = TopCounts(capacity)
-        self.sources = TopCounts(capacity)
-        self.exceptions = TopCounts(capacity)
-        self.hosts = TopCounts(capacity)
-        self.levels = {}
+        super().reset()
+        self.exceptions = TopCounts(self._capacity())
 
     def copy(self) -> LogStats:
         twin = LogStats(top_n=self.top_n, bounded=self.bounded, carried=self.carried)
-        twin.hits, twin.levels = self.hits, dict(self.levels)
-        twin.sections, twin.sources = self.sections.copy(), self.sources.copy()
-        twin.exceptions, twin.hosts = self.exceptions.copy(), self.hosts.copy()
+        self._copy_into(twin)
+        twin.exceptions = self.exceptions.copy()
         return twin
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "hits": self.hits,
-            "sections": self.sections.to_json(),
-            "sources": self.sources.to_json(),
-            "exceptions": self.exceptions.to_json(),
-            "hosts": self.hosts.to_json(),
-            "levels": self.levels,
-        }
+        return super().to_json() | {"exceptions": self.exceptions.to_json()}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.hits = checked.count(data["hits"])
-        self.sections.restore(data["sections"])
-        self.sources.restore(data["sources"])
+        super().restore(data)
         self.exceptions.restore(data["exceptions"])
-        self.hosts.restore(data["hosts"])
-        self.levels = checked.counts(data["levels"])
 
     def report(self, start: int, end: int) -> LogStatsReport:
         order = {level: i for i, level in enumerate(SEVERITY)}
-        levels = sorted(self.levels.items(), key=lambda item: (order.get(item[0], 99), item[0]))
+        levels = sorted(self.statuses.items(), key=lambda item: (order.get(item[0], 99), item[0]))
         return LogStatsReport(
             start=start,
             end=end,

@@ -104,6 +104,32 @@ def shown(text: str) -> str:
     return repr(text)
 
 
+class LineParser:
+    """What the parsers of one record per line share (CLF, format strings, JSON,
+    logging records): nothing is held back from one block to the next but the count of
+    lines before it (the line numbers of rejects, and ``--state``)."""
+
+    skipped = 0
+    headers = 0
+    _lines_before = 0
+
+    def finish(self) -> None:
+        pass
+
+    def pending(self) -> str:
+        return ""
+
+    def unfinished(self) -> int | None:
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"skipped": self.skipped, "lines_before": self._lines_before}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.skipped = checked.count(data.get("skipped", 0))  # (not in every checkpoint)
+        self._lines_before = checked.count(data["lines_before"])
+
+
 class Parser(Protocol):
     """Lines in, events out (see the module docstring)."""
 

@@ -13,11 +13,10 @@ from __future__ import annotations
 import calendar
 import re
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import ClassVar
 
-from .. import checked
 from ..filters import Filter
-from .base import EventSink, Rejects
+from .base import EventSink, LineParser, Rejects
 from .http import HttpEvents
 
 #: The 7 fields of a line, in the order of access CSV's columns.
@@ -62,7 +61,7 @@ def clf_epoch(timestamp: str) -> int | None:
     return calendar.timegm(fields) - (offset if sign == "+" else -offset)
 
 
-class ClfParser:
+class ClfParser(LineParser):
     """Reads Common / Combined Log Format lines into HTTP events."""
 
     name: ClassVar[str] = "clf"
@@ -100,22 +99,6 @@ class ClfParser:
 
         self._events.fold(records, unusual)
         self._lines_before += len(lines)
-
-    def finish(self) -> None:
-        pass
-
-    def pending(self) -> str:
-        return ""
-
-    def unfinished(self) -> int | None:
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"skipped": self.skipped, "lines_before": self._lines_before}
-
-    def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = checked.count(data["skipped"])
-        self._lines_before = checked.count(data["lines_before"])
 
     def _epoch(self, timestamp: str) -> int | None:
         second = self._timestamps.get(timestamp)

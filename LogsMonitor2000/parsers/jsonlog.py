@@ -30,9 +30,8 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from .. import checked
 from ..filters import Filter
-from .base import EventSink, Rejects
+from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
 from .http import MAX_SECOND, HttpEvents
 
@@ -124,7 +123,7 @@ def json_epoch(value: Any) -> int | None:
         return None
 
 
-class JsonLogParser:
+class JsonLogParser(LineParser):
     """Reads JSON access-log lines into HTTP events (``fold_timed``)."""
 
     name = "json"
@@ -285,21 +284,6 @@ class JsonLogParser:
                 known.clear()
             known[value] = second
         return second
-
-    def finish(self) -> None:
-        pass
-
-    def pending(self) -> str:
-        return ""
-
-    def unfinished(self) -> int | None:
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"lines_before": self._lines_before}
-
-    def restore(self, data: dict[str, Any]) -> None:
-        self._lines_before = checked.count(data["lines_before"])
 
 
 _EMPTY: dict[str, Any] = {}

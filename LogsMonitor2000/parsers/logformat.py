@@ -36,10 +36,9 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from .. import checked
 from ..errors import FormatError
 from ..filters import Filter
-from .base import EventSink, Rejects
+from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
 from .http import MAX_SECOND, HttpEvents, parse_digits
 
@@ -354,7 +353,7 @@ _NOT_MATCHED: tuple[str, ...] = ()
 SUB_BLOCK_LINES = 1024
 
 
-class LogFormatParser:
+class LogFormatParser(LineParser):
     """Reads lines of a format string into HTTP events (``fold_timed``)."""
 
     family: ClassVar[str] = "http"
@@ -410,21 +409,6 @@ class LogFormatParser:
 
         self._events.fold_timed(records, unusual)
         self._lines_before += len(lines)
-
-    def finish(self) -> None:
-        pass
-
-    def pending(self) -> str:
-        return ""
-
-    def unfinished(self) -> int | None:
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"lines_before": self._lines_before}
-
-    def restore(self, data: dict[str, Any]) -> None:
-        self._lines_before = checked.count(data["lines_before"])
 
 
 class LogFormatFactory:

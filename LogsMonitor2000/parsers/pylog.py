@@ -29,9 +29,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from .. import checked
 from ..filters import Filter
-from .base import EventSink, Rejects
+from .base import EventSink, LineParser, Rejects
 from .http import MAX_SECOND
 from .mongo import COLUMNS
 
@@ -99,7 +98,7 @@ def exception_type(fields: Mapping[str, str]) -> str | None:
     return None
 
 
-class PylogParser:
+class PylogParser(LineParser):
     """``--format pylog`` (see the module's docstring)."""
 
     name = PYLOG
@@ -167,22 +166,6 @@ class PylogParser:
         if kind is not None:
             batch.methods[kind] = batch.methods.get(kind, 0) + 1
         return None
-
-    def finish(self) -> None:
-        pass
-
-    def pending(self) -> str:
-        return ""
-
-    def unfinished(self) -> int | None:
-        return None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"lines": self._lines_before, "skipped": self.skipped}
-
-    def restore(self, data: dict[str, Any]) -> None:
-        self._lines_before = checked.count(data["lines"])
-        self.skipped = checked.count(data["skipped"])
 
 
 def _name_of(number: int) -> str:
