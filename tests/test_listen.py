@@ -4,6 +4,7 @@ receivers in process against a full inbox (503, dropped datagrams, TCP backpress
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import http.client
 import json
@@ -378,6 +379,78 @@ class HttpTest(unittest.TestCase):
         self.assertNotIn("Traceback", live.stderr)
         self.assertEqual(summary(live)["events"], 1)
 
+    def test_keep_alive_pipelining_continue_and_half_close(self) -> None:
+        """The receiver's HTTP/1.1 with real clients: a connection reused, requests
+        pipelined in one write, ``Expect: 100-continue``, HTTP/1.0, a client that shuts
+        its side after sending, and heads that are no HTTP."""
+        line = clf("10.0.0.1", "/a").encode() + b"\n"
+
+        def request(body: bytes, *extra: str, version: str = "1.1") -> bytes:
+            head = [f"POST /ingest HTTP/{version}", "Host: x", f"Content-Length: {len(body)}"]
+            return ("\r\n".join(head + list(extra)) + "\r\n\r\n").encode() + body
+
+        def answers(sock: socket.socket, count: int) -> list[bytes]:
+            """The status lines of ``count`` answers, read to the end of their bodies."""
+            data, found = b"", []
+            while len(found) < count:
+                head_end = data.find(b"\r\n\r\n")
+                if head_end < 0:
+                    more = sock.recv(65536)
+                    self.assertTrue(more, f"closed after {found}")
+                    data += more
+                    continue
+                head = data[:head_end].decode()
+                length = int(re.search(r"Content-Length: (\d+)", head).group(1))  # type: ignore[union-attr]
+                while len(data) < head_end + 4 + length:
+                    data += sock.recv(65536)
+                found.append(head.split("\r\n")[0].encode())
+                data = data[head_end + 4 + length :]
+            return found
+
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
+            for _ in range(3):  # (one connection, three requests)
+                connection.request("POST", "/ingest", body=line)
+                self.assertEqual(connection.getresponse().read(), b'{"records": 1, "invalid": 0}')
+            connection.close()
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                sock.sendall(request(line) + request(line + line) + request(b"", "Expect: x"))
+                self.assertEqual(
+                    answers(sock, 3),
+                    [b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 400 Bad Request"],
+                )
+            with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                sock.sendall(request(line, "Expect: 100-continue")[: -len(line)])
+                self.assertEqual(sock.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
+                sock.sendall(line)
+                self.assertEqual(answers(sock, 1), [b"HTTP/1.1 200 OK"])
+            for ending in ("1.0", "half-close"):
+                with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                    sock.sendall(request(line, version="1.0" if ending == "1.0" else "1.1"))
+                    if ending == "half-close":
+                        sock.shutdown(socket.SHUT_WR)
+                    self.assertEqual(answers(sock, 1), [b"HTTP/1.1 200 OK"])
+                    self.assertEqual(sock.recv(100), b"", "closed after its answer")
+            refused = {
+                b"GET\r\n\r\n": b" 400 ",
+                b"GET /ingest?a=1 HTTP/2.0\r\n\r\n": b" 505 ",
+                b"POST /ingest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n": b" 411 ",
+                b"POST /ingest HTTP/1.1\r\nno colon\r\n\r\n": b" 400 ",
+                b"GET /ingest?" + b"a" * 70_000: b" 431 ",
+            }
+            for head, status in refused.items():
+                with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                    sock.sendall(head)
+                    answer = b""
+                    while more := sock.recv(4096):  # (to the end: it is closed)
+                        answer += more
+                    self.assertIn(status, answer, head[:40])
+                    self.assertIn(b"Connection: close", answer)
+            live.stop()
+        self.assertNotIn("Traceback", live.stderr)
+        self.assertEqual(summary(live)["events"], 3 + 3 + 1 + 2)
+
     def test_https(self) -> None:
         if OPENSSL is None:
             self.skipTest("no openssl to make a certificate")
@@ -391,8 +464,14 @@ class HttpTest(unittest.TestCase):
                 self.assertEqual(status, 200)
                 with self.assertRaises(ssl.SSLError):  # not trusted without the cert
                     post(port, b"x", tls=ssl.create_default_context())
+                with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
+                    sock.sendall(b"POST /ingest HTTP/1.1\r\n\r\n")  # (no TLS: let go)
+                    with contextlib.suppress(ConnectionResetError):
+                        self.assertEqual(sock.recv(100), b"")
+                status, text, _ = post(port, clf("10.0.0.2", "/a").encode(), tls=context)
+                self.assertEqual(status, 200)
                 live.stop()
-        self.assertEqual(summary(live)["events"], 1)
+        self.assertEqual(summary(live)["events"], 2)
 
     @slow
     def test_a_stop_counts_everything_acknowledged(self) -> None:
@@ -502,6 +581,27 @@ class LevelsTest(unittest.TestCase):
         PylogParser(sink, rejects).feed("".join(line + "\n" for line in lines))
         self.assertEqual(sink.batch.statuses, {"TRACE": 1, "ERROR": 1, "WARNING": 1})
         self.assertEqual(rejects.count, 2)
+
+    def test_form_fields_read_as_parse_qs_does(self) -> None:
+        """The fast form reader against the stdlib's, on what HTTPHandler sends and on
+        random forms of what a form can hold (escapes, +, blanks, repeats, bad %)."""
+        import random
+        import urllib.parse
+
+        from LogsMonitor2000.parsers.pylog import form_fields
+
+        record = logging.LogRecord("app.db", logging.ERROR, "/a b.py", 3, "x %d&y=é", (1,), None)
+        forms = [
+            urllib.parse.urlencode(logging.handlers.HTTPHandler("h", "/").mapLogRecord(record))
+        ]
+        pieces = ["a", "b", "=", "&", "+", "%2", "%26", "%3D", "%zz", "%C3%A9", "é", " ", ""]
+        randomness = random.Random(15)
+        for _ in range(3000):
+            forms.append("".join(randomness.choices(pieces, k=randomness.randint(0, 12))))
+        for form in forms:
+            with self.subTest(form=form):
+                expected = urllib.parse.parse_qs(form, keep_blank_values=True)
+                self.assertEqual(form_fields(form), {k: v[0] for k, v in expected.items()})
 
 
 class InboxTest(unittest.TestCase):

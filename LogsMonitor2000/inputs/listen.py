@@ -116,11 +116,13 @@ class Inbox:
 
     def take(self) -> list[Received]:
         """Everything it holds, oldest first (room for the senders again)."""
-        try:
-            os.read(self._wake_read, 65536)
-        except BlockingIOError:
-            pass
         with self._room:
+            if not self._items:
+                return []
+            try:  # (the pipe holds a byte while there are items: see ``_add``)
+                os.read(self._wake_read, 65536)
+            except BlockingIOError:
+                pass
             items = list(self._items)
             self._items.clear()
             self._bytes = 0
@@ -146,12 +148,13 @@ class Inbox:
         return len(self._items) < self.max_items and self._bytes + size <= self.max_bytes
 
     def _add(self, item: Received) -> None:
+        if not self._items:  # (a byte in the pipe while there are items, no more: a
+            try:  # syscall less each way, where a client waits for each answer)
+                os.write(self._wake_write, b"!")
+            except BlockingIOError:
+                pass
         self._items.append(item)
         self._bytes += item.size
-        try:
-            os.write(self._wake_write, b"!")
-        except BlockingIOError:  # (full: the monitor is being woken anyway)
-            pass
 
 
 class Receiver(Protocol):

@@ -27,7 +27,7 @@ import math
 import re
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import quote, unquote_plus
 
 from ..filters import Filter
 from .base import EventSink, LineParser, Rejects
@@ -45,6 +45,8 @@ _EXC_INFO = re.compile(r"\(<class '([\w.]{1,200})'>")
 #: The type in ``exc_text``'s last line: ``ValueError: ...`` or ``pkg.Error``.
 _EXC_LAST = re.compile(r"([\w.]{1,200})(?::|$)")
 
+#: The most attributes a record has (a form with more is none).
+MAX_FIELDS = 500
 #: Attributes longer than this are no record's (a body is bounded anyway).
 MAX_FIELD = 4096
 
@@ -68,13 +70,25 @@ def fields_of(line: str) -> dict[str, str] | None:
         if not isinstance(data, dict):
             return None
         return {str(key): _text(value) for key, value in data.items()}
-    if "=" not in line:
+    if "=" not in line or line.count("&") >= MAX_FIELDS:
         return None
-    try:
-        parsed = parse_qs(line, keep_blank_values=True, strict_parsing=False, max_num_fields=500)
-    except ValueError:
-        return None
-    return {key: values[0] for key, values in parsed.items()}
+    return form_fields(line)
+
+
+def form_fields(form: str) -> dict[str, str]:
+    """A form's fields (the first value of each), as ``urllib.parse.parse_qs`` with
+    ``keep_blank_values`` reads them, in half its time: only what is encoded is decoded
+    (``HTTPHandler`` sends a record's twenty-odd attributes, most of them plain)."""
+    fields: dict[str, str] = {}
+    for pair in form.split("&"):
+        if not pair:
+            continue
+        key, _, value = pair.partition("=")
+        if "%" in key or "+" in key:
+            key = unquote_plus(key)
+        if key not in fields:
+            fields[key] = unquote_plus(value) if "%" in value or "+" in value else value
+    return fields
 
 
 def _text(value: Any) -> str:
