@@ -1,8 +1,9 @@
-"""What every server of the monitor shares (the live page of ``--serve``, the
-listeners of ``--listen``): a thread per connection and a bound on their number, TLS
-handshakes in the connection's own thread (a client that never finishes one holds up
-nobody else), basic auth compared in constant time, no line per request and no
-traceback for a client that goes away.
+"""What the monitor's servers share.  The live page of ``--serve`` and the TCP syslog
+listener: a thread per connection (their connections last) and a bound on their
+number, TLS handshakes in the connection's own thread (a client that never finishes
+one holds up nobody else), no line per request and no traceback for a client that
+goes away.  Every server, the HTTP listener too (``inputs/ingest.py``, on one thread
+for all its connections): basic auth compared in constant time.
 """
 
 from __future__ import annotations

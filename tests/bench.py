@@ -472,7 +472,9 @@ print(sent)
 """
 
 
-#: What ``HTTPHandler`` is measured against: a server that answers 200 and does nothing.
+#: What ``HTTPHandler`` is measured against: servers that answer 200 and do nothing,
+#: the stdlib's (a thread per connection) and a bare selector loop (the fastest a
+#: Python server answers: the client's own limit).
 NULL_SERVER = r"""
 import http.server, sys
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -486,6 +488,39 @@ class Handler(http.server.BaseHTTPRequestHandler):
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
+"""
+NULL_LOOP = r"""
+import selectors, socket
+selector, listener = selectors.DefaultSelector(), socket.create_server(("127.0.0.1", 0))
+listener.setblocking(False)
+selector.register(listener, selectors.EVENT_READ)
+print(listener.getsockname()[1], flush=True)
+answer, pending = b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", {}
+while True:
+    for key, _ in selector.select():
+        if key.fileobj is listener:
+            client, _ = listener.accept()
+            client.setblocking(False)
+            selector.register(client, selectors.EVENT_READ)
+            pending[client] = b""
+            continue
+        client = key.fileobj
+        data = client.recv(65536)
+        if not data:
+            selector.unregister(client)
+            client.close()
+            del pending[client]
+            continue
+        data = pending[client] + data
+        end = data.find(b"\r\n\r\n")
+        length = 0
+        for line in data[:end].split(b"\r\n")[1:]:
+            if line.lower().startswith(b"content-length:"):
+                length = int(line.split(b":")[1])
+        if end >= 0 and len(data) >= end + 4 + length:
+            client.send(answer)
+            data = data[end + 4 + length :]
+        pending[client] = data
 """
 
 
@@ -510,11 +545,12 @@ def bench_listeners(lines: int, repeat: int) -> None:
             f"{sent / best:,.0f} lines/s, peak RSS {peak / 1024:.1f} MB"
         )
         if kind == "handler":
-            alone = min(_null_server_run(count) for _ in range(repeat))
-            print(
-                f"  the same client against a server that does nothing: {alone:.2f} s "
-                f"(ratio {best / alone:.2f})"
-            )
+            for name, server in (("http.server", NULL_SERVER), ("a bare selector loop", NULL_LOOP)):
+                alone = min(_null_server_run(count, server) for _ in range(repeat))
+                print(
+                    f"  the same client against {name} doing nothing: {alone:.2f} s, "
+                    f"{count / alone:,.0f} records/s (ratio {best / alone:.2f})"
+                )
 
 
 def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, int]:
@@ -546,10 +582,8 @@ def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, 
     return elapsed, peak, summary["events"] + summary["invalid"], int(loader.stdout)
 
 
-def _null_server_run(count: int) -> float:
-    server = subprocess.Popen(
-        [sys.executable, "-c", NULL_SERVER], stdout=subprocess.PIPE, text=True
-    )
+def _null_server_run(count: int, code: str) -> float:
+    server = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None
     port = server.stdout.readline().strip()
     started = time.perf_counter()

@@ -415,11 +415,17 @@ class HttpTest(unittest.TestCase):
                 self.assertEqual(connection.getresponse().read(), b'{"records": 1, "invalid": 0}')
             connection.close()
             with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
-                sock.sendall(request(line) + request(line + line) + request(b"", "Expect: x"))
+                other = b"GET /other HTTP/1.1\r\n\r\n"
+                sock.sendall(request(line) + other + request(line + line) + request(b""))
                 self.assertEqual(
-                    answers(sock, 3),
-                    [b"HTTP/1.1 200 OK", b"HTTP/1.1 200 OK", b"HTTP/1.1 400 Bad Request"],
+                    answers(sock, 4),
+                    [b"HTTP/1.1 200 OK", b"HTTP/1.1 404 Not Found"]
+                    + [b"HTTP/1.1 200 OK", b"HTTP/1.1 400 Bad Request"],
                 )
+                for start in range(0, len(request(line)), 7):  # (a few bytes at a time)
+                    sock.sendall(request(line)[start : start + 7])
+                    time.sleep(0.001)
+                self.assertEqual(answers(sock, 1), [b"HTTP/1.1 200 OK"])
             with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
                 sock.sendall(request(line, "Expect: 100-continue")[: -len(line)])
                 self.assertEqual(sock.recv(100), b"HTTP/1.1 100 Continue\r\n\r\n")
@@ -438,6 +444,7 @@ class HttpTest(unittest.TestCase):
                 b"POST /ingest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n": b" 411 ",
                 b"POST /ingest HTTP/1.1\r\nno colon\r\n\r\n": b" 400 ",
                 b"GET /ingest?" + b"a" * 70_000: b" 431 ",
+                b"GET http://[::1/ingest?a=1 HTTP/1.1\r\n\r\n": b" 400 ",
             }
             for head, status in refused.items():
                 with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
@@ -449,7 +456,7 @@ class HttpTest(unittest.TestCase):
                     self.assertIn(b"Connection: close", answer)
             live.stop()
         self.assertNotIn("Traceback", live.stderr)
-        self.assertEqual(summary(live)["events"], 3 + 3 + 1 + 2)
+        self.assertEqual(summary(live)["events"], 3 + 4 + 1 + 2)
 
     def test_https(self) -> None:
         if OPENSSL is None:

@@ -84,7 +84,8 @@ class _Request:
     """A request whose head has been read: what it asks, and the length of its body."""
 
     method: str
-    target: str
+    path: str
+    query: str
     headers: dict[str, str]
     length: int
     keep_alive: bool
@@ -101,6 +102,10 @@ def read_head(head: bytes) -> _Request:
     method, target, version = words
     if version not in ("HTTP/1.1", "HTTP/1.0"):
         raise _Refused(HTTPStatus.HTTP_VERSION_NOT_SUPPORTED, "HTTP/1.1 or HTTP/1.0")
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # (an absolute URL with a broken host, say)
+        raise _Refused(HTTPStatus.BAD_REQUEST, "the target is /ingest") from None
     if len(lines) > MAX_HEADERS + 1:
         raise _Refused(
             HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, f"over {MAX_HEADERS} header lines"
@@ -125,10 +130,11 @@ def read_head(head: bytes) -> _Request:
     options = {word.strip().lower() for word in headers.get("connection", "").split(",")}
     return _Request(
         method,
-        target,
+        parts.path,
+        parts.query,
         headers,
         int(length[:20]) if length else 0,  # (a length of 20 digits is over any bound)
-        "close" not in options if version == "HTTP/1.1" else "keep-alive" in options,
+        version == "HTTP/1.1" and "close" not in options,  # (HTTP/1.0: one request)
         headers.get("expect", "").lower() == "100-continue",
     )
 
@@ -142,6 +148,7 @@ class _Connection:
         self.sender = ""
         self.buffer = bytearray()
         self.request: _Request | None = None  # (its head read, its body not yet)
+        self.scanned = 0  # (how much of the buffer holds no end of a head)
         self.waiting: tuple[object, float] | None = None  # (the answer awaited, since)
         self.since = time.monotonic()
         self.keep_alive = True
@@ -189,8 +196,11 @@ class _Connection:
             return
         while self.waiting is None and self.writable and not transport.is_closing():
             if self.request is None:
+                unread = len(self.buffer)
                 self.request = self._head()
                 if self.request is None:
+                    if len(self.buffer) < unread:  # (one refused: the next may follow)
+                        continue
                     break
             request = self.request
             if len(self.buffer) < request.length:
@@ -216,14 +226,17 @@ class _Connection:
         if self.buffer and self.buffer[0] in b"\r\n":  # (empty lines first: RFC 9112 2.2)
             blank = EMPTY_LINES.match(self.buffer)
             del self.buffer[: blank.end() if blank else 0]
-        found = HEAD_END.search(self.buffer, 0, MAX_HEAD + 4)
+            self.scanned = 0
+        found = HEAD_END.search(self.buffer, max(self.scanned - 3, 0), MAX_HEAD + 4)
         if found is None:
+            self.scanned = len(self.buffer)  # (a head sent a byte at a time: read once)
             if len(self.buffer) > MAX_HEAD:
                 self.keep_alive = False
                 self.reply(HTTPStatus.REQUEST_HEADER_FIELDS_TOO_LARGE, "over 64 KiB of head")
             return None
         head = bytes(self.buffer[: found.start()])
         del self.buffer[: found.end()]
+        self.scanned = 0
         try:
             request = read_head(head)
             self.keep_alive = request.keep_alive
@@ -241,7 +254,7 @@ class _Connection:
 
     def _refusal(self, request: _Request) -> tuple[int, str, dict[str, str]] | None:
         """Why ``request`` is not taken (status, reason, headers), before its body."""
-        if urlsplit(request.target).path != PATH:
+        if request.path != PATH:
             return HTTPStatus.NOT_FOUND, "the path is /ingest", {}
         if not authorized(self.receiver.authorization, request.headers.get("authorization")):
             challenge = 'Basic realm="LogsMonitor2000", charset="UTF-8"'
@@ -253,7 +266,7 @@ class _Connection:
             text = f"the body is over {self.receiver.max_body:,} bytes (--max-body)"
             return HTTPStatus.REQUEST_ENTITY_TOO_LARGE, text, {}
         if request.method == "GET":
-            if not urlsplit(request.target).query:
+            if not request.query:
                 return HTTPStatus.BAD_REQUEST, "GET /ingest needs a query string", {}
         elif self._kind(request) is None:
             text = (
@@ -274,7 +287,7 @@ class _Connection:
         """Put the payload of ``request`` in the inbox: the answer comes once it is
         counted (``answered``), or at once when the inbox is full."""
         if request.method == "GET":
-            kind, body = RECORD, urlsplit(request.target).query.encode("latin-1")
+            kind, body = RECORD, request.query.encode("latin-1")
         else:
             kind = self._kind(request) or LINES
         token = (object(), time.monotonic())

@@ -1,7 +1,7 @@
 """Listeners: logs that come over the network (``--listen URL``), a live input each.
 
-A listener's receivers (``syslog.py``: UDP and TCP; ``ingest.py``: HTTP) run in threads
-of their own and only read: each payload they receive goes, raw, into the listener's
+A listener's receivers (``syslog.py``: UDP and TCP; ``ingest.py``: HTTP, on
+``loop.py``) run in threads of their own and only read: each payload they receive goes, raw, into the listener's
 ``Inbox``, a queue bounded in bytes and in items, and the pipeline (``lanes.py``)
 parses it.  When the inbox is full, HTTP answers 503 with ``Retry-After``, a TCP
 connection is not read until there is room again (the sender feels it), and a UDP
