@@ -458,6 +458,33 @@ class HttpTest(unittest.TestCase):
         self.assertNotIn("Traceback", live.stderr)
         self.assertEqual(summary(live)["events"], 3 + 4 + 1 + 2)
 
+    def test_a_client_that_reads_no_answer_is_held_back_alone(self) -> None:
+        """Requests pipelined by a client that never reads its answers: the monitor
+        stops reading it (its sends block) with its memory bounded, and serves others."""
+
+        def resident_kb(pid: int) -> int:
+            status = Path(f"/proc/{pid}/status").read_text()
+            return int(re.search(r"VmRSS:\s+(\d+)", status).group(1))  # type: ignore[union-attr]
+
+        with listen("--listen", "http://127.0.0.1:0") as live:
+            ((_, _, port),) = addresses(live, 1)
+            before = resident_kb(live.process.pid)
+            greedy = socket.create_connection(("127.0.0.1", port))
+            greedy.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            greedy.settimeout(2)
+            sent = 0
+            with self.assertRaises(TimeoutError):  # (it is not read any more)
+                while sent < 200 << 20:
+                    greedy.sendall(b"GET /other HTTP/1.1\r\n\r\n" * 1000)
+                    sent += 25_000
+            status, _, _ = post(port, clf("10.0.0.1", "/a").encode())
+            self.assertEqual(status, 200, "another client is served meanwhile")
+            self.assertLess(resident_kb(live.process.pid) - before, 16 << 10, f"{sent:,} sent")
+            greedy.close()
+            live.stop()
+        self.assertNotIn("Traceback", live.stderr)
+        self.assertEqual(summary(live)["events"], 1)
+
     def test_https(self) -> None:
         if OPENSSL is None:
             self.skipTest("no openssl to make a certificate")

@@ -133,7 +133,7 @@ def read_head(head: bytes) -> _Request:
         parts.path,
         parts.query,
         headers,
-        int(length[:20]) if length else 0,  # (a length of 20 digits is over any bound)
+        0 if not length else int(length) if len(length) < 19 else 1 << 62,  # (over any)
         version == "HTTP/1.1" and "close" not in options,  # (HTTP/1.0: one request)
         headers.get("expect", "").lower() == "100-continue",
     )
@@ -417,12 +417,12 @@ class HttpReceiver:
     def _accept(self) -> None:
         for _ in range(128):
             try:
-                client, _address = self._socket.accept()
+                client, address = self._socket.accept()
             except OSError:  # (none left; or out of descriptors: the rest wait)
                 return
-            self._open(client)
+            self._open(client, address)
 
-    def _open(self, client: socket.socket) -> None:
+    def _open(self, client: socket.socket, address: object) -> None:
         client.setblocking(False)
         if len(self._loop.streams) >= MAX_CONNECTIONS:
             try:
@@ -439,7 +439,7 @@ class HttpReceiver:
                 client = self.tls.wrap_socket(
                     client, server_side=True, do_handshake_on_connect=False
                 )
-            Stream(self._loop, client, _Connection(self), HANDSHAKE_SECONDS)
+            Stream(self._loop, client, address, _Connection(self), HANDSHAKE_SECONDS)
         except OSError:  # (the client has gone already)
             client.close()
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Protocol as Interface
 
 #: Bytes written but not yet sent over which a protocol is asked to stop writing.
-HIGH_WATER = 1 << 20
+HIGH_WATER = 64 << 10
 #: What a read takes at most at once.
 READ_SIZE = 1 << 16
 
@@ -50,12 +50,17 @@ class Stream:
     protocol hears of the connection once it is done."""
 
     def __init__(
-        self, loop: Loop, sock: socket.socket, protocol: Protocol, handshake_seconds: float
+        self,
+        loop: Loop,
+        sock: socket.socket,
+        peer: object,
+        protocol: Protocol,
+        handshake_seconds: float,
     ) -> None:
         self.loop = loop
         self.sock = sock
+        self.peer = peer  # (the client's address, as accept gave it)
         self.protocol = protocol
-        self.peer = sock.getpeername()
         self.closing = False
         self._out = bytearray()
         self._reading = True
