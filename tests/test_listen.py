@@ -622,7 +622,7 @@ class LevelsTest(unittest.TestCase):
         import random
         import urllib.parse
 
-        from LogsMonitor2000.parsers.pylog import form_fields
+        from LogsMonitor2000.parsers.pylog import COUNTED, form_fields
 
         record = logging.LogRecord("app.db", logging.ERROR, "/a b.py", 3, "x %d&y=é", (1,), None)
         forms = [
@@ -636,6 +636,11 @@ class LevelsTest(unittest.TestCase):
             with self.subTest(form=form):
                 expected = urllib.parse.parse_qs(form, keep_blank_values=True)
                 self.assertEqual(form_fields(form), {k: v[0] for k, v in expected.items()})
+                wanted = frozenset({"a", "b", "a b", "=", "", *COUNTED})
+                self.assertEqual(
+                    form_fields(form, wanted),
+                    {k: v[0] for k, v in expected.items() if k in wanted},
+                )
 
 
 class InboxTest(unittest.TestCase):
