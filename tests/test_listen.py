@@ -744,3 +744,25 @@ class LimitsTest(unittest.TestCase):
                 sock.close()
             self.assertGreater(time.monotonic() - started, 25)
             live.stop()
+
+    def test_a_tls_handshake_never_finished_is_let_go(self) -> None:
+        """A client that connects to an https listener and says nothing is closed
+        after 10 s, and meanwhile a real client is served."""
+        if OPENSSL is None:
+            self.skipTest("no openssl to make a certificate")
+        with tempfile.TemporaryDirectory() as folder:
+            cert, _ = certificate(Path(folder))
+            with listen("--listen", "https://127.0.0.1:0", "--tls-cert", cert) as live:
+                ((_, _, port),) = addresses(live, 1)
+                silent = socket.create_connection(("127.0.0.1", port))
+                started = time.monotonic()
+                context = ssl.create_default_context(cafile=cert)
+                status, _, _ = post(port, clf("10.0.0.1", "/a").encode(), tls=context)
+                self.assertEqual(status, 200)
+                silent.settimeout(20)
+                with contextlib.suppress(ConnectionResetError):
+                    self.assertEqual(silent.recv(100), b"", "closed")
+                self.assertGreater(time.monotonic() - started, 9)
+                silent.close()
+                live.stop()
+        self.assertEqual(summary(live)["events"], 1)

@@ -2,10 +2,11 @@
 when given a context, and calls handed in from other threads.
 
 It is what the HTTP receiver (``ingest.py``) runs on.  ``asyncio`` does the same in
-general; for a client that opens a connection per record (``HTTPHandler``), asyncio's
-steps cost twice the CPU of these few (an accept, a read, a write, a close), and that
-time is the client's wait.  A connection's side of a protocol (``Protocol``) sees a
-``Stream``: ``write``, ``close``, ``abort``, ``pause_reading``, ``resume_reading``.
+general, but a client that opens a connection per record (``HTTPHandler``) waits for
+each of its steps: servers that answered and did nothing took 100 µs of CPU a request
+with asyncio, 55 with a bare selector loop.  A connection's protocol (``Protocol``)
+sees a ``Stream``: ``write``, ``close``, ``abort``, ``pause_reading``,
+``resume_reading``.
 """
 
 from __future__ import annotations
