@@ -150,7 +150,6 @@ class _Connection:
         self.request: _Request | None = None  # (its head read, its body not yet)
         self.scanned = 0  # (how much of the buffer holds no end of a head)
         self.waiting: tuple[object, float] | None = None  # (the answer awaited, since)
-        self.since = time.monotonic()
         self.keep_alive = True
         self.writable = True
         self.reading = True
@@ -176,7 +175,6 @@ class _Connection:
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
-        self.since = time.monotonic()
         self.serve()
 
     def pause_writing(self) -> None:
@@ -217,9 +215,13 @@ class _Connection:
             self.receiver.receiving.add(self)
         else:
             self.receiver.receiving.discard(self)
-        if len(self.buffer) > self.receiver.max_body + MAX_HEAD and self.reading:
-            self.reading = False  # (pipelined requests waiting: the rest waits unread)
-            transport.pause_reading()
+        full = len(self.buffer) > self.receiver.max_body + MAX_HEAD
+        if full == self.reading and not transport.is_closing():
+            self.reading = not full  # (pipelined requests waiting: the rest waits unread)
+            if full:
+                transport.pause_reading()
+            else:
+                transport.resume_reading()
 
     def _head(self) -> _Request | None:
         """The next request's head, once all of it is in (None: not yet, or refused)."""
@@ -310,9 +312,6 @@ class _Connection:
             self.reply(status, text, content_type="application/json", line=False)
         else:
             self.reply(status, text)
-        if not self.reading and self.transport is not None:
-            self.reading = True
-            self.transport.resume_reading()
         self.serve()
 
     def reply(
@@ -461,7 +460,7 @@ class HttpReceiver:
             waiting, transport = connection.waiting, connection.transport
             if waiting is not None and now - waiting[1] > ANSWER_SECONDS:
                 connection.answered(waiting, HTTPStatus.SERVICE_UNAVAILABLE, "not counted in time")
-            elif waiting is None and transport and now - connection.since > IDLE_SECONDS:
+            elif waiting is None and transport and transport.idle(now, IDLE_SECONDS):
                 if connection.writable:
                     transport.close()
                 else:  # (a client that reads nothing: what it was sent is let go)

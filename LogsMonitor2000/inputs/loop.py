@@ -63,6 +63,8 @@ class Stream:
         self.peer = peer  # (the client's address, as accept gave it)
         self.protocol = protocol
         self.closing = False
+        #: When it last moved (a read, or some of what was written sent): see ``idle``.
+        self.moved = time.monotonic()
         self._out = bytearray()
         self._reading = True
         self._paused_writing = False
@@ -83,6 +85,7 @@ class Stream:
         if not self._out and not self._handshaking:
             try:
                 data = data[self.sock.send(data) :]
+                self.moved = time.monotonic()
             except _TRY_AGAIN:
                 pass
             except OSError:
@@ -120,6 +123,10 @@ class Stream:
 
     def handshake_late(self, now: float) -> bool:
         return self._handshaking and now > self._deadline
+
+    def idle(self, now: float, seconds: float) -> bool:
+        """Whether nothing has come in or gone out for ``seconds``."""
+        return now - self.moved > seconds
 
     # the loop's side
 
@@ -164,6 +171,7 @@ class Stream:
                 self.pause_reading()
                 self.protocol.eof_received()
                 return
+            self.moved = time.monotonic()
             self.protocol.data_received(data)
             if not (isinstance(sock, ssl.SSLSocket) and sock.pending()):
                 return
@@ -177,6 +185,7 @@ class Stream:
             self.abort()
             return
         del self._out[:sent]
+        self.moved = time.monotonic()
         if self._paused_writing and len(self._out) <= HIGH_WATER // 4:
             self._paused_writing = False
             self.protocol.resume_writing()
