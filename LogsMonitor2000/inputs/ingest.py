@@ -178,7 +178,7 @@ class _Connection:
         self.serve()
 
     def pause_writing(self) -> None:
-        self.writable = False  # (a client that does not read its answers is not read)
+        self.writable = False  # (a client that reads no answers: none of its requests is served)
 
     def resume_writing(self) -> None:
         self.writable = True
