@@ -459,6 +459,7 @@ class HttpTest(unittest.TestCase):
         self.assertNotIn("Traceback", live.stderr)
         self.assertEqual(summary(live)["events"], 3 + 4 + 1 + 2)
 
+    @slow
     def test_a_client_that_reads_no_answer_is_held_back_alone(self) -> None:
         """Requests pipelined by a client that reads no answer: the monitor stops
         reading it (its sends block) with its memory bounded, and serves others; once
