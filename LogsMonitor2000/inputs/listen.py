@@ -1,9 +1,9 @@
 """Listeners: logs that come over the network (``--listen URL``), a live input each.
 
 A listener's receivers (``syslog.py``: UDP and TCP; ``ingest.py``: HTTP, on
-``loop.py``) run in threads of their own and only read: each payload they receive goes, raw, into the listener's
-``Inbox``, a queue bounded in bytes and in items, and the pipeline (``lanes.py``)
-parses it.  When the inbox is full, HTTP answers 503 with ``Retry-After``, a TCP
+``loop.py``) run in threads of their own and only read: each payload they receive
+goes, raw, into the listener's ``Inbox``, a queue bounded in bytes and in items, and
+the pipeline (``lanes.py``) parses it.  When the inbox is full, HTTP answers 503 with ``Retry-After``, a TCP
 connection is not read until there is room again (the sender feels it), and a UDP
 datagram is dropped and counted (``dropped``).  An HTTP request is answered once its
 payload has been counted (``Received.answer``): whatever got a 2xx is in the summary.
@@ -148,8 +148,11 @@ class Inbox:
         return len(self._items) < self.max_items and self._bytes + size <= self.max_bytes
 
     def _add(self, item: Received) -> None:
-        if not self._items:  # (a byte in the pipe while there are items, no more: a
-            try:  # syscall less each way, where a client waits for each answer)
+        # The pipe holds one byte while there are items: written when the first comes,
+        # read when they are taken (a syscall less each way a payload, which a client
+        # that waits for each answer feels).
+        if not self._items:
+            try:
                 os.write(self._wake_write, b"!")
             except BlockingIOError:
                 pass
