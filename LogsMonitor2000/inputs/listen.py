@@ -1,11 +1,11 @@
 """Listeners: logs that come over the network (``--listen URL``), a live input each.
 
-A listener's receivers (``syslog.py``: UDP and TCP; ``ingest.py``: HTTP, on
-``loop.py``) run in threads of their own and only read: each payload they receive
-goes, raw, into the listener's ``Inbox``, a queue bounded in bytes and in items, and
-the pipeline (``lanes.py``) parses it.  When the inbox is full, HTTP answers 503 with
-``Retry-After``, a TCP connection is not read until there is room again (the sender
-feels it), and a UDP datagram is dropped and counted (``dropped``).  An HTTP request is answered once its
+A listener's receivers (``syslog.py``: UDP and TCP; ``ingest.py``: HTTP, on ``loop.py``)
+run in threads of their own and only read: each payload they receive goes, raw, into the
+listener's ``Inbox``, a queue bounded in bytes and in items, and the pipeline
+(``lanes.py``) parses it.  When the inbox is full, HTTP answers 503 with ``Retry-After``,
+a TCP connection is not read until there is room again (the sender feels it), and a UDP
+datagram is dropped and counted (``dropped``).  An HTTP request is answered once its
 payload has been counted (``Received.answer``): whatever got a 2xx is in the summary.
 
 The inbox wakes the monitor through a pipe (``waitable``), so a payload is parsed as
