@@ -471,7 +471,8 @@ class HttpTest(unittest.TestCase):
 
         ask = b"GET /other HTTP/1.1\r\n\r\n"
         chunk = ask * 1000
-        with listen("--listen", "http://127.0.0.1:0") as live:
+        # (the last record waits behind 100,000s of requests: seconds, under load)
+        with listen("--listen", "http://127.0.0.1:0", "--buffer", "60") as live:
             ((_, _, port),) = addresses(live, 1)
             before = resident_kb(live.process.pid)
             greedy = socket.create_connection(("127.0.0.1", port))
