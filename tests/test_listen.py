@@ -408,7 +408,7 @@ class HttpTest(unittest.TestCase):
                 data = data[head_end + 4 + length :]
             return found
 
-        with listen("--listen", "http://127.0.0.1:0") as live:
+        with listen("--listen", "http://127.0.0.1:0", "--buffer", "60") as live:  # (one stamp)
             ((_, _, port),) = addresses(live, 1)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
             for _ in range(3):  # (one connection, three requests)
