@@ -22,6 +22,18 @@ from typing import Any
 HANDSHAKE_SECONDS = 10.0
 
 
+def family_of(address: tuple[str, int]) -> socket.AddressFamily:
+    """The address family of a ``(host, port)`` to bind (an IPv6 host has colons)."""
+    return socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+
+
+def bound_url(scheme: str, bound: Any) -> str:
+    """``scheme://host:port`` of a socket's bound address (port 0 became a real one)."""
+    host, port = bound[:2]
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
 def basic_authorization(credentials: str | None) -> bytes | None:
     """The ``Authorization`` header that ``USER:PASSWORD`` sends (None: no auth)."""
     if credentials is None:
@@ -54,7 +66,7 @@ class GuardedServer(socketserver.ThreadingTCPServer):
         tls: ssl.SSLContext | None = None,
         refusal: bytes = b"",
     ) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+        self.address_family = family_of(address)
         super().__init__(address, handler)
         self.tls = tls
         self._refusal = refusal
@@ -63,10 +75,7 @@ class GuardedServer(socketserver.ThreadingTCPServer):
 
     def url(self, scheme: str) -> str:
         """``scheme://host:port`` of the bound address (port 0 became a real one)."""
-        host, port = self.server_address[:2]
-        host = host.decode() if isinstance(host, bytes) else str(host)
-        shown = f"[{host}]" if ":" in host else host
-        return f"{scheme}://{shown}:{port}"
+        return bound_url(scheme, self.server_address)
 
     def start(self) -> None:
         self._thread.start()

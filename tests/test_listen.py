@@ -669,15 +669,18 @@ class LevelsTest(unittest.TestCase):
 class InboxTest(unittest.TestCase):
     """The receivers in process with a full inbox: real sockets, nothing taken."""
 
+    def started(self, receiver: Any, inbox: Inbox) -> int:
+        """Start ``receiver`` (closed after the test, with ``inbox``); its port."""
+        receiver.start()
+        self.addCleanup(inbox.close)
+        self.addCleanup(receiver.close)
+        return int(re.search(r":(\d+)", receiver.url.split("://")[1]).group(1))  # type: ignore[union-attr]
+
     def test_a_full_inbox_drops_datagrams_and_counts_them(self) -> None:
         from LogsMonitor2000.inputs.syslog import UdpReceiver
 
         inbox = Inbox(max_items=3)
-        receiver = UdpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
-        receiver.start()
-        self.addCleanup(inbox.close)
-        self.addCleanup(receiver.close)
-        port = int(receiver.url.rsplit(":", 1)[1])
+        port = self.started(UdpReceiver(("127.0.0.1", 0), inbox, ListenOptions()), inbox)
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
             for i in range(10):
                 sender.sendto(f"<13>message {i}".encode(), ("127.0.0.1", port))
@@ -692,11 +695,7 @@ class InboxTest(unittest.TestCase):
 
         inbox = Inbox(max_items=1)
         inbox.offer(Received(RECORD, "x", body=b"waiting"))
-        receiver = HttpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
-        receiver.start()
-        self.addCleanup(inbox.close)
-        self.addCleanup(receiver.close)
-        port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
+        port = self.started(HttpReceiver(("127.0.0.1", 0), inbox, ListenOptions()), inbox)
         status, _, headers = post(port, b"a line\n")
         self.assertEqual(status, 503)
         self.assertEqual(headers["Retry-After"], "1")
@@ -706,11 +705,7 @@ class InboxTest(unittest.TestCase):
         from LogsMonitor2000.inputs.syslog import TcpReceiver
 
         inbox = Inbox(max_items=1)
-        receiver = TcpReceiver(("127.0.0.1", 0), inbox, ListenOptions())
-        receiver.start()
-        self.addCleanup(inbox.close)
-        self.addCleanup(receiver.close)
-        port = int(receiver.url.rsplit(":", 1)[1])
+        port = self.started(TcpReceiver(("127.0.0.1", 0), inbox, ListenOptions()), inbox)
         message = b"<13>" + b"x" * 1000 + b"\n"
         with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
             sock.settimeout(1.0)

@@ -32,7 +32,7 @@ from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from ..httpd import HANDSHAKE_SECONDS, authorized, basic_authorization
+from ..httpd import HANDSHAKE_SECONDS, authorized, basic_authorization, bound_url, family_of
 from .loop import Loop, Stream
 from .listen import (
     DRAIN_SECONDS,
@@ -359,8 +359,7 @@ class HttpReceiver:
         *,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self._socket = socket.create_server(address, family=family, backlog=128)
+        self._socket = socket.create_server(address, family=family_of(address), backlog=128)
         self._socket.setblocking(False)
         self.inbox = inbox
         self.max_body = options.max_body
@@ -374,9 +373,7 @@ class HttpReceiver:
         self._closing = False
         self._dated = (0, "")
         self._loop = Loop("http")
-        host, port = self._socket.getsockname()[:2]
-        shown = f"[{host}]" if ":" in host else host
-        self.url = f"{'https' if tls else 'http'}://{shown}:{port}{PATH}"
+        self.url = bound_url("https" if tls else "http", self._socket.getsockname()) + PATH
 
     # the main thread's side (``listen.Receiver``)
 

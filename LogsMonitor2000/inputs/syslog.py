@@ -19,7 +19,7 @@ import ssl
 import threading
 from typing import Any
 
-from ..httpd import GuardedServer
+from ..httpd import GuardedServer, bound_url, family_of
 from .listen import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
 
 #: The largest datagram.
@@ -101,13 +101,11 @@ class UdpReceiver:
     """``syslog+udp://``: a datagram is a message."""
 
     def __init__(self, address: tuple[str, int], inbox: Inbox, options: ListenOptions) -> None:
-        family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self._socket = socket.socket(family, socket.SOCK_DGRAM)
+        self._socket = socket.socket(family_of(address), socket.SOCK_DGRAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._socket.bind(address)
         self._socket.settimeout(TICK_SECONDS)
-        host, port = self._socket.getsockname()[:2]
-        self.url = f"syslog+udp://{f'[{host}]' if ':' in host else host}:{port}"
+        self.url = bound_url("syslog+udp", self._socket.getsockname())
         self._inbox = inbox
         self._max = options.max_body
         self._stopping = threading.Event()
