@@ -21,7 +21,7 @@ from ..filters import Filter
 SHOWN_CHARS = 160
 
 #: What stands for a rejected record under --anonymize.
-HIDDEN = "(not shown: --anonymize)"
+HIDDEN = "(not shown: --anonymize or --listen)"
 
 #: Invalid records named under --verbose (and kept as examples).
 NAMED_REJECTS = 5
