@@ -504,7 +504,14 @@ class HttpTest(unittest.TestCase):
             )
             self.assertTrue(answers.endswith(b'{"records": 1, "invalid": 0}'))
             greedy.close()
+            held = socket.create_connection(("127.0.0.1", port))  # (held back at the stop)
+            held.setblocking(False)
+            while select.select([], [held], [], 2)[1]:
+                held.send(chunk)
+            started = time.monotonic()
             live.stop()
+            self.assertLess(time.monotonic() - started, 1.5, "a stop waits for nothing it holds")
+            held.close()
         self.assertNotIn("Traceback", live.stderr)
         self.assertEqual(summary(live)["events"], 2)
 

@@ -210,8 +210,10 @@ class _Connection:
             del self.buffer[: request.length]
             self.request = None
             self._handle(request, body)
+        # Part of a request held, to come into the inbox: a stop waits for it (not for
+        # a client held back for reading no answer: its requests wait for it).
         held = self.waiting is None and (self.buffer or self.request is not None)
-        if held and not transport.is_closing():
+        if held and self.writable and not transport.is_closing():
             self.receiver.receiving.add(self)
         else:
             self.receiver.receiving.discard(self)
