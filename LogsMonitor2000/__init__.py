@@ -15,6 +15,7 @@ Standard library only.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
@@ -23,7 +24,14 @@ __version__ = "1.0.0"
 
 
 def _exit_quietly(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)
+    # Not SystemExit: a signal that comes while an import runs a callback of its own
+    # (a module lock's weakref) has its exception ignored there, and the run goes on.
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # (closed, or being written when the signal came)
+            pass
+    os._exit(128 + signum)
 
 
 def stop_quietly_on_signals() -> None:
