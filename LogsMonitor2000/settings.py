@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .filters import Selection
+from .pipeline.filters import Selection
 
 
 @dataclass(frozen=True, kw_only=True)

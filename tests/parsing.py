@@ -3,9 +3,9 @@ a downstream that keeps the closed Batches."""
 
 from __future__ import annotations
 
-from LogsMonitor2000.batch import Batch
+from LogsMonitor2000.pipeline.batch import Batch
 from LogsMonitor2000.parsers import PARSERS, Parser, Rejects
-from LogsMonitor2000.reorder import Reorderer
+from LogsMonitor2000.pipeline.reorder import Reorderer
 
 
 class KeepBatches:

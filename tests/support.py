@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.output import RunInfo
 from LogsMonitor2000.output.jsonlines import record_json, summary_json
-from LogsMonitor2000.records import Record, Summary
+from LogsMonitor2000.reports import Record, Summary
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from LogsMonitor2000.inputs.base import Defaults

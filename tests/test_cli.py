@@ -15,7 +15,7 @@ import time
 import unittest
 from pathlib import Path
 
-from tests.generate import traffic, write_csv
+from tools.generate import traffic, write_csv
 from tests.support import (
     DATA,
     TOP,

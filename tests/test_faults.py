@@ -15,7 +15,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from LogsMonitor2000.urls import check_http_url, shown_url
+from LogsMonitor2000.net.addresses import check_http_url, shown_url
 from tests.live import LiveMonitor, csv_row, hits_seen
 from tests.support import TOP, environment, json_lines, monitor_command, run_monitor, slow
 

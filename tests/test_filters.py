@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.cli import parse_settings
-from LogsMonitor2000.filters import Filter, Selection, anonymous, parse_time
+from LogsMonitor2000.pipeline.filters import Filter, Selection, anonymous, parse_time
 from LogsMonitor2000.parsers import PARSERS, Rejects
-from LogsMonitor2000.reorder import Reorderer
-from tests.generate import Request, write_clf, write_csv
+from LogsMonitor2000.pipeline.reorder import Reorderer
+from tools.generate import Request, write_clf, write_csv
 from tests.parsing import KeepBatches
 from tests.support import DATA, analyse, blocks_of, json_lines, run_monitor
 from tests.test_parallel import GARBAGE

@@ -10,9 +10,9 @@ import unittest
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from LogsMonitor2000.filters import Filter, Selection
-from LogsMonitor2000.parsers.http import HttpEvents
-from LogsMonitor2000.reorder import Reorderer
+from LogsMonitor2000.pipeline.filters import Filter, Selection
+from LogsMonitor2000.parsers.access_fields import HttpEvents
+from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches
 from tests.reference import Event, reference_several
 from tests.support import analyse, blocks_of, json_lines, run_monitor

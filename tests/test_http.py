@@ -2,7 +2,7 @@
 
 import unittest
 
-from LogsMonitor2000.parsers.http import (
+from LogsMonitor2000.parsers.access_fields import (
     STATUS_CLASSES,
     parse_digits,
     request_parts,

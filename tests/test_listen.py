@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.inputs.listen import RECORD, Inbox, ListenOptions, Received
-from LogsMonitor2000.parsers.syslog import parse_message
+from LogsMonitor2000.parsers.syslog_header import parse_message
 from tests.live import PATIENCE, LiveMonitor
 from tests.sse import basic
 from tests.support import DATA, run_monitor, slow
@@ -623,7 +623,7 @@ class PylogFileTest(unittest.TestCase):
 
 class LevelsTest(unittest.TestCase):
     def test_levels_by_name_number_and_custom(self) -> None:
-        from LogsMonitor2000.batch import Batch
+        from LogsMonitor2000.pipeline.batch import Batch
         from LogsMonitor2000.parsers.base import Rejects
         from LogsMonitor2000.parsers.pylog import PylogParser
 
@@ -684,7 +684,7 @@ class InboxTest(unittest.TestCase):
         return int(re.search(r":(\d+)", receiver.url.split("://")[1]).group(1))  # type: ignore[union-attr]
 
     def test_a_full_inbox_drops_datagrams_and_counts_them(self) -> None:
-        from LogsMonitor2000.inputs.syslog import UdpReceiver
+        from LogsMonitor2000.inputs.listen.syslog import UdpReceiver
 
         inbox = Inbox(max_items=3)
         port = self.started(UdpReceiver(("127.0.0.1", 0), inbox, ListenOptions()), inbox)
@@ -698,7 +698,7 @@ class InboxTest(unittest.TestCase):
         self.assertEqual(len(inbox.take()), 3)
 
     def test_a_full_inbox_answers_503_with_retry_after(self) -> None:
-        from LogsMonitor2000.inputs.ingest import HttpReceiver
+        from LogsMonitor2000.inputs.listen.http import HttpReceiver
 
         inbox = Inbox(max_items=1)
         inbox.offer(Received(RECORD, "x", body=b"waiting"))
@@ -709,7 +709,7 @@ class InboxTest(unittest.TestCase):
 
     @slow
     def test_a_full_inbox_stops_reading_a_tcp_sender(self) -> None:
-        from LogsMonitor2000.inputs.syslog import TcpReceiver
+        from LogsMonitor2000.inputs.listen.syslog import TcpReceiver
 
         inbox = Inbox(max_items=1)
         port = self.started(TcpReceiver(("127.0.0.1", 0), inbox, ListenOptions()), inbox)

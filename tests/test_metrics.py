@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import unittest
 
-from LogsMonitor2000.batch import Batch
-from LogsMonitor2000.calculators.metrics import (
+from LogsMonitor2000.pipeline.batch import Batch
+from LogsMonitor2000.calculators.counters import (
     BUCKETS,
     FIRST_SEEN,
     MAX_LABELS,
@@ -15,8 +15,8 @@ from LogsMonitor2000.calculators.metrics import (
     EventCounters,
 )
 from LogsMonitor2000.output import LiveState
-from LogsMonitor2000.output.metrics import exposition
-from LogsMonitor2000.records import Summary
+from LogsMonitor2000.output.prometheus import exposition
+from LogsMonitor2000.reports import Summary
 
 
 class CountersTest(unittest.TestCase):

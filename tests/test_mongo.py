@@ -10,12 +10,12 @@ import unittest
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from LogsMonitor2000.calculators.latency import SortedBag
+from LogsMonitor2000.calculators.slow import SortedBag
 from LogsMonitor2000.parsers import PARSERS, mongo
 from LogsMonitor2000.parsers.detect import detect
 from LogsMonitor2000.parsers.shapes import query_shape
 from LogsMonitor2000.parsers.base import Rejects
-from LogsMonitor2000.reorder import Reorderer
+from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches, parse
 from tests.reference import mongo_reference
 from tests.support import DATA, json_lines, run_monitor, slow

@@ -5,8 +5,8 @@ from __future__ import annotations
 import signal
 import unittest
 
-from LogsMonitor2000.monitor import Monitor, StopRequested
-from LogsMonitor2000.records import Record
+from LogsMonitor2000.pipeline.monitor import Monitor, StopRequested
+from LogsMonitor2000.reports import Record
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from tests.support import Blocks, Collector, csv_line

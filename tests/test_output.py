@@ -6,7 +6,7 @@ import unittest
 
 from LogsMonitor2000.output.jsonlines import JsonLinesNotifier
 from LogsMonitor2000.output.text import local_time, number, printable, size
-from LogsMonitor2000.records import Alert, HttpStatsReport, Summary
+from LogsMonitor2000.reports import Alert, HttpStatsReport, Summary
 from tests.support import analyse, csv_line
 
 STATS_KEYS = {"type", "start", "end", "hits", "sections", "sources", "status", "bytes"}

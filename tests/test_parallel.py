@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from LogsMonitor2000.inputs import Source as Input
-from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
     MIN_BYTES,
     Chunk,
@@ -25,11 +25,11 @@ from LogsMonitor2000.inputs.parallel import (
     parallel_source,
 )
 from LogsMonitor2000.parsers import Rejects
-from LogsMonitor2000.filters import Selection
+from LogsMonitor2000.pipeline.filters import Selection
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import open_source
 from LogsMonitor2000.inputs.base import Defaults
-from tests.generate import Request, traffic, write_clf, write_csv
+from tools.generate import Request, traffic, write_clf, write_csv
 from tests.support import (
     Blocks,
     Collector,

@@ -2,8 +2,8 @@
 
 import unittest
 
-from LogsMonitor2000.batch import Batch
-from LogsMonitor2000.reorder import Reorderer
+from LogsMonitor2000.pipeline.batch import Batch
+from LogsMonitor2000.pipeline.reorder import Reorderer
 
 
 class Recorder:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.output.history import History
-from LogsMonitor2000.records import Alert, HttpStatsReport
+from LogsMonitor2000.reports import Alert, HttpStatsReport
 from tests.live import LiveMonitor, append, csv_row
 from tests.pages import Page, number, read_page
 from tests.support import DATA, json_lines, run_monitor

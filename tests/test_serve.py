@@ -13,7 +13,7 @@ import time
 import unittest
 from pathlib import Path
 
-from LogsMonitor2000.output.serve import Broadcaster
+from LogsMonitor2000.output.html.live import Broadcaster
 from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url

@@ -15,9 +15,9 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from LogsMonitor2000.monitor import Monitor
+from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.settings import Settings
-from tests.generate import Request, write_clf
+from tools.generate import Request, write_clf
 from tests.reference import Event, reference_several
 from tests.live import LiveMonitor, append, csv_row, hits_seen
 from tests.support import (

@@ -17,7 +17,7 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from LogsMonitor2000.monitor import Monitor, StopRequested
+from LogsMonitor2000.pipeline.monitor import Monitor, StopRequested
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen

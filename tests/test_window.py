@@ -5,13 +5,13 @@ import time
 import unittest
 from collections import Counter
 
-from LogsMonitor2000.batch import Batch
+from LogsMonitor2000.pipeline.batch import Batch
 from LogsMonitor2000.calculators.bounded import DurationSketch
 from LogsMonitor2000.calculators.counting import nearest_rank, top
 from LogsMonitor2000.calculators.stats import HttpStats, percentiles
 from LogsMonitor2000.calculators.traffic import TrafficAlert
-from LogsMonitor2000.records import Alert, HttpStatsReport, Record
-from LogsMonitor2000.window import SlidingWindow, TumblingWindow, Windows
+from LogsMonitor2000.reports import Alert, HttpStatsReport, Record
+from LogsMonitor2000.pipeline.windows import SlidingWindow, TumblingWindow, Windows
 
 
 def batch(second: int, hits: int, **sections: int) -> Batch:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from ..batch import Batch
-from ..records import Record
+from ..pipeline.batch import Batch
+from ..reports import Record
 
 
 class Checkpointed(Protocol):

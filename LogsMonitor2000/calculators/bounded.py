@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from .. import checked
-from ..batch import add_counts
+from ..checkpoint import validate as checked
+from ..pipeline.batch import add_counts
 from .counting import nearest_rank, top
 
 #: Keys a top list counts exactly, and the Space-Saving capacity beyond.

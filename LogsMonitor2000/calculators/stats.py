@@ -12,9 +12,9 @@ import heapq
 from dataclasses import dataclass
 from typing import Any
 
-from .. import checked
-from ..batch import SLOWEST_KEPT, Batch, SlowQuery, slow_queries
-from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Percentiles, Top
+from ..checkpoint import validate as checked
+from ..pipeline.batch import SLOWEST_KEPT, Batch, SlowQuery, slow_queries
+from ..reports import HttpStatsReport, LogStatsReport, MongoStatsReport, Percentiles, Top
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
 

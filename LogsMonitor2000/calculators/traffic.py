@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .. import checked
-from ..batch import Batch
-from ..records import Alert
+from ..checkpoint import validate as checked
+from ..pipeline.batch import Batch
+from ..reports import Alert
 
 
 class TrafficAlert:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .. import checked
+from ..checkpoint import validate as checked
 
 if TYPE_CHECKING:
     from .listen import Received

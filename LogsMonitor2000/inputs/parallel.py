@@ -34,11 +34,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..batch import Batch
-from ..filters import Filter, Selection
+from ..pipeline.batch import Batch
+from ..pipeline.filters import Filter, Selection
 from ..parsers import FORMAT_STRING, NAMED_REJECTS, PARSERS, Rejects, parser_factory
 from ..parsers.detect import SAMPLE_BYTES, detect
-from ..reorder import Reorderer
+from ..pipeline.reorder import Reorderer
 from .base import Defaults
 from .lines import BLOCK_BYTES, LineSplitter
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import MonitorError
-from ..records import Record, Summary
+from ..reports import Record, Summary
 
 if TYPE_CHECKING:
-    from ..calculators.metrics import EventCounters
+    from ..calculators.counters import EventCounters
 
 
 class OutputError(MonitorError):

@@ -17,7 +17,7 @@ import textwrap
 import time
 from collections.abc import Callable
 
-from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Record, Summary, Top
+from ..reports import HttpStatsReport, LogStatsReport, MongoStatsReport, Record, Summary, Top
 from . import LiveState, RunInfo, Stream
 from .history import History
 from .text import (

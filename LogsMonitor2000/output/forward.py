@@ -34,8 +34,8 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import UsageError
-from ..records import Alert, Record, SlowAlert, Summary
-from ..urls import shown_url
+from ..reports import Alert, Record, SlowAlert, Summary
+from ..net.addresses import shown_url
 from . import Notifier, RunInfo
 from .jsonlines import record_json
 from .text import RAISED, alert_text, local_time

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..records import (
+from ..reports import (
     Alert,
     HttpStatsReport,
     MongoStatsReport,

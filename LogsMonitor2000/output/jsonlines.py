@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..records import (
+from ..reports import (
     Alert,
     HttpStatsReport,
     LogStatsReport,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ..records import Record, Summary
+from ..reports import Record, Summary
 from . import RunInfo
 
 #: Inputs smaller than this are read too fast to need a progress line.

@@ -16,7 +16,7 @@ import textwrap
 from datetime import datetime, timezone
 
 from .. import __version__
-from ..records import (
+from ..reports import (
     Alert,
     HttpStatsReport,
     LogStatsReport,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from .. import checked
-from ..filters import Filter
+from ..checkpoint import validate as checked
+from ..pipeline.filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
-from .http import HttpEvents, parse_epoch
+from .access_fields import HttpEvents, parse_epoch
 
 HEADER_FIRST_FIELD = "remotehost"
 FIELDS = 7

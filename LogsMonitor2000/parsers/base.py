@@ -13,9 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .. import checked
-from ..batch import Batch
-from ..filters import Filter
+from ..checkpoint import validate as checked
+from ..pipeline.batch import Batch
+from ..pipeline.filters import Filter
 
 #: How much of a rejected line is shown.
 SHOWN_CHARS = 160

@@ -15,9 +15,9 @@ import re
 from datetime import datetime
 from typing import ClassVar
 
-from ..filters import Filter
+from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
-from .http import HttpEvents
+from .access_fields import HttpEvents
 
 #: The 7 fields of a line, in the order of access CSV's columns.
 _LINE = re.compile(r'(\S+) (\S+) (\S+) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')

@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .. import checked
+from ..checkpoint import validate as checked
 from .base import Rejects
 
 #: Rows handed over at a time.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..batch import Batch
+from ..pipeline.batch import Batch
 from .base import ParserFactory, Rejects
 
 #: How many non-blank lines the decision is made from.

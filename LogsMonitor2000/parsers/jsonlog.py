@@ -30,10 +30,10 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from ..filters import Filter
+from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
-from .http import MAX_SECOND, HttpEvents
+from .access_fields import MAX_SECOND, HttpEvents
 
 #: The names a field goes by, tried in order (nginx's, Caddy's, Traefik's, common ones).
 KEYS: dict[str, tuple[str, ...]] = {

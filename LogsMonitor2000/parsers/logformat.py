@@ -37,10 +37,10 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from ..errors import FormatError
-from ..filters import Filter
+from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
-from .http import MAX_SECOND, HttpEvents, parse_digits
+from .access_fields import MAX_SECOND, HttpEvents, parse_digits
 
 #: The usual names, as the servers define them (``combined`` and ``common`` are read by
 #: the Common/Combined Log Format parser, which takes anything after the bytes).

@@ -31,9 +31,9 @@ from datetime import datetime
 from operator import itemgetter
 from typing import Any, ClassVar
 
-from .. import checked
-from ..batch import SLOWEST_KEPT
-from ..filters import Filter
+from ..checkpoint import validate as checked
+from ..pipeline.batch import SLOWEST_KEPT
+from ..pipeline.filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
 from .shapes import query_shape

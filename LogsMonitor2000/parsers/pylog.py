@@ -29,9 +29,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, unquote_plus
 
-from ..filters import Filter
+from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
-from .http import MAX_SECOND
+from .access_fields import MAX_SECOND
 from .mongo import COLUMNS
 
 PYLOG = "pylog"

@@ -31,10 +31,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-from . import checked
+from ..checkpoint import validate as checked
 from .batch import Batch
-from .calculators import SlidingCalculator, TumblingCalculator
-from .records import Record
+from ..calculators import SlidingCalculator, TumblingCalculator
+from ..reports import Record
 
 
 class Window(Protocol):

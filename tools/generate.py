@@ -2,7 +2,7 @@
 
 Standard library only; the same seed always gives the same bytes.
 
-    python -m tests.generate     # rewrites tests/data/sample.csv and tests/data/sample.log
+    python -m tools.generate     # rewrites tests/data/sample.csv and tests/data/sample.log
 
 Traffic is a Poisson process per second with bursts; timestamps are slightly disordered
 (a request is logged when it ends, stamped when it began), a few lines are very late and
@@ -22,7 +22,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TextIO
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 
 SAMPLE_START = 1549573860  # 2019-02-07T21:11:00Z, as in the classic sample
 

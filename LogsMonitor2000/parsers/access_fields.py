@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 
-from ..filters import Filter
+from ..pipeline.filters import Filter
 from .base import EventSink
 
 #: Method, whitespace, then the section of a relative path (group 1) or of an absolute

@@ -25,32 +25,34 @@ from enum import IntEnum
 from types import FrameType
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, TypeVar
 
-from . import __version__, atomic
-from . import filters
-from .errors import FormatError, MonitorError, StateError, UsageError
-from .filters import Selection
-from .monitor import Monitor, StopRequested
-from .output import GuardedStream, Notifier, OutputError, Tee
-from .output.jsonlines import JsonLinesNotifier
-from .output.progress import PROGRESS_BYTES, ProgressLine
-from .output.report import ReportNotifier
-from .parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
-from .parsers.jsonlog import parse_json_fields
-from .parsers.logformat import compile_format
-from .parsers.pylog import level_number
-from .settings import Settings
-from .output.text import TextNotifier, local_time
-from .inputs import Position, Source, open_source
-from .inputs.listen import MAX_BODY, Listener, ListenOptions, check_listen_url, open_listener
-from .inputs.parallel import parallel_source
-from .state import DAMAGE, Saved, StateFile
-from .urls import DEFAULT_HOST, check_http_url, listen_address
+from .. import __version__
+
+from ..checkpoint import atomic
+from ..pipeline import filters
+from ..errors import FormatError, MonitorError, StateError, UsageError
+from ..pipeline.filters import Selection
+from ..pipeline.monitor import Monitor, StopRequested
+from ..output import GuardedStream, Notifier, OutputError, Tee
+from ..output.jsonlines import JsonLinesNotifier
+from ..output.progress import PROGRESS_BYTES, ProgressLine
+from ..output.html.report import ReportNotifier
+from ..parsers import FORMAT_STRING, PARSERS, READ_AS_CLF
+from ..parsers.jsonlog import parse_json_fields
+from ..parsers.logformat import compile_format
+from ..parsers.pylog import level_number
+from ..settings import Settings
+from ..output.text import TextNotifier, local_time
+from ..inputs import Position, Source, open_source
+from ..inputs.listen import MAX_BODY, Listener, ListenOptions, check_listen_url, open_listener
+from ..inputs.parallel import parallel_source
+from ..checkpoint.state import DAMAGE, Saved, StateFile
+from ..net.addresses import DEFAULT_HOST, check_http_url, listen_address
 
 if TYPE_CHECKING:  # (ssl, http.server and curses: imported only when used)
     import ssl
 
-    from .output.dashboard import DashboardNotifier
-    from .output.serve import LiveServer, ServeNotifier
+    from ..output.dashboard import DashboardNotifier
+    from ..output.html.live import LiveServer, ServeNotifier
 
 PROG = "LogsMonitor2000"
 
@@ -749,7 +751,7 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
     notifier: Notifier
     guarded = GuardedStream(stdout)
     if settings.dashboard:
-        from .output.dashboard import DashboardNotifier
+        from ..output.dashboard import DashboardNotifier
 
         if not stdout.isatty():
             raise UsageError("--dashboard needs a terminal: standard output is not one")
@@ -765,7 +767,7 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         notifier = TextNotifier(guarded, color=color and "NO_COLOR" not in os.environ)
     if settings.alert_url is None and settings.alert_log is None:
         return notifier
-    from .output import forward  # ssl, http.client, logging: only when alerts leave
+    from ..output import forward  # ssl, http.client, logging: only when alerts leave
 
     forwarder = forward.AlertForwarder(
         url=settings.alert_url, log_path=settings.alert_log, warn=warn
@@ -815,7 +817,7 @@ class _Views:
         if settings.report is not None:
             self.report = _report(settings, self.warn)
         if settings.serve is not None:
-            from .output.serve import ServeNotifier
+            from ..output.html.live import ServeNotifier
 
             self.server = _server(settings)
             self.served = ServeNotifier(self.server, interval=settings.stats_interval)
@@ -832,7 +834,7 @@ class _Views:
         if self.settings.dashboard:
             import curses
 
-            from .output.dashboard import DashboardNotifier
+            from ..output.dashboard import DashboardNotifier
 
             assert isinstance(base, DashboardNotifier)
             self.dashboard = base
@@ -906,7 +908,7 @@ def _listeners(settings: Settings, warn: Callable[[str], None]) -> list[Source]:
 
 
 def _server(settings: Settings) -> LiveServer:
-    from .output.serve import LiveServer
+    from ..output.html.live import LiveServer
 
     assert settings.serve is not None
     tls = _tls(settings)

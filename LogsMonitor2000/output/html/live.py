@@ -40,13 +40,13 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
-from ..httpd import GuardedHTTPServer, QuietHandler, basic_authorization
-from ..records import Record, StatsReport, Summary
-from . import LiveState, RunInfo
-from .history import History
-from .jsonlines import record_json, summary_json
-from .metrics import CONTENT_TYPE as METRICS_TYPE
-from .metrics import exposition
+from ...net.threaded import GuardedHTTPServer, QuietHandler, basic_authorization
+from ...reports import Record, StatsReport, Summary
+from .. import LiveState, RunInfo
+from ..history import History
+from ..jsonlines import record_json, summary_json
+from ..prometheus import CONTENT_TYPE as METRICS_TYPE
+from ..prometheus import exposition
 from .page import render
 
 #: Records kept for clients that reconnect.

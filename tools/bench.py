@@ -1,4 +1,4 @@
-"""The benchmark: ``python -m tests.bench`` (standard library only).
+"""The benchmark: ``python -m tools.bench`` (standard library only).
 
 Generates deterministic logs of N lines (default 1M) - the same busy-server traffic as
 access CSV, Combined Log Format, an nginx custom format (with the request time),
@@ -18,7 +18,7 @@ and a copy of it a day later (their ``vs clf`` is against the one N-line input).
 command runs ``--repeat`` times (default 3), interleaved, and the fastest run of each
 counts: the machine is shared.
 
-    python -m tests.bench --lines 200000 --formats csv,nginx --keep /tmp/logs
+    python -m tools.bench --lines 200000 --formats csv,nginx --keep /tmp/logs
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from . import checked
+from ..checkpoint import validate as checked
 
 Key = TypeVar("Key")
 

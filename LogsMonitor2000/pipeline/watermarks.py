@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from . import checked
+from ..checkpoint import validate as checked
 from .batch import Batch
 from .reorder import Downstream, Reorderer
 

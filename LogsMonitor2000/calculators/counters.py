@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 
-from ..batch import Batch, add_counts
+from ..pipeline.batch import Batch, add_counts
 
 #: The most keys with a label of their own, per list, and how many of them are given
 #: to the first keys seen.

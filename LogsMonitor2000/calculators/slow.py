@@ -17,9 +17,9 @@ from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from .. import checked
-from ..batch import Batch
-from ..records import SlowAlert
+from ..checkpoint import validate as checked
+from ..pipeline.batch import Batch
+from ..reports import SlowAlert
 from .counting import rank
 
 LOAD = 256

@@ -37,7 +37,7 @@ import heapq
 import math
 from typing import Any, Protocol
 
-from . import checked
+from ..checkpoint import validate as checked
 from .batch import Batch
 
 

@@ -1,4 +1,4 @@
-"""The README's pictures, made from the bundled sample: ``python -m tests.screenshots``
+"""The README's pictures, made from the bundled sample: ``python -m tools.screenshots``
 (needs chromium and tmux).
 
 * ``report-desktop.png`` and ``report-phone.png``: the ``--report`` page of
@@ -22,7 +22,7 @@ from tests.browser import screenshot
 from tests.support import DATA, TOP, run_monitor
 from tests.test_dashboard import Terminal
 
-FOLDER = TOP / "tests" / "screenshots"
+FOLDER = TOP / "docs" / "screenshots"
 
 #: The eight ANSI colours, as a terminal with a dark background shows them.
 COLOURS = ["#1d2330", "#e06c75", "#98c379", "#e5c07b", "#61afef", "#c678dd", "#56b6c2", "#dcdfe4"]

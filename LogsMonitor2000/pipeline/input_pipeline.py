@@ -20,14 +20,14 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from . import checked
+from ..checkpoint import validate as checked
 from .batch import Batch
-from .errors import FormatError, StateError
+from ..errors import FormatError, StateError
 from .filters import Filter
-from .inputs import Idle, Source
-from .inputs.listen import JSON, RECORD, SYSLOG, Listener, Received
-from .inputs.parallel import Chunk
-from .parsers import (
+from ..inputs import Idle, Source
+from ..inputs.listen import JSON, RECORD, SYSLOG, Listener, Received
+from ..inputs.parallel import Chunk
+from ..parsers import (
     FORMAT_STRING,
     NAMED_REJECTS,
     PARSERS,
@@ -36,11 +36,11 @@ from .parsers import (
     Rejects,
     parser_factory,
 )
-from .parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
-from .parsers.pylog import PYLOG, fields_of, json_lines, record_line, watch_row
-from .parsers.syslog import parse_message
+from ..parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
+from ..parsers.pylog import PYLOG, fields_of, json_lines, record_line, watch_row
+from ..parsers.syslog_header import parse_message
 from .reorder import Reorderer
-from .settings import Settings
+from ..settings import Settings
 
 #: Records read before "most records are invalid" can be said of a live input.
 INVALID_WARNING_AFTER = 1000

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar, Literal, Union
 
-from .batch import SlowQuery
+from .pipeline.batch import SlowQuery
 
 #: A top list: (key, count), count descending then key ascending; the summary's entries
 #: are (key, count, overcount) once its counts are estimates (SPEC §6).

@@ -32,9 +32,9 @@ from functools import partial
 from http import HTTPStatus
 from urllib.parse import urlsplit
 
-from ..httpd import HANDSHAKE_SECONDS, authorized, basic_authorization, bound_url, family_of
-from .loop import Loop, Stream
-from .listen import (
+from ...net.threaded import HANDSHAKE_SECONDS, authorized, basic_authorization, bound_url, family_of
+from ...net.loop import Loop, Stream
+from . import (
     DRAIN_SECONDS,
     IDLE_SECONDS,
     JSON,

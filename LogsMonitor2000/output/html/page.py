@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from html import escape
 
-from .. import __version__
-from ..records import HttpStatsReport, LogStatsReport, MongoStatsReport, Summary
-from . import RunInfo
-from .history import History, Period, Point
-from .text import alert_text, counted, local_time, milliseconds, number, printable, size
+from ... import __version__
+from ...reports import HttpStatsReport, LogStatsReport, MongoStatsReport, Summary
+from .. import RunInfo
+from ..history import History, Period, Point
+from ..text import alert_text, counted, local_time, milliseconds, number, printable, size
 
 #: The chart's drawing box (the SVG stretches it to the page).
 WIDTH, HEIGHT = 1000, 200

@@ -19,8 +19,8 @@ import ssl
 import threading
 from typing import Any
 
-from ..httpd import GuardedServer, bound_url, family_of
-from .listen import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
+from ...net.threaded import GuardedServer, bound_url, family_of
+from . import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
 
 #: The largest datagram.
 DATAGRAM_BYTES = 65535

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from .. import atomic
-from ..records import Record, StatsReport, Summary
-from . import RunInfo
-from .history import History
+from ...checkpoint import atomic
+from ...reports import Record, StatsReport, Summary
+from .. import RunInfo
+from ..history import History
 from .page import render
 
 #: The report's permissions (less the umask): a page to be read.

@@ -24,24 +24,24 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from . import checked
-from .calculators.latency import SlowQueries
-from .calculators.metrics import EventCounters
-from .calculators.stats import Carried, HttpStats, LogStats, MongoStats
-from .calculators.traffic import TrafficAlert
-from .errors import StateError, UsageError
+from ..checkpoint import validate as checked
+from ..calculators.slow import SlowQueries
+from ..calculators.counters import EventCounters
+from ..calculators.stats import Carried, HttpStats, LogStats, MongoStats
+from ..calculators.traffic import TrafficAlert
+from ..errors import StateError, UsageError
 from .filters import Anonymizer
-from .inputs import Idle, Position, Source
-from .inputs.follow import POLL_SECONDS
-from .junction import Junction
-from .lanes import Lane
-from .output import LiveState, Notifier, RunInfo
-from .parsers import ParserFactory
-from .records import HttpStatsReport, InputTotals, LogStatsReport, MongoStatsReport, Summary
+from ..inputs import Idle, Position, Source
+from ..inputs.follow import POLL_SECONDS
+from .watermarks import Junction
+from .input_pipeline import Lane
+from ..output import LiveState, Notifier, RunInfo
+from ..parsers import ParserFactory
+from ..reports import HttpStatsReport, InputTotals, LogStatsReport, MongoStatsReport, Summary
 from .reorder import Downstream, Reorderer
-from .settings import Settings
-from .state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
-from .window import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
+from ..settings import Settings
+from ..checkpoint.state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
+from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
 
 
 class StopRequested(Exception):

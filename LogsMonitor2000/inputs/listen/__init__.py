@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from ..errors import UsageError
-from ..urls import listen_address
-from .base import Defaults, Idle
+from ...errors import UsageError
+from ...net.addresses import listen_address
+from ..base import Defaults, Idle
 
 if TYPE_CHECKING:
     import ssl
@@ -267,7 +267,7 @@ def open_listener(url: str, options: ListenOptions) -> Listener:
     receiver: Receiver
     try:
         if kind == "http":
-            from .ingest import HttpReceiver
+            from .http import HttpReceiver
 
             receiver = HttpReceiver((host, port), inbox, options, tls=context)
         else:

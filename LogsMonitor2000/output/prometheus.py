@@ -8,7 +8,7 @@ gauges from the traffic alert.
 
 from __future__ import annotations
 
-from ..calculators.metrics import BUCKETS, EventCounters
+from ..calculators.counters import BUCKETS, EventCounters
 from . import LiveState
 
 PREFIX = "logsmonitor2000_"

@@ -30,9 +30,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import atomic, checked
-from .errors import StateError
-from .inputs import Position
+from . import atomic
+
+from . import validate as checked
+from ..errors import StateError
+from ..inputs import Position
 
 STATE_VERSION = 3
 CHECKPOINT_SECONDS = 1.0
