@@ -1,125 +1,181 @@
 """What calculators report and notifiers render: plain data, never formatted text.
 
-Records leave in the order of SPEC §5: by second (an alert at its own second, a stats
-window at its last second ``end - 1``), and at the same second alerts before stats.
-``sort_key`` encodes that order; the summary always comes last.
+Every report has a ``kind`` (``stats``, ``alert``, ``recovery``, ``slow``...), the
+second ``time`` it is reported at, and ``to_json()``: the object ``--output json``
+prints (``docs/json.md``).  Two families of reports:
+
+* ``StatsReport``: a stats window's hits and its *figures*, each a panel of the
+  family (``families/``) with its value;
+* ``AlertReport``: an alert rule starting (``raised``) or ending at ``time``; each
+  rule's calculator has its own subclass (``calculators/``), which says what happened
+  in words (``describe``: the sentence every view shows).
+
+Reports leave in the order of ``docs/counting.md`` ("Order"): by second (an alert at its
+own second, a stats window at its last second ``end - 1``), and at the same second
+alerts before stats.  ``sort_key`` encodes that order; the summary always comes last.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Literal, Union
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
-from .pipeline.batch import SlowQuery
+from .families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP, Panel
 
 #: A top list: (key, count), count descending then key ascending; the summary's entries
-#: are (key, count, overcount) once its counts are estimates (SPEC §6).
+#: are (key, count, overcount) once its counts are estimates.
 Top = list[tuple[str, int] | tuple[str, int, int]]
 
 
 @dataclass(slots=True, frozen=True)
 class Percentiles:
-    """Nearest-rank duration percentiles of a window, in milliseconds."""
+    """Nearest-rank duration percentiles, in milliseconds."""
 
     p50: float
     p95: float
     p99: float
     max: float
 
+    def items(self) -> list[tuple[str, float]]:
+        return [("p50", self.p50), ("p95", self.p95), ("p99", self.p99), ("max", self.max)]
+
+
+@dataclass(slots=True, frozen=True)
+class Figure:
+    """A panel's value in a report (see ``families/base.py`` for the shapes)."""
+
+    panel: Panel
+    value: Any
+
+    def to_json(self) -> Any:
+        shape, value = self.panel.shape, self.value
+        if shape == TOP:
+            return [list(entry) for entry in value]
+        if shape == CLASSES:
+            return dict(value)
+        if shape == PERCENTILES:
+            return dict(value.items())
+        if shape == SLOWEST:
+            return [
+                {"ms": ms, "namespace": namespace, "operation": operation, "shape": masked}
+                for ms, namespace, operation, masked in value
+            ]
+        assert shape == SIZE
+        return value
+
+
+class Report:
+    """What every report has (see the module's docstring)."""
+
+    __slots__ = ()
+    #: Among reports of the same second: alerts (0, 1) before stats (2).
+    priority: ClassVar[int]
+    kind: str
+    time: int
+
+    def sort_key(self) -> tuple[int, int]:
+        return (self.time, self.priority)
+
+    def to_json(self) -> dict[str, Any]:
+        raise NotImplementedError
+
 
 @dataclass(slots=True, frozen=True, kw_only=True)
-class StatsReport:
-    """A tumbling stats window ``[start, end)`` (SPEC §4)."""
+class StatsReport(Report):
+    """A tumbling stats window ``[start, end)``, or the whole run's totals."""
 
     priority: ClassVar[int] = 2
+    kind: str = "stats"
     start: int
     end: int
     hits: int
-    sections: Top
-    #: The top syslog HOSTNAMEs, when events come over syslog (None otherwise).
-    hosts: Top | None = None
+    figures: tuple[Figure, ...] = ()
 
     @property
-    def time(self) -> int:
+    def time(self) -> int:  # type: ignore[override]
         """The second the window is reported at: its last one."""
         return self.end - 1
 
-    def sort_key(self) -> tuple[int, int]:
-        return (self.time, self.priority)
+    def figure(self, shape: str, *, chart: bool | None = None) -> Figure | None:
+        """The first figure of ``shape`` (and charted or not, when asked)."""
+        for figure in self.figures:
+            if figure.panel.shape == shape and chart in (None, figure.panel.chart):
+                return figure
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "type": "stats",
+            "start": self.start,
+            "end": self.end,
+            "hits": self.hits,
+        }
+        for figure in self.figures:
+            data[figure.panel.key] = figure.to_json()
+        return data
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
-class HttpStatsReport(StatsReport):
-    """Stats of an access log window."""
-
-    sources: Top
-    status: dict[str, int]
-    bytes_total: int
-    #: The top virtual hosts, when the format carries one (None otherwise).
-    vhosts: Top | None = None
-    #: Request-time percentiles, when the window has request times.
-    duration: Percentiles | None = None
-
-
-@dataclass(slots=True, frozen=True, kw_only=True)
-class MongoStatsReport(StatsReport):
-    """Stats of a MongoDB operations window."""
-
-    methods: Top
-    duration: Percentiles | None
-    slowest: list[SlowQuery]
-
-
-@dataclass(slots=True, frozen=True, kw_only=True)
-class LogStatsReport(StatsReport):
-    """Stats of a window of Python logging records (``sections`` are the loggers)."""
-
-    #: The senders' addresses.
-    sources: Top
-    #: Records per level, most severe first.
-    levels: dict[str, int]
-    #: The types of the records' exceptions.
-    exceptions: Top
-
-
-@dataclass(slots=True, frozen=True, kw_only=True)
-class Alert:
-    """The high-traffic alert starting (``alert``) or ending (``recovery``) at ``time``."""
+class AlertReport(Report):
+    """An alert rule's state changing at ``time``."""
 
     priority: ClassVar[int] = 0
-    kind: Literal["alert", "recovery"]
+    #: The rule's name, as the views call it ("high traffic").
+    rule: str
+    kind: str
     time: int
-    hits: int
-    average: float
-    threshold: float
-    window_seconds: int
+    #: The alert starts (an ``alert``), or ends (a ``recovery``).
+    raised: bool
+    #: Where the report's pictures draw the rule: "rate" (the events per second) or
+    #: "duration" (the durations' percentiles).
+    chart: str = "rate"
 
-    def sort_key(self) -> tuple[int, int]:
-        return (self.time, self.priority)
+    def describe(self, unit: str) -> str:
+        """What happened, in a sentence (``unit``: what an event is called)."""
+        raise NotImplementedError
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
-class SlowAlert:
-    """The p95 operation duration over the alert window crossing ``--slow-ms``."""
+class RuleInfo:
+    """An alert rule, as a run's header and pictures show it."""
 
-    priority: ClassVar[int] = 1
-    kind: Literal["slow", "slow-recovery"]
-    time: int
-    p95_ms: float | None
-    count: int
+    name: str
+    #: For the header: "alert when the average over 120 s exceeds 10/s".
+    description: str
+    #: Where it is drawn ("rate" or "duration"), at which value, with which label.
+    chart: str
+    threshold: float
+    threshold_label: str
     window_seconds: int
-    threshold_ms: float
-
-    def sort_key(self) -> tuple[int, int]:
-        return (self.time, self.priority)
 
 
-Record = Union[HttpStatsReport, MongoStatsReport, LogStatsReport, Alert, SlowAlert]
+@dataclass(slots=True, frozen=True, kw_only=True)
+class RuleState:
+    """An alert rule's state, for the summary and the live views."""
+
+    name: str
+    #: The summary's JSON key for the second the active alert started at, and whether
+    #: the key is there (null) when no alert is active.
+    json_key: str
+    always_listed: bool = False
+    #: The second the active alert started at (None: not active).
+    since: int | None = None
+    #: Its value now (the average rate, the p95 duration; None: undefined).
+    value: float | None = None
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class Gauge:
+    """A value of ``/metrics`` that goes up and down (an alert's state, an average)."""
+
+    name: str
+    help: str
+    value: float
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
 class InputTotals:
-    """One input's own counts, in the summary of a run of several (SPEC §8)."""
+    """One input's own counts, in the summary of a run of several inputs."""
 
     name: str
     events: int
@@ -129,11 +185,23 @@ class InputTotals:
     last: int | None
     max_lateness: int
 
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "events": self.events,
+            "invalid": self.invalid,
+            "late": self.late,
+            "first": self.first,
+            "last": self.last,
+            "max_lateness": self.max_lateness,
+        }
+
 
 @dataclass(slots=True, frozen=True, kw_only=True)
 class Summary:
-    """The last record of a run (SPEC §6) and what the text summary needs besides."""
+    """The last report of a run and what the text summary needs besides."""
 
+    kind: ClassVar[str] = "summary"
     events: int
     invalid: int
     late: int
@@ -141,11 +209,10 @@ class Summary:
     last: int | None
     max_lateness: int
     lateness_seconds: int
-    #: MongoDB only: operations that started and never finished.
+    #: Operations that started and never finished (None: the family has none).
     unfinished: int | None = None
-    #: The second an alert still active at the end started at.
-    alert_since: int | None = None
-    slow_since: int | None = None
+    #: The alert rules, active or not.
+    rules: tuple[RuleState, ...] = ()
     #: Events turned away by the filters (None: no filter was set).
     filtered: int | None = None
     #: Alerts that could not be forwarded (None: no ``--alert-url``).
@@ -155,9 +222,38 @@ class Summary:
     #: The input held records and none of them was valid (a wrong ``--format``?).
     nothing_valid: bool = False
     #: The whole run's totals, in the shape of a stats window from ``first`` to
-    #: ``last + 1`` (None without events).
-    totals: HttpStatsReport | MongoStatsReport | LogStatsReport | None = None
+    #: ``last + 1`` (None without a known format).
+    totals: StatsReport | None = None
     #: Datagrams a full listener dropped (None: no listener).
     dropped: int | None = None
     #: Each input's own counts, in command-line order (when there are several).
-    inputs: list[InputTotals] | None = None
+    inputs: list[InputTotals] | None = field(default=None)
+
+    @property
+    def active(self) -> list[RuleState]:
+        """The rules whose alert is active at the end."""
+        return [rule for rule in self.rules if rule.since is not None]
+
+    def to_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "type": "summary",
+            "events": self.events,
+            "invalid": self.invalid,
+            "late": self.late,
+            "first": self.first,
+            "last": self.last,
+            "max_lateness": self.max_lateness,
+        }
+        for key in ("unfinished", "filtered", "undelivered", "dropped"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        for rule in self.rules:
+            if rule.since is not None or rule.always_listed:
+                data[rule.json_key] = rule.since
+        if self.inputs is not None:
+            data["inputs"] = [totals.to_json() for totals in self.inputs]
+        if self.totals is not None:  # the whole run, in the shapes of a stats record
+            for figure in self.totals.figures:
+                data[figure.panel.key] = figure.to_json()
+        return data

@@ -28,9 +28,10 @@ def parse(
 ) -> tuple[dict[int, Batch], Rejects, Parser]:
     """Feed ``blocks`` to the ``format_name`` parser; the Batches, rejects and parser."""
     keep = KeepBatches()
-    reorderer = Reorderer(lateness_seconds=10**12, downstream=keep)
+    factory = PARSERS[format_name]
+    reorderer = Reorderer(lateness_seconds=10**12, downstream=keep, batch=factory.family.batch)
     rejects = Rejects()
-    parser = PARSERS[format_name](reorderer, rejects)
+    parser = factory(reorderer, rejects)
     for block in blocks:
         parser.feed(block)
         reorderer.release()

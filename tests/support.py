@@ -14,8 +14,7 @@ from typing import Any
 
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.output import RunInfo
-from LogsMonitor2000.output.jsonlines import record_json, summary_json
-from LogsMonitor2000.reports import Record, Summary
+from LogsMonitor2000.reports import Report, Summary
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from LogsMonitor2000.inputs.base import Defaults
@@ -73,14 +72,14 @@ class Collector:
     def start(self, run: RunInfo) -> None:
         self.run = run
 
-    def emit(self, record: Record) -> None:
-        self.records.append(record_json(record))
+    def emit(self, record: Report) -> None:
+        self.records.append(record.to_json())
 
     def flush(self) -> None:
         pass
 
     def finish(self, summary: Summary) -> None:
-        self.summary = summary_json(summary)
+        self.summary = summary.to_json()
 
 
 class Blocks(Defaults):

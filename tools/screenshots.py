@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tests.browser import screenshot
 from tests.support import DATA, TOP, run_monitor
-from tests.test_dashboard import Terminal
+from tests.output.test_dashboard import Terminal
 
 FOLDER = TOP / "docs" / "screenshots"
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..checkpoint import validate as checked
@@ -100,12 +100,20 @@ class TopCounts:
                 heapq.heappop(heap)
                 return key, count
 
-    def copy(self) -> TopCounts:
-        twin = TopCounts(self.capacity)
-        twin.counts = dict(self.counts)
-        twin.overcounts = dict(self.overcounts)
-        twin.estimated = self.estimated
-        return twin
+    def merge(self, other: TopCounts) -> None:
+        """Add ``other``'s counts (and overcounts): the counts of both parts, exact
+        while the two together have at most ``capacity`` keys."""
+        if not self.counts and not self.estimated:  # (a copy)
+            self.counts = dict(other.counts)
+            self.overcounts = dict(other.overcounts)
+            self.estimated = other.estimated
+            self._heap = []
+            return
+        self.add(other.counts)
+        for key, over in other.overcounts.items():
+            if key in self.counts:
+                self.overcounts[key] = self.overcounts.get(key, 0) + over
+        self.estimated = self.estimated or other.estimated
 
     def to_json(self) -> dict[str, Any]:
         return {"counts": self.counts, "overcounts": self.overcounts, "estimated": self.estimated}
@@ -140,17 +148,43 @@ class DurationSketch:
         self.max = max(self.max, max(values))
         if self.exact is not None:
             self.exact.update(values)
-            if self.exact_limit is None or len(self.exact) <= self.exact_limit:
-                return
-            values = list(self.exact.elements())
+            self._sketch_if_too_many()
+            return
+        self._bucket(Counter(values).items())
+
+    def merge(self, other: DurationSketch) -> None:
+        """Add ``other``'s durations."""
+        if other.count == 0:
+            return
+        self.count += other.count
+        self.max = max(self.max, other.max)
+        if other.exact is not None:
+            if self.exact is not None:
+                self.exact.update(other.exact)
+                self._sketch_if_too_many()
+            else:
+                self._bucket(other.exact.items())
+            return
+        if self.exact is not None:
+            exact, self.exact = self.exact, None
+            self._bucket(exact.items())
+        add_counts(self.buckets, other.buckets)
+        self.zeros += other.zeros
+
+    def _sketch_if_too_many(self) -> None:
+        exact = self.exact
+        if exact is not None and self.exact_limit is not None and len(exact) > self.exact_limit:
             self.exact = None
+            self._bucket(exact.items())
+
+    def _bucket(self, counted: Iterable[tuple[float, int]]) -> None:
         buckets = self.buckets
-        for value in values:
+        for value, n in counted:
             if value <= 0.0:
-                self.zeros += 1
+                self.zeros += n
             else:
                 index = math.ceil(math.log(value) / _LOG_GAMMA)
-                buckets[index] = buckets.get(index, 0) + 1
+                buckets[index] = buckets.get(index, 0) + n
 
     def percentiles(self) -> tuple[float, float, float, float] | None:
         """p50, p95, p99 (nearest rank) and the maximum; None without durations."""
@@ -166,13 +200,6 @@ class DurationSketch:
             ]
         p50, p95, p99 = (nearest_rank(ordered, self.count, p) for p in (50, 95, 99))
         return p50, p95, p99, self.max
-
-    def copy(self) -> DurationSketch:
-        twin = DurationSketch(self.exact_limit)
-        twin.exact = None if self.exact is None else Counter(self.exact)
-        twin.buckets = dict(self.buckets)
-        twin.zeros, twin.count, twin.max = self.zeros, self.count, self.max
-        return twin
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -16,7 +16,10 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable
+from typing import Any
 
+from ..families import Family
+from ..families.base import BOUNDED, BY, HISTOGRAM, TOTAL, Counter
 from ..pipeline.batch import Batch, add_counts
 
 #: The most keys with a label of their own, per list, and how many of them are given
@@ -55,36 +58,68 @@ class Labelled:
 
 
 class EventCounters:
-    """Counts of every event the windows were handed, for ``/metrics``."""
+    """Every event the windows were handed, counted as the family's ``/metrics``
+    counters say (``families/base.py``)."""
 
-    def __init__(self) -> None:
-        self.events = 0
-        self.bytes_total = 0
-        self.statuses: dict[str, int] = {}
-        self.sections = Labelled()
-        self.methods = Labelled()
-        #: Per bucket of ``BUCKETS`` (and one past the last): durations at or under it.
-        self.buckets = [0] * (len(BUCKETS) + 1)
-        self.duration_sum = 0.0
-        self.durations = 0
+    def __init__(self, family: Family) -> None:
+        self.family = family
+        #: Per counter: an int (``TOTAL``), a dict (``BY``), a ``Labelled``
+        #: (``BOUNDED``) or a ``Histogram``.
+        self.values: list[Any] = [_empty(counter.kind) for counter in family.counters]
 
     def count(self, batch: Batch) -> None:
-        self.events += batch.hits
-        self.bytes_total += batch.bytes_total
-        add_counts(self.statuses, batch.statuses)
-        self.sections.add(batch.sections)
-        self.methods.add(batch.methods)
-        if batch.durations_ms:
-            buckets = self.buckets
-            for ms in batch.durations_ms:
-                buckets[bisect_left(BUCKETS, ms / 1000)] += 1
-            self.duration_sum += sum(batch.durations_ms) / 1000
-            self.durations += len(batch.durations_ms)
+        for i, counter in enumerate(self.family.counters):
+            part = getattr(batch, counter.field)
+            kind = counter.kind
+            if kind == TOTAL:
+                self.values[i] += part
+            elif kind == BY:
+                add_counts(self.values[i], part)
+            elif part:
+                self.values[i].add(part)
 
-    def cumulative_buckets(self) -> list[int]:
+    def label(self, field: str, keys: Iterable[str]) -> None:
+        """The summary's busiest keys of ``field`` get a label of their own."""
+        for counter, value in zip(self.family.counters, self.values):
+            if counter.kind == BOUNDED and counter.field == field:
+                value.label(keys)
+
+    def counted(self) -> list[tuple[Counter, Any]]:
+        """Each counter with its value, in order."""
+        return list(zip(self.family.counters, self.values))
+
+
+class Histogram:
+    """Durations (ms) in Prometheus' buckets (``BUCKETS``, in seconds)."""
+
+    def __init__(self) -> None:
+        #: Per bucket (and one past the last): durations at or under it.
+        self.buckets = [0] * (len(BUCKETS) + 1)
+        self.sum_seconds = 0.0
+        self.count = 0
+
+    def add(self, durations_ms: list[float]) -> None:
+        buckets = self.buckets
+        for ms in durations_ms:
+            buckets[bisect_left(BUCKETS, ms / 1000)] += 1
+        self.sum_seconds += sum(durations_ms) / 1000
+        self.count += len(durations_ms)
+
+    def cumulative(self) -> list[int]:
         """How many durations are at or under each bound of ``BUCKETS``, then all."""
         total, cumulative = 0, []
         for count in self.buckets:
             total += count
             cumulative.append(total)
         return cumulative
+
+
+def _empty(kind: str) -> Any:
+    if kind == TOTAL:
+        return 0
+    if kind == BY:
+        return {}
+    if kind == BOUNDED:
+        return Labelled()
+    assert kind == HISTOGRAM
+    return Histogram()

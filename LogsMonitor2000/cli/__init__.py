@@ -41,7 +41,8 @@ from ..parsers.jsonlog import parse_json_fields
 from ..parsers.logformat import compile_format
 from ..parsers.pylog import level_number
 from ..settings import Settings
-from ..output.text import TextNotifier, local_time
+from ..output.text import TextNotifier
+from ..words import local_time
 from ..inputs import Position, Source, open_source
 from ..inputs.listen import MAX_BODY, Listener, ListenOptions, check_listen_url, open_listener
 from ..inputs.parallel import parallel_source

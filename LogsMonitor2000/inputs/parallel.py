@@ -111,12 +111,13 @@ def read_chunk(
     # raised (see ``cli``) they would wait for a collection through many chunks.
     gc.collect()
     text = carried + _lines_of(descriptor, start, end)
-    reorderer = Reorderer(lateness_seconds=lateness, downstream=_Nowhere())
+    factory = parser_factory(format_name, format_string=format_string, json_fields=json_fields)
+    reorderer = Reorderer(
+        lateness_seconds=lateness, downstream=_Nowhere(), batch=factory.family.batch
+    )
     rejects = Rejects(name_first=NAMED_REJECTS)
     chosen = Filter(selection) if selection else None
-    parser = parser_factory(format_name, format_string=format_string, json_fields=json_fields)(
-        reorderer, rejects, chosen
-    )
+    parser = factory(reorderer, rejects, chosen)
     parser.feed(text)
     if last:
         parser.finish()

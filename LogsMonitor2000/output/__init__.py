@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import MonitorError
-from ..reports import Record, Summary
+from ..reports import Gauge, Report, RuleInfo, Summary
 
 if TYPE_CHECKING:
     from ..calculators.counters import EventCounters
@@ -70,17 +70,22 @@ class RunInfo:
     format_name: str | None
     format_description: str | None
     stats_interval: int
-    alert_window: int
-    threshold: float
+    #: The alert rules.
+    rules: tuple[RuleInfo, ...] = ()
     lateness: int
     follow: bool
-    slow_ms: float | None
-    #: What the windows count, in the singular: "hit" (HTTP) or "operation" (MongoDB).
+    #: What one event is called: "hit" (HTTP), "operation" (MongoDB), "record"; and
+    #: what the events are called together ("events", "operations").
     unit: str = "hit"
+    noun: str = "events"
     #: The filters, as options (``--path /api``), and whether sources are anonymized.
     filters: tuple[str, ...] = ()
     anonymize: bool = False
     verbose: bool = False
+
+    def rule(self, chart: str) -> RuleInfo | None:
+        """The first rule drawn on ``chart`` ("rate", "duration")."""
+        return next((rule for rule in self.rules if rule.chart == chart), None)
 
 
 class Notifier(Protocol):
@@ -89,7 +94,7 @@ class Notifier(Protocol):
     def start(self, run: RunInfo) -> None:
         """The run starts (the format is known)."""
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         """One record, in SPEC §5 order."""
 
     def flush(self) -> None:
@@ -109,7 +114,7 @@ class Tee:
         for notifier in self.notifiers:
             notifier.start(run)
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         for notifier in self.notifiers:
             notifier.emit(record)
 
@@ -127,15 +132,18 @@ class LiveState:
     """What a live view shows besides the records: the run so far (``Monitor.live``)."""
 
     summary: Summary
-    #: The high-traffic alert's average over its window now, and its threshold.
-    average: float
-    threshold: float
-    slow_ms: float | None
-    #: "hit" or "operation".
+    #: "hit", "operation" or "record".
     unit: str
+    #: The alert rules, and their values for ``/metrics``.
+    rules: tuple[RuleInfo, ...] = ()
+    gauges: tuple[Gauge, ...] = ()
     #: The /metrics counters (when served).
     counters: EventCounters | None = None
-    #: (second, hits) of the seconds with events in the alert window, and the newest
-    #: closed second.
+    #: (second, hits) of the seconds with events in the rate rule's window, and the
+    #: newest closed second.
     per_second: tuple[tuple[int, int], ...] = ()
     through: int | None = None
+
+    def rule(self, chart: str) -> RuleInfo | None:
+        """The first rule drawn on ``chart`` ("rate", "duration")."""
+        return next((rule for rule in self.rules if rule.chart == chart), None)

@@ -17,21 +17,12 @@ import textwrap
 import time
 from collections.abc import Callable
 
-from ..reports import HttpStatsReport, LogStatsReport, MongoStatsReport, Record, Summary, Top
+from ..families.base import PERCENTILES, SIZE, SLOWEST, TOP
+from ..reports import Figure, Report, Summary
+from ..words import clock_time, counted, local_time, milliseconds, number, printable, size
 from . import LiveState, RunInfo, Stream
 from .history import History
-from .text import (
-    RAISED,
-    TextNotifier,
-    alert_text,
-    clock_time,
-    counted,
-    local_time,
-    milliseconds,
-    number,
-    printable,
-    size,
-)
+from .text import LINE_ORDER, TextNotifier
 
 #: A line of the screen: one text and its style, or pieces of several styles.
 Line = tuple[str, int] | list[tuple[str, int]]
@@ -66,7 +57,7 @@ class DashboardNotifier:
         self.history.span = run.stats_interval
         self._changed = True
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         self.history.add(record)
         self._changed = True
 
@@ -175,18 +166,17 @@ class DashboardNotifier:
             title += f"  {run.path} ({run.format_description or 'no format yet'})"
         lines.append((title, self._style(TITLE, curses.A_BOLD)))
         summary = state.summary if state else None
-        if summary is not None and summary.alert_since is not None:
-            banner = f" HIGH TRAFFIC since {local_time(summary.alert_since)} "
-            lines.append((banner.ljust(width - 1), self._style(ALARM, curses.A_REVERSE)))
-        elif state is not None:
-            calm = (
-                f" traffic normal: {state.average:.2f}/s (alert above {number(state.threshold)}/s) "
-            )
-            lines.append((calm.ljust(width - 1), self._style(GOOD, curses.A_REVERSE)))
-        if summary is not None and summary.slow_since is not None:
-            what = "operations" if unit == "operation" else "requests"
-            banner = f" SLOW {what.upper()} since {local_time(summary.slow_since)} "
-            lines.append((banner.ljust(width - 1), self._style(ALARM, curses.A_REVERSE)))
+        for rule in summary.rules if summary is not None else ():
+            info = state.rule("rate") if state is not None else None
+            if rule.since is not None:
+                banner = f" {rule.name.upper()} since {local_time(rule.since)} "
+                lines.append((banner.ljust(width - 1), self._style(ALARM, curses.A_REVERSE)))
+            elif info is not None and rule.name == info.name and rule.value is not None:
+                calm = (
+                    f" traffic normal: {rule.value:.2f}/s (alert above "
+                    f"{number(info.threshold)}/s) "
+                )
+                lines.append((calm.ljust(width - 1), self._style(GOOD, curses.A_REVERSE)))
         lines.append(("", 0))
         if state is not None and run is not None:
             lines += self._sparkline(state, run, width)
@@ -204,8 +194,8 @@ class DashboardNotifier:
             lines.append(("", 0))
             lines.append(("last alerts", self._style(TITLE, curses.A_BOLD)))
             for alert in reversed(self.history.recent):
-                style = self._style(ALARM if alert.kind in RAISED else GOOD)
-                text = textwrap.wrap(alert_text(alert, unit), max(width - 5, 20))
+                style = self._style(ALARM if alert.raised else GOOD)
+                text = textwrap.wrap(alert.describe(unit), max(width - 5, 20))
                 lines += [
                     (("  " if i == 0 else "    ") + part, style) for i, part in enumerate(text)
                 ]
@@ -215,7 +205,10 @@ class DashboardNotifier:
         """The hits of each second of the alert window, a bar per column (seconds added
         up, as rates, when the window is wider than the screen)."""
         through = state.through
-        window = run.alert_window
+        rule = state.rule("rate")
+        if rule is None:
+            return []
+        window, threshold = rule.window_seconds, rule.threshold
         label = f"{run.unit}s/s, last {window} s"
         if through is None:
             return [(label + ": no events yet", self._style(MUTED)), ("", 0)]
@@ -228,19 +221,19 @@ class DashboardNotifier:
             column = (second - first) // per_column
             if 0 <= column < columns:
                 rates[column] += hits / per_column
-        top = max(max(rates), state.threshold, 1e-9)
+        top = max(max(rates), threshold, 1e-9)
         bars: list[tuple[str, int]] = [(f"{top:>7.1f} |", self._style(MUTED))]
         for rate in rates:  # a column above the threshold in the alarm's colour
             bar = " " if rate == 0 else BARS[min(int(rate / top * len(BARS)), len(BARS) - 1)]
-            style = self._style(ALARM if rate > state.threshold else ACCENT)
+            style = self._style(ALARM if rate > threshold else ACCENT)
             if bars[-1][1] == style and len(bars) > 1:
                 bars[-1] = (bars[-1][0] + bar, style)
             else:
                 bars.append((bar, style))
-        over = " (red: above it)" if max(rates) > state.threshold else ""
+        over = " (red: above it)" if max(rates) > threshold else ""
         return [
             (
-                f"{label}: peak {max(rates):.1f}/s, alert above {number(state.threshold)}/s{over}",
+                f"{label}: peak {max(rates):.1f}/s, alert above {number(threshold)}/s{over}",
                 self._style(MUTED),
             ),
             bars,
@@ -255,50 +248,30 @@ class DashboardNotifier:
         rate = latest.hits / (latest.end - latest.start)
         head = f"{local_time(latest.start)} .. {clock_time(latest.end)}  "
         head += f"{counted(latest.hits, unit)}  {rate:.1f}/s"
-        lines = []
-        if isinstance(latest, LogStatsReport):
-            lines.append((head, curses.A_BOLD))
-            levels = "  ".join(f"{level} {count:,}" for level, count in latest.levels.items())
-            lines.append((f"levels   {levels}", 0))
-            lines.append((_top("loggers", latest.sections), 0))
-            lines.append((_top("senders", latest.sources), 0))
-            if latest.exceptions:
-                lines.append((_top("exceptions", latest.exceptions), 0))
-        elif isinstance(latest, HttpStatsReport):
-            head += f"  {size(latest.bytes_total)}"
-            lines.append((head, curses.A_BOLD))
-            status = "  ".join(f"{cls} {count:,}" for cls, count in latest.status.items())
-            lines.append((f"status   {status}", 0))
-            if latest.duration is not None:
-                lines.append((_durations(latest), 0))
-            lines.append((_top("sections", latest.sections), 0))
-            lines.append((_top("sources", latest.sources), 0))
-            if latest.vhosts:
-                lines.append((_top("vhosts", latest.vhosts), 0))
-            if latest.hosts:
-                lines.append((_top("hosts", latest.hosts), 0))
-        elif isinstance(latest, MongoStatsReport):
-            lines.append((head, curses.A_BOLD))
-            if latest.duration is not None:
-                lines.append((_durations(latest), 0))
-            lines.append((_top("namespaces", latest.sections), 0))
-            lines.append((_top("operations", latest.methods), 0))
-            for ms, namespace, operation, shape in latest.slowest:
-                lines.append((f"  {milliseconds(ms):>9}  {namespace}  {operation}  {shape}", 0))
+        head += "".join(f"  {size(f.value)}" for f in latest.figures if f.panel.shape == SIZE)
+        lines = [(head, curses.A_BOLD)]
+        figures = [figure for figure in latest.figures if figure.panel.shape in LINE_ORDER]
+        figures.sort(key=lambda figure: LINE_ORDER[figure.panel.shape])
+        for figure in figures:
+            lines += [(line, 0) for line in _figure_lines(figure)]
         return [(printable(text), style) for text, style in lines]  # (keys from the log)
 
 
-def _durations(report: HttpStatsReport | MongoStatsReport) -> str:
-    d = report.duration
-    assert d is not None
-    return "latency  " + "  ".join(
-        f"{name} {milliseconds(ms)}"
-        for name, ms in (("p50", d.p50), ("p95", d.p95), ("p99", d.p99), ("max", d.max))
-    )
-
-
-def _top(label: str, top: Top) -> str:
-    return f"{label:<9}" + "  ".join(f"{entry[0]} {entry[1]:,}" for entry in top)
+def _figure_lines(figure: Figure) -> list[str]:
+    """A panel's line (the slowest queries: a line each; nothing when it is empty)."""
+    label, shape, value = figure.panel.text_label, figure.panel.shape, figure.value
+    if shape == SLOWEST:
+        return [
+            f"  {milliseconds(ms):>9}  {namespace}  {operation}  {masked}"
+            for ms, namespace, operation, masked in value
+        ]
+    if shape == TOP:
+        items = [f"{entry[0]} {entry[1]:,}" for entry in value]
+    elif shape == PERCENTILES:
+        items = [f"{name} {milliseconds(ms)}" for name, ms in value.items()]
+    else:
+        items = [f"{key} {count:,}" for key, count in value.items()]
+    return [f"{label:<9}" + "  ".join(items)] if items else []
 
 
 def _put(screen: curses.window, y: int, x: int, text: str, style: int) -> None:

@@ -34,11 +34,10 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import UsageError
-from ..reports import Alert, Record, SlowAlert, Summary
+from ..reports import AlertReport, Report, Summary
 from ..net.addresses import shown_url
 from . import Notifier, RunInfo
-from .jsonlines import record_json
-from .text import RAISED, alert_text, local_time
+from ..words import local_time
 
 #: Seconds a POST may take.
 TIMEOUT = 5.0
@@ -194,13 +193,13 @@ class AlertForwarder:
             self._listener = logging.handlers.QueueListener(waiting, self._poster)
             self._listener.start()
 
-    def send(self, alert: Alert | SlowAlert) -> None:
-        level = logging.WARNING if alert.kind in RAISED else logging.INFO
+    def send(self, alert: AlertReport) -> None:
+        level = logging.WARNING if alert.raised else logging.INFO
         if self._poster is not None:
             self.sent += 1
-        extra = record_json(alert)
+        extra = alert.to_json()
         extra["log_time"] = local_time(alert.time)
-        self.logger.log(level, alert_text(alert, self.unit), extra=extra)
+        self.logger.log(level, alert.describe(self.unit), extra=extra)
 
     def close(self) -> int | None:
         """Deliver what is queued (for at most ``DRAIN_SECONDS``); the undelivered count
@@ -252,9 +251,9 @@ class ForwardingNotifier:
         self.forwarder.unit = run.unit
         self.inner.start(run)
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         self.inner.emit(record)
-        if isinstance(record, (Alert, SlowAlert)):
+        if isinstance(record, AlertReport):
             self.forwarder.send(record)
 
     def flush(self) -> None:

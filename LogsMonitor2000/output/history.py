@@ -16,14 +16,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
-from ..reports import (
-    Alert,
-    HttpStatsReport,
-    MongoStatsReport,
-    Record,
-    SlowAlert,
-    StatsReport,
-)
+from ..families.base import CLASSES, PERCENTILES
+from ..reports import AlertReport, Report, StatsReport
 
 #: The most timeline points (and alert periods) kept.
 MAX_POINTS = 2000
@@ -38,7 +32,7 @@ class Point:
     start: int
     end: int
     hits: int
-    #: HTTP: the status classes' counts.
+    #: The counts of the charted classes (HTTP: the status classes).
     status: dict[str, int] = field(default_factory=dict)
     #: p50, p95 and p99 in ms (the largest of each among the windows merged), when
     #: the windows had durations.
@@ -73,28 +67,42 @@ class History:
         self.span = interval
         self.max_points = max_points
         self.points: list[Point] = []
-        self.alerts: list[Period] = []
-        self.slow: list[Period] = []
-        self.recent: deque[Alert | SlowAlert] = deque(maxlen=RECENT_ALERTS)
+        #: Per rule (by name, in the order they first came): its alert periods, and
+        #: the chart it is drawn on.
+        self.periods: dict[str, list[Period]] = {}
+        self.charts: dict[str, str] = {}
+        self.recent: deque[AlertReport] = deque(maxlen=RECENT_ALERTS)
         #: The last stats window (as reported, not merged).
         self.latest: StatsReport | None = None
         #: How many records have been added (the live page's version).
         self.records = 0
 
-    def add(self, record: Record) -> None:
+    def add(self, record: Report) -> None:
         self.records += 1
         if isinstance(record, StatsReport):
             self.latest = record
             self._add_point(_point(record))
             return
+        assert isinstance(record, AlertReport)
         self.recent.append(record)
-        periods = self.alerts if isinstance(record, Alert) else self.slow
-        if record.kind in ("alert", "slow"):
+        periods = self.periods.setdefault(record.rule, [])
+        self.charts[record.rule] = record.chart
+        if record.raised:
             periods.append(Period(record.time, None))
             if len(periods) > self.max_points:
                 _merge_closest(periods)
         elif periods and periods[-1].end is None:
             periods[-1].end = record.time
+
+    def periods_on(self, chart: str) -> list[Period]:
+        """The alert periods of the rules drawn on ``chart``, in time order."""
+        found = [
+            period
+            for rule, periods in self.periods.items()
+            if self.charts[rule] == chart
+            for period in periods
+        ]
+        return sorted(found, key=lambda period: period.start)
 
     def _add_point(self, point: Point) -> None:
         points, span = self.points, self.span
@@ -131,7 +139,9 @@ def _merge_closest(periods: list[Period]) -> None:
 
 def _point(report: StatsReport) -> Point:
     duration = None
-    if isinstance(report, (HttpStatsReport, MongoStatsReport)) and report.duration:
-        duration = (report.duration.p50, report.duration.p95, report.duration.p99)
-    status = dict(report.status) if isinstance(report, HttpStatsReport) else {}
+    found = report.figure(PERCENTILES)
+    if found is not None:
+        duration = (found.value.p50, found.value.p95, found.value.p99)
+    charted = report.figure(CLASSES, chart=True)
+    status = dict(charted.value) if charted is not None else {}
     return Point(report.start, report.end, report.hits, status, duration)

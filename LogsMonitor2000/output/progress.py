@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ..reports import Record, Summary
+from ..reports import Report, Summary
 from . import RunInfo
 
 #: Inputs smaller than this are read too fast to need a progress line.
@@ -44,7 +44,7 @@ class ProgressLine:
     def start(self, run: RunInfo) -> None:
         self.clear()
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         self.clear()
 
     def flush(self) -> None:

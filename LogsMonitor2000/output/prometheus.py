@@ -1,14 +1,15 @@
 """``GET /metrics``: the Prometheus text exposition format (version 0.0.4).
 
 One monitor per host, scraped by Prometheus: its federation adds the hosts up and
-Alertmanager routes the alerts.  The counters come from ``calculators/metrics.py``
-(monotonic, bounded labels); late, invalid and filtered from the summary so far; the
-gauges from the traffic alert.
+Alertmanager routes the alerts.  The counters are the family's (``families/``),
+counted by ``calculators/counters.py`` (monotonic, bounded labels); late, invalid and
+filtered come from the summary so far; the gauges from the alert rules.
 """
 
 from __future__ import annotations
 
-from ..calculators.counters import BUCKETS, EventCounters
+from ..calculators.counters import BUCKETS, Histogram
+from ..families.base import BOUNDED, BY, HISTOGRAM, TOTAL
 from . import LiveState
 
 PREFIX = "logsmonitor2000_"
@@ -20,73 +21,19 @@ def exposition(state: LiveState) -> str:
     """The metrics, as the text Prometheus scrapes."""
     summary, counters = state.summary, state.counters
     family = _Families()
-    noun = {"operation": "operations", "record": "logging records"}.get(state.unit, "events")
-    if counters is not None:
-        family.add(
-            "events_total",
-            "counter",
-            f"Accepted {noun} (not late, not filtered).",
-            [("", counters.events)],
-        )
-        if state.unit == "hit":
-            family.add(
-                "responses_total",
-                "counter",
-                "Accepted events by status class.",
-                [
-                    (_labels(status_class=key), count)
-                    for key, count in sorted(counters.statuses.items())
-                ],
-            )
-            family.add(
-                "response_bytes_total",
-                "counter",
-                "Bytes sent, as the log says.",
-                [("", counters.bytes_total)],
-            )
-            family.add(
-                "section_events_total",
-                "counter",
-                "Accepted events by section (the busiest ones; the rest as other).",
-                [(_labels(section=key), count) for key, count in counters.sections.counts.items()],
-            )
-        elif state.unit == "record":
-            family.add(
-                "level_records_total",
-                "counter",
-                "Accepted logging records by level.",
-                [(_labels(level=key), count) for key, count in sorted(counters.statuses.items())],
-            )
-            family.add(
-                "logger_records_total",
-                "counter",
-                "Accepted logging records by logger (the busiest ones; the rest as other).",
-                [(_labels(logger=key), count) for key, count in counters.sections.counts.items()],
-            )
-            family.add(
-                "exception_records_total",
-                "counter",
-                "Accepted logging records by exception type (the first ones; the rest as other).",
-                [(_labels(type=key), count) for key, count in counters.methods.counts.items()],
-            )
+    for counter, value in counters.counted() if counters is not None else ():
+        if counter.kind == TOTAL:
+            family.add(counter.name, "counter", counter.help, [("", value)])
+        elif counter.kind == BY:
+            samples = [(_labels(**{counter.label: key}), n) for key, n in sorted(value.items())]
+            family.add(counter.name, "counter", counter.help, samples)
+        elif counter.kind == BOUNDED:
+            samples = [(_labels(**{counter.label: key}), n) for key, n in value.counts.items()]
+            family.add(counter.name, "counter", counter.help, samples)
         else:
-            family.add(
-                "namespace_operations_total",
-                "counter",
-                "Accepted operations by namespace (the busiest ones; the rest as other).",
-                [
-                    (_labels(namespace=key), count)
-                    for key, count in counters.sections.counts.items()
-                ],
-            )
-            family.add(
-                "operation_operations_total",
-                "counter",
-                "Accepted operations by operation (the busiest ones; the rest as other).",
-                [(_labels(operation=key), count) for key, count in counters.methods.counts.items()],
-            )
-        if counters.durations:
-            family.histogram(counters)
+            assert counter.kind == HISTOGRAM
+            if value.count:
+                family.histogram(counter.name, counter.help, value)
     family.add(
         "late_events_total",
         "counter",
@@ -103,31 +50,8 @@ def exposition(state: LiveState) -> str:
             "Events turned away by the filters.",
             [("", summary.filtered)],
         )
-    family.add(
-        "alert_active",
-        "gauge",
-        "1 while the high traffic alert is active.",
-        [("", int(summary.alert_since is not None))],
-    )
-    family.add(
-        "alert_average_per_second",
-        "gauge",
-        f"The average {noun} per second over the alert window.",
-        [("", state.average)],
-    )
-    family.add(
-        "alert_threshold_per_second",
-        "gauge",
-        "The average above which the alert is raised.",
-        [("", state.threshold)],
-    )
-    if state.slow_ms is not None:
-        family.add(
-            "slow_alert_active",
-            "gauge",
-            "1 while the slow alert (p95 duration over --slow-ms) is active.",
-            [("", int(summary.slow_since is not None))],
-        )
+    for gauge in state.gauges:
+        family.add(gauge.name, "gauge", gauge.help, [("", gauge.value)])
     if summary.last is not None:
         family.add(
             "last_event_timestamp_seconds",
@@ -147,16 +71,14 @@ class _Families:
         for labels, value in samples:
             self.lines.append(f"{PREFIX}{name}{labels} {_value(value)}\n")
 
-    def histogram(self, counters: EventCounters) -> None:
-        name = f"{PREFIX}duration_seconds"
-        self.lines.append(
-            f"# HELP {name} Request or operation durations.\n# TYPE {name} histogram\n"
-        )
+    def histogram(self, name: str, help_text: str, histogram: Histogram) -> None:
+        name = PREFIX + name
+        self.lines.append(f"# HELP {name} {help_text}\n# TYPE {name} histogram\n")
         bounds = [f"{bound:g}" for bound in BUCKETS] + ["+Inf"]
-        for bound, count in zip(bounds, counters.cumulative_buckets()):
+        for bound, count in zip(bounds, histogram.cumulative()):
             self.lines.append(f'{name}_bucket{{le="{bound}"}} {count}\n')
-        self.lines.append(f"{name}_sum {_value(counters.duration_sum)}\n")
-        self.lines.append(f"{name}_count {counters.durations}\n")
+        self.lines.append(f"{name}_sum {_value(histogram.sum_seconds)}\n")
+        self.lines.append(f"{name}_count {histogram.count}\n")
 
 
 def _labels(**labels: str) -> str:

@@ -13,21 +13,11 @@ log are escaped before they reach the terminal.
 from __future__ import annotations
 
 import textwrap
-from datetime import datetime, timezone
 
 from .. import __version__
-from ..reports import (
-    Alert,
-    HttpStatsReport,
-    LogStatsReport,
-    MongoStatsReport,
-    Percentiles,
-    Record,
-    SlowAlert,
-    StatsReport,
-    Summary,
-    Top,
-)
+from ..families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP
+from ..reports import AlertReport, Figure, Percentiles, Report, StatsReport, Summary, Top
+from ..words import clock_time, counted, local_time, milliseconds, printable, shortened, size
 from . import RunInfo, Stream
 
 _RESET = "\x1b[0m"
@@ -40,53 +30,10 @@ LABEL_WIDTH = 13
 #: Keys longer than this are shortened (with "…").
 KEY_CHARS = 40
 
-
-def local_time(second: int) -> str:
-    """``second`` as local ISO-8601 with its offset, e.g. 2019-02-07T22:11:00+01:00."""
-    try:
-        return datetime.fromtimestamp(second, timezone.utc).astimezone().isoformat()
-    except (OverflowError, OSError, ValueError):
-        return f"@{second}"  # beyond what datetime can show
-
-
-def clock_time(second: int) -> str:
-    """The local time of day of ``second``, e.g. 22:11:10."""
-    return local_time(second).partition("T")[2][:8] or local_time(second)
-
-
-def printable(key: str) -> str:
-    """A key from the log, with control characters escaped."""
-    if key.isprintable():
-        return key
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in key)
-
-
-def shortened(text: str, chars: int = KEY_CHARS) -> str:
-    return text if len(text) <= chars else text[: chars - 1] + "…"
-
-
-def size(nbytes: int) -> str:
-    """1536 -> '1.5 KiB'."""
-    value = float(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB"):
-        if value < 1024:
-            return f"{nbytes} B" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.3g} YiB"
-
-
-def milliseconds(ms: float) -> str:
-    return f"{ms:.1f} ms" if ms < 1000 else f"{ms / 1000:.2f} s"
-
-
-def number(value: float) -> str:
-    """10.0 -> '10', 10.5 -> '10.5'."""
-    return f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
-
-
-def counted(count: int, noun: str) -> str:
-    """1 -> '1 hit', 4344 -> '4,344 hits'."""
-    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+#: The order of a window's lines by the shape of their panel: the classes and the
+#: durations first, then the top lists, then the slowest queries (bytes are on the
+#: first line).
+LINE_ORDER = {CLASSES: 0, PERCENTILES: 0, TOP: 1, SLOWEST: 2}
 
 
 def wrapped(text: str, indent: str = "   ", first: str = "") -> list[str]:
@@ -101,37 +48,18 @@ def wrapped(text: str, indent: str = "   ", first: str = "") -> list[str]:
     )
 
 
-#: The kinds of alert records that start an alert (the others end one).
-RAISED = ("alert", "slow")
-
-
-def alert_text(alert: Alert | SlowAlert, unit: str = "hit") -> str:
+def alert_text(alert: AlertReport, unit: str = "hit") -> str:
     """An alert or recovery in words (also what ``--alert-url`` and ``--alert-log``
-    send); ``unit`` is what is counted: hits, or MongoDB operations."""
-    when = local_time(alert.time)
-    if isinstance(alert, Alert):
-        detail = f"average {alert.average:.2f}/s over {alert.window_seconds} s"
-        if alert.kind == "alert":
-            return (
-                f"High traffic generated an alert - {unit}s = {alert.hits}, "
-                f"triggered at {when} ({detail} > {number(alert.threshold)}/s)"
-            )
-        return (
-            f"High traffic alert recovered - {unit}s = {alert.hits}, "
-            f"recovered at {when} ({detail} <= {number(alert.threshold)}/s)"
-        )
-    p95 = "none" if alert.p95_ms is None else milliseconds(alert.p95_ms)
-    what = "operation" if unit == "operation" else "request"
-    detail = f"{counted(alert.count, what)} over {alert.window_seconds} s"
-    if alert.kind == "slow":
-        return (
-            f"Slow {what}s - p95 = {p95}, triggered at {when} "
-            f"({detail}, > {number(alert.threshold_ms)} ms)"
-        )
-    return (
-        f"{what.capitalize()}s fast again - p95 = {p95}, recovered at {when} "
-        f"({detail}, <= {number(alert.threshold_ms)} ms)"
-    )
+    send); ``unit`` is what is counted: hits, MongoDB operations, records."""
+    return alert.describe(unit)
+
+
+def header_settings(run: RunInfo, separator: str) -> str:
+    """ "stats every 10 s, alert when ..., allowed lateness 2 s" (the header's line)."""
+    parts = [f"stats every {run.stats_interval} s"]
+    parts += [rule.description for rule in run.rules]
+    parts.append(f"allowed lateness {run.lateness} s")
+    return separator.join(parts)
 
 
 class TextNotifier:
@@ -161,12 +89,7 @@ class TextNotifier:
         source = "standard input" if run.path == "-" else run.path
         what = run.format_description or "empty input"
         follow = ", following" if run.follow else ""
-        settings = (
-            f"stats every {run.stats_interval} s, alert when the average over "
-            f"{run.alert_window} s exceeds {number(run.threshold)}/s"
-            + ("" if run.slow_ms is None else f", slow when p95 > {number(run.slow_ms)} ms")
-            + f", allowed lateness {run.lateness} s"
-        )
+        settings = header_settings(run, ", ")
         lines = wrapped(f"{source} ({what}){follow}", first=f"LogsMonitor2000 {__version__}  ")
         lines[0] = lines[0].replace("LogsMonitor2000", self.paint("LogsMonitor2000", BOLD), 1)
         lines += [self.paint(line, DIM) for line in wrapped(settings, indent="")]
@@ -180,10 +103,12 @@ class TextNotifier:
             )
         self._write("\n".join(lines) + "\n\n")
 
-    def emit(self, record: Record) -> None:
-        if not isinstance(record, StatsReport):
+    def emit(self, record: Report) -> None:
+        if isinstance(record, AlertReport):
             self._write(self._alert(record))
-        elif record.hits:
+            return
+        assert isinstance(record, StatsReport)
+        if record.hits:
             self.quiet = False
             self._write(self._stats(record))
         elif not self.quiet:  # the first of a run of empty windows
@@ -204,57 +129,44 @@ class TextNotifier:
         span = f"{local_time(report.start)} .. {clock_time(report.end)}"
         rate = report.hits / (report.end - report.start)
         head = [counted(report.hits, self.unit), f"{rate:.1f}/s"]
-        if isinstance(report, HttpStatsReport):
-            head.append(size(report.bytes_total))
+        head += [size(figure.value) for figure in report.figures if figure.panel.shape == SIZE]
         lines = [self.paint(span, BOLD) + "  " + "  ".join(head)]
         return "\n".join(lines + self._details(report)) + "\n"
 
     def _details(self, report: StatsReport) -> list[str]:
-        """The lines under a window's (or the summary's) first one."""
-        if isinstance(report, LogStatsReport):
-            levels = [(f"{level} {n:,}", f"{level} {n:,}") for level, n in report.levels.items()]
-            return (
-                self._listing("levels", levels)
-                + self._top_lines("loggers", report.sections)
-                + self._top_lines("senders", report.sources)
-                + self._top_lines("exceptions", report.exceptions)
-                + self._top_lines("hosts", report.hosts or [])
-            )
-        if isinstance(report, HttpStatsReport):
-            status = [
-                (f"{cls} {count:,}", f"{cls} {count:,}") for cls, count in report.status.items()
-            ]
-            return (
-                self._listing("status", status)
-                + ([] if report.duration is None else self._durations(report.duration))
-                + self._top_lines("sections", report.sections)
-                + self._top_lines("sources", report.sources)
-                + self._top_lines("vhosts", report.vhosts or [])
-                + self._top_lines("hosts", report.hosts or [])
-            )
-        assert isinstance(report, MongoStatsReport)
-        lines = [] if report.duration is None else self._durations(report.duration)
-        lines += self._top_lines("namespaces", report.sections)
-        lines += self._top_lines("operations", report.methods)
-        lines += self._top_lines("hosts", report.hosts or [])
-        for i, (ms, namespace, operation, shape) in enumerate(report.slowest):
-            head = f"  {'slowest' if i == 0 else '':<11}{milliseconds(ms):>10}  "
-            rest = f"{printable(namespace)}  {printable(operation)}  {printable(shape)}"
+        """The lines under a window's (or the summary's) first one: a panel's line
+        (or lines) each, in ``LINE_ORDER``."""
+        figures = [figure for figure in report.figures if figure.panel.shape in LINE_ORDER]
+        figures.sort(key=lambda figure: LINE_ORDER[figure.panel.shape])
+        lines = []
+        for figure in figures:
+            lines += self._figure(figure)
+        return lines
+
+    def _figure(self, figure: Figure) -> list[str]:
+        label, shape, value = figure.panel.text_label, figure.panel.shape, figure.value
+        if shape == TOP:
+            return self._top_lines(label, value)
+        if shape == CLASSES:
+            return self._listing(label, [(f"{k} {n:,}", f"{k} {n:,}") for k, n in value.items()])
+        if shape == PERCENTILES:
+            return self._durations(label, value)
+        lines = []
+        for i, (ms, namespace, operation, masked) in enumerate(value):
+            head = f"  {label if i == 0 else '':<11}{milliseconds(ms):>10}  "
+            rest = f"{printable(namespace)}  {printable(operation)}  {printable(masked)}"
             lines.append(head + shortened(rest, WIDTH - len(head)))
         return lines
 
-    def _durations(self, d: Percentiles) -> list[str]:
-        parts = [
-            f"{name} {milliseconds(ms)}"
-            for name, ms in (("p50", d.p50), ("p95", d.p95), ("p99", d.p99), ("max", d.max))
-        ]
-        return self._listing("durations", [(part, part) for part in parts])
+    def _durations(self, label: str, d: Percentiles) -> list[str]:
+        parts = [f"{name} {milliseconds(ms)}" for name, ms in d.items()]
+        return self._listing(label, [(part, part) for part in parts])
 
     def _top_lines(self, label: str, top: Top) -> list[str]:
         pieces = []
         over = 0
         for entry in top:
-            key, count = shortened(printable(entry[0])), entry[1]
+            key, count = shortened(printable(entry[0]), KEY_CHARS), entry[1]
             if len(entry) == 3:
                 over = max(over, entry[2])
             pieces.append((f"{key} {count:,}", f"{key} " + self.paint(f"{count:,}", CYAN)))
@@ -285,10 +197,9 @@ class TextNotifier:
         lines.append(line)
         return lines
 
-    def _alert(self, alert: Alert | SlowAlert) -> str:
-        raised = alert.kind in RAISED
-        lines = wrapped(alert_text(alert, self.unit), first="!! " if raised else "OK ")
-        colour = RED if raised else GREEN
+    def _alert(self, alert: AlertReport) -> str:
+        lines = wrapped(alert.describe(self.unit), first="!! " if alert.raised else "OK ")
+        colour = RED if alert.raised else GREEN
         before = "" if self._spaced else "\n"
         return before + "\n".join(self.paint(line, colour) for line in lines) + "\n\n"
 
@@ -311,8 +222,7 @@ class TextNotifier:
         totals = summary.totals
         if totals is not None and summary.events:
             head = [f"{local_time(totals.start)} .. {local_time(totals.end - 1)}"]
-            if isinstance(totals, HttpStatsReport):
-                head.append(size(totals.bytes_total))
+            head += [size(figure.value) for figure in totals.figures if figure.panel.shape == SIZE]
             lines += wrapped("  ".join(head), "  ", "  ")
             lines += self._details(totals)
         if summary.late:
@@ -327,16 +237,10 @@ class TextNotifier:
                 f"{counted(summary.invalid, 'invalid record')} skipped: -v names the first ones",
                 DIM,
             )
-        if summary.alert_since is not None:
+        for rule in summary.active:
+            assert rule.since is not None
             lines += self._note(
-                f"the high traffic alert is still active (since {local_time(summary.alert_since)})",
-                RED,
-            )
-        if summary.slow_since is not None:
-            lines += self._note(
-                f"the slow {'operation' if self.unit == 'operation' else 'request'}s alert "
-                f"is still active (since {local_time(summary.slow_since)})",
-                RED,
+                f"the {rule.name} alert is still active (since {local_time(rule.since)})", RED
             )
         if summary.stopped_by is not None:
             lines += self._note("stopped before the end: seconds still open were not reported", DIM)

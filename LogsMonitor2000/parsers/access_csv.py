@@ -13,6 +13,8 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from ..checkpoint import validate as checked
+from ..families import Family
+from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
@@ -27,7 +29,7 @@ class AccessCsvParser:
 
     name: ClassVar[str] = "csv"
     description: ClassVar[str] = "access CSV"
-    family: ClassVar[str] = "http"
+    family: ClassVar[Family] = HTTP
     carries_vhost: ClassVar[bool] = False
     carries_duration: ClassVar[bool] = False
 

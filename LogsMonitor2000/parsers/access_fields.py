@@ -18,7 +18,9 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
+from typing import cast
 
+from ..families.http import HttpBatch
 from ..pipeline.filters import Filter
 from .base import EventSink
 
@@ -136,7 +138,8 @@ class HttpEvents:
         uri: bool = False,
         duration_scale: float = 1.0,
     ) -> None:
-        self._batch_for = sink.batch_for
+        #: (the reorderer of an HTTP run hands out the family's Batches)
+        self._batch_for = cast(Callable[[int], HttpBatch | None], sink.batch_for)
         self._to_second = to_second
         self._header = header
         self._selection = selection

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..checkpoint import validate as checked
+from ..families import Family
 from ..pipeline.batch import Batch
 from ..pipeline.filters import Filter
 
@@ -142,8 +143,8 @@ class Parser(Protocol):
         """What it reads, for people."""
 
     @property
-    def family(self) -> str:
-        """ "http" or "mongo": which stats the events feed."""
+    def family(self) -> Family:
+        """What its events are (``families/``): which Batches they fill."""
 
     rejects: Rejects
     #: Valid records that are not events (MongoDB: the rows before an operation's final
@@ -183,7 +184,7 @@ class ParserFactory(Protocol):
     def description(self) -> str: ...
 
     @property
-    def family(self) -> str: ...
+    def family(self) -> Family: ...
 
     @property
     def carries_vhost(self) -> bool:

@@ -15,6 +15,8 @@ import re
 from datetime import datetime
 from typing import ClassVar
 
+from ..families import Family
+from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .access_fields import HttpEvents
@@ -66,7 +68,7 @@ class ClfParser(LineParser):
 
     name: ClassVar[str] = "clf"
     description: ClassVar[str] = "Common/Combined Log Format"
-    family: ClassVar[str] = "http"
+    family: ClassVar[Family] = HTTP
     carries_vhost: ClassVar[bool] = False
     carries_duration: ClassVar[bool] = False
 

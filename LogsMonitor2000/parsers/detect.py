@@ -21,9 +21,9 @@ SAMPLE_BYTES = 1 << 16
 class _Probe:
     """An event sink that accepts everything and only counts."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch: Batch) -> None:
         self.events = 0
-        self._batch = Batch(0)
+        self._batch = batch
 
     def batch_for(self, second: int) -> Batch | None:
         self.events += 1
@@ -47,7 +47,7 @@ def detect(text: str, parsers: Mapping[str, ParserFactory]) -> str | None:
     sample = "".join(line + "\n" for line in sample_lines(text))
     best_name, best_score = None, 0
     for name, make in parsers.items():
-        probe = _Probe()
+        probe = _Probe(make.family.batch(0))
         parser = make(probe, Rejects())
         parser.feed(sample)
         parser.finish()

@@ -28,8 +28,10 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar
 
+from ..families import Family
+from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
@@ -128,7 +130,7 @@ class JsonLogParser(LineParser):
 
     name = "json"
     description = "JSON access log"
-    family = "http"
+    family = HTTP
 
     def __init__(
         self,
@@ -331,7 +333,7 @@ class JsonLogFactory:
 
     name = "json"
     description = "JSON access log"
-    family = "http"
+    family = HTTP
     carries_vhost = False  # known from the first lines: windows show it when they have it
     carries_duration = True
 

@@ -37,6 +37,8 @@ from operator import itemgetter
 from typing import Any, ClassVar
 
 from ..errors import FormatError
+from ..families import Family
+from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
@@ -356,7 +358,7 @@ SUB_BLOCK_LINES = 1024
 class LogFormatParser(LineParser):
     """Reads lines of a format string into HTTP events (``fold_timed``)."""
 
-    family: ClassVar[str] = "http"
+    family: ClassVar[Family] = HTTP
 
     def __init__(
         self,
@@ -415,7 +417,7 @@ class LogFormatFactory:
     """A format string as a parser factory (``--log-format``, or a named format that
     detection tries)."""
 
-    family = "http"
+    family = HTTP
 
     def __init__(self, name: str, text: str, description: str | None = None) -> None:
         self.name = name

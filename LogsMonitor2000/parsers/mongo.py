@@ -29,10 +29,12 @@ import re
 from collections import OrderedDict, deque
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar, cast
 
 from ..checkpoint import validate as checked
-from ..pipeline.batch import SLOWEST_KEPT
+from ..families import Family
+from ..families.mongo import MONGO, SLOWEST_KEPT, MongoBatch
 from ..pipeline.filters import Filter
 from .base import EventSink, Rejects
 from .csvrecords import CsvBlock, CsvRecords
@@ -105,7 +107,7 @@ class MongoParser:
 
     name: ClassVar[str] = "mongo"
     description: ClassVar[str] = "pymongowatch CSV"
-    family: ClassVar[str] = "mongo"
+    family: ClassVar[Family] = MONGO
     carries_vhost: ClassVar[bool] = False
     carries_duration: ClassVar[bool] = True
 
@@ -114,7 +116,7 @@ class MongoParser:
         self._selection = selection
         self.skipped = 0
         self.headers = 0
-        self._batch_for = sink.batch_for
+        self._batch_for = cast(Callable[[int], MongoBatch | None], sink.batch_for)
         self._records = CsvRecords(rejects, redact=self.redact)
         self._layout = _DEFAULT
         self._started: OrderedDict[str, None] = OrderedDict()
@@ -233,7 +235,7 @@ class MongoParser:
             namespace = f"{db}.{collection}"
             batch.hits += 1
             batch.sections[namespace] = batch.sections.get(namespace, 0) + 1
-            batch.methods[operation] = batch.methods.get(operation, 0) + 1
+            batch.operations[operation] = batch.operations.get(operation, 0) + 1
             if seconds is not None:
                 ms = seconds * 1000.0
                 batch.durations_ms.append(ms)

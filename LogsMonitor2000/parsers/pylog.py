@@ -25,10 +25,13 @@ import io
 import json
 import math
 import re
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, cast
 from urllib.parse import quote, unquote_plus
 
+from ..families import Family
+from ..families.pylog import PYLOG as RECORDS
+from ..families.pylog import LogBatch
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .access_fields import MAX_SECOND
@@ -125,12 +128,12 @@ class PylogParser(LineParser):
 
     name = PYLOG
     description = "Python logging records"
-    family = "pylog"
+    family = RECORDS
     carries_vhost = False
     carries_duration = False
 
     def __init__(self, sink: EventSink, rejects: Rejects, selection: Filter | None = None) -> None:
-        self._batch_for = sink.batch_for
+        self._batch_for = cast(Callable[[int], LogBatch | None], sink.batch_for)
         self.rejects = rejects
         self.selection = selection
         self.skipped = 0
@@ -181,12 +184,12 @@ class PylogParser(LineParser):
         for counts, key in (
             (batch.sections, name),
             (batch.sources, fields.get("_sender", "-")[:MAX_FIELD]),
-            (batch.statuses, levelname),
+            (batch.levels, levelname),
         ):
             counts[key] = counts.get(key, 0) + 1
         kind = exception_type(fields)
         if kind is not None:
-            batch.methods[kind] = batch.methods.get(kind, 0) + 1
+            batch.exceptions[kind] = batch.exceptions.get(kind, 0) + 1
         return None
 
 

@@ -1,16 +1,17 @@
 """Per-second aggregates: all that the pipeline keeps of events.
 
 A ``Batch`` holds the accepted events of one second of event time, folded into counts
-(plain dicts: a dict subscript is twice as fast as a Counter's) as the parser reads them: a million lines in one second are one Batch, and no object
-outlives the line it came from.  Batches are what the reorderer buffers, what windows
-hold and what calculators count and discount.
+(plain dicts: a dict subscript is twice as fast as a Counter's) as the parser reads
+them: a million lines in one second are one Batch, and no object outlives the line it
+came from.  Batches are what the reorderer buffers, what windows hold and what
+calculators count and discount.
 
-HTTP events fill ``sources``, ``statuses`` and ``bytes_total`` (and ``vhosts`` and
-``durations_ms`` when the format carries a virtual host and a request time); MongoDB
-operations fill ``methods``, ``durations_ms`` and ``slowest``; Python logging records
-fill ``sources`` (their senders), ``statuses`` (their levels) and ``methods`` (the types
-of their exceptions).  ``hits`` and ``sections`` are common, and so are ``hosts``: the
-HOSTNAME of the syslog messages events came in.
+Every Batch has ``hits``, its ``sections`` and the syslog ``hosts`` its events came
+from.  A family of logs (``families/``) adds the fields its parsers fill, each declared
+as an *aggregate* in ``FIELDS``: ``Counts`` (a dict of counts), ``Total`` (an int),
+``Values`` (a list of durations) or ``Largest`` (the few largest items).  The
+declaration is what merging two Batches of one second, moving counts between Batches
+and checkpointing them do, so none of that is written out per family.
 """
 
 from __future__ import annotations
@@ -18,17 +19,11 @@ from __future__ import annotations
 import heapq
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 
 Key = TypeVar("Key")
-
-#: How many of a second's slowest query shapes a Batch keeps (the text output shows 3).
-SLOWEST_KEPT = 3
-
-#: One slow operation: (duration in ms, namespace, operation, masked query shape).
-SlowQuery = tuple[float, str, str, str]
 
 
 def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
@@ -41,6 +36,117 @@ def add_counts(total: dict[Key, int], part: Mapping[Key, int]) -> None:
         total[key] = get(key, 0) + count
 
 
+@dataclass(frozen=True)
+class Counts:
+    """A field that counts keys: ``dict[str, int]``."""
+
+    name: str
+    #: Its key in a checkpoint (the field's name when empty).
+    key: str = ""
+    #: Older checkpoints may lack it.
+    optional: bool = False
+
+    def empty(self) -> dict[str, int]:
+        return {}
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        part = getattr(other, self.name)
+        if part:
+            add_counts(getattr(into, self.name), part)
+
+    def to_json(self, value: Any) -> Any:
+        return dict(value)
+
+    def from_json(self, data: Any) -> Any:
+        return validate.counts(data)
+
+
+@dataclass(frozen=True)
+class Total:
+    """A field that adds up: ``int`` (bytes sent)."""
+
+    name: str
+    key: str = ""
+    optional: bool = False
+
+    def empty(self) -> int:
+        return 0
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        setattr(into, self.name, getattr(into, self.name) + getattr(other, self.name))
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def from_json(self, data: Any) -> Any:
+        return validate.count(data)
+
+
+@dataclass(frozen=True)
+class Values:
+    """A field that keeps every value: ``list[float]`` (durations, in ms).  Let go once
+    every window has counted the Batch, unless a window that keeps Batches needs them
+    (see ``Windows``)."""
+
+    name: str
+    key: str = ""
+    optional: bool = False
+
+    def empty(self) -> list[float]:
+        return []
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        values = getattr(other, self.name)
+        if values:
+            getattr(into, self.name).extend(values)
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def from_json(self, data: Any) -> Any:
+        return [validate.duration(value) for value in validate.listed(data)]
+
+
+@dataclass(frozen=True)
+class Largest:
+    """A field that keeps the ``keep`` largest items, as a heap: ``list[tuple]`` whose
+    first element is the measure (the slowest queries)."""
+
+    name: str
+    keep: int
+    #: Reads one item back from a checkpoint (``ValueError`` when it can't).
+    item: Any
+    key: str = ""
+    optional: bool = False
+
+    def empty(self) -> list[Any]:
+        return []
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        heap = getattr(into, self.name)
+        for item in getattr(other, self.name):
+            keep_largest(heap, item, self.keep)
+
+    def to_json(self, value: Any) -> Any:
+        return [list(item) for item in value]
+
+    def from_json(self, data: Any) -> Any:
+        items = [self.item(item) for item in validate.listed(data)]
+        heapq.heapify(items)
+        return items
+
+
+Aggregate = Counts | Total | Values | Largest
+
+
+def keep_largest(heap: list[Any], item: Any, keep: int) -> None:
+    """Keep ``item`` in ``heap`` if it is among the ``keep`` largest."""
+    if len(heap) < keep:
+        heapq.heappush(heap, item)
+    elif item > heap[0]:
+        heapq.heapreplace(heap, item)
+
+
 @dataclass(slots=True)
 class Batch:
     """The accepted events of the second ``second`` (seconds since the epoch, UTC)."""
@@ -48,96 +154,47 @@ class Batch:
     second: int
     hits: int = 0
     sections: dict[str, int] = field(default_factory=dict)
-    # HTTP
-    sources: dict[str, int] = field(default_factory=dict)
-    statuses: dict[str, int] = field(default_factory=dict)
-    bytes_total: int = 0
-    vhosts: dict[str, int] = field(default_factory=dict)
-    # MongoDB
-    methods: dict[str, int] = field(default_factory=dict)
-    durations_ms: list[float] = field(default_factory=list)
-    slowest: list[SlowQuery] = field(default_factory=list)
-    # Events received over syslog
+    #: The HOSTNAME of the syslog messages the events came in (``pipeline/hosts.py``).
     hosts: dict[str, int] = field(default_factory=dict)
 
-    def add_slow(self, query: SlowQuery) -> None:
-        """Keep ``query`` if it is among the second's ``SLOWEST_KEPT`` slowest."""
-        if len(self.slowest) < SLOWEST_KEPT:
-            heapq.heappush(self.slowest, query)
-        elif query > self.slowest[0]:
-            heapq.heapreplace(self.slowest, query)
+    #: The fields a family's parsers fill, beyond ``second`` and ``hits``.
+    FIELDS: ClassVar[tuple[Aggregate, ...]] = (
+        Counts("sections"),
+        Counts("hosts", optional=True),
+    )
 
     def merge(self, other: Batch) -> None:
         """Fold ``other`` (the same second, counted elsewhere) into this batch."""
         self.hits += other.hits
-        self._add_counts_of(other)
+        for aggregate in self.FIELDS:
+            aggregate.merge(self, other)
 
     def take_counts(self, other: Batch) -> None:
         """Move everything of ``other`` but its hits into this batch (a Batch of the
-        same stats window: see ``parallel.py``)."""
-        self._add_counts_of(other)
-        other.bytes_total = 0
-        other.sections, other.sources, other.statuses, other.vhosts = {}, {}, {}, {}
-        other.methods, other.durations_ms, other.slowest, other.hosts = {}, [], [], {}
+        same stats window: see ``inputs/parallel.py``)."""
+        for aggregate in self.FIELDS:
+            aggregate.merge(self, other)
+            setattr(other, aggregate.name, aggregate.empty())
 
-    def _add_counts_of(self, other: Batch) -> None:
-        self.bytes_total += other.bytes_total
-        add_counts(self.sections, other.sections)
-        add_counts(self.sources, other.sources)
-        add_counts(self.statuses, other.statuses)
-        add_counts(self.vhosts, other.vhosts)
-        add_counts(self.methods, other.methods)
-        add_counts(self.hosts, other.hosts)
-        self.durations_ms.extend(other.durations_ms)
-        for query in other.slowest:
-            self.add_slow(query)
+    def drop_values(self) -> None:
+        """Let the ``Values`` fields go (every window has counted them)."""
+        for aggregate in self.FIELDS:
+            if isinstance(aggregate, Values) and getattr(self, aggregate.name):
+                setattr(self, aggregate.name, [])
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``--state`` checkpoints)."""
-        return {
-            "second": self.second,
-            "hits": self.hits,
-            "sections": dict(self.sections),
-            "sources": dict(self.sources),
-            "statuses": dict(self.statuses),
-            "bytes": self.bytes_total,
-            "vhosts": dict(self.vhosts),
-            "methods": dict(self.methods),
-            "durations_ms": self.durations_ms,
-            "slowest": [list(query) for query in self.slowest],
-            "hosts": dict(self.hosts),
-        }
+        data: dict[str, Any] = {"second": self.second, "hits": self.hits}
+        for aggregate in self.FIELDS:
+            data[aggregate.key or aggregate.name] = aggregate.to_json(getattr(self, aggregate.name))
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Batch:
         """The inverse of ``to_json``."""
-        return cls(
-            second=checked.integer(data["second"]),
-            hits=checked.count(data["hits"]),
-            sections=checked.counts(data["sections"]),
-            sources=checked.counts(data["sources"]),
-            statuses=checked.counts(data["statuses"]),
-            bytes_total=checked.count(data["bytes"]),
-            vhosts=checked.counts(data["vhosts"]),
-            methods=checked.counts(data["methods"]),
-            durations_ms=[checked.duration(ms) for ms in checked.listed(data["durations_ms"])],
-            slowest=slow_queries(data["slowest"]),
-            hosts=checked.counts(data.get("hosts", {})),  # (not in older checkpoints)
-        )
-
-
-def slow_queries(data: Any) -> list[SlowQuery]:
-    """Slow queries read back from a checkpoint, as a heap."""
-    queries = []
-    for item in checked.listed(data):
-        ms, namespace, operation, shape = checked.listed(item)
-        queries.append(
-            (
-                checked.duration(ms),
-                checked.text(namespace),
-                checked.text(operation),
-                checked.text(shape),
-            )
-        )
-    heapq.heapify(queries)
-    return queries
+        batch = cls(second=validate.integer(data["second"]), hits=validate.count(data["hits"]))
+        for aggregate in cls.FIELDS:
+            key = aggregate.key or aggregate.name
+            if key in data or not aggregate.optional:
+                setattr(batch, aggregate.name, aggregate.from_json(data[key]))
+        return batch

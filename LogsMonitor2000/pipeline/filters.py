@@ -89,11 +89,20 @@ class Selection:
                 options.append(f"{option} {','.join(items)}")
         return options
 
-    def http_only(self) -> list[str]:
-        """The options given that mean nothing for MongoDB operations."""
+    def options(self) -> list[str]:
+        """The options that were given (``--since``, ``--path``...)."""
         return [
             option
-            for option, given in (("--status", self.statuses), ("--source", self.networks))
+            for option, given in (
+                ("--since", self.since is not None),
+                ("--until", self.until is not None),
+                ("--path", self.paths),
+                ("--status", self.statuses),
+                ("--source", self.networks),
+                ("--method", self.methods),
+                ("--level", self.level is not None),
+                ("--name", self.names),
+            )
             if given
         ]
 
@@ -257,27 +266,29 @@ def anonymous(source: str) -> str:
 
 
 class Anonymizer:
-    """Between the reorderer and the windows: sources (and syslog hosts, which may be
-    the senders' addresses) made anonymous, per Batch."""
+    """Between the watermarks and the windows: the Batch fields keyed by addresses
+    (the family's ``addresses``) and the syslog hosts (which may be the senders'
+    addresses) made anonymous, per Batch."""
 
-    def __init__(self, downstream: Downstream) -> None:
+    def __init__(self, downstream: Downstream, fields: tuple[str, ...]) -> None:
         self.downstream = downstream
+        self.fields = (*fields, "hosts")
         self._known: dict[str, str] = {}
 
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
         for batch in batches:
-            batch.sources = self._merged(batch.sources.items())
-            if batch.hosts:
-                batch.hosts = self._merged(batch.hosts.items())
+            for name in self.fields:
+                counts = getattr(batch, name)
+                if counts:
+                    setattr(batch, name, self._merged(counts.items()))
         self.downstream.close(batches, through, beat)
 
     def shown(self, batch: Batch) -> Batch:
         """A copy of a Batch that has not gone through, as it would come out."""
-        return dataclasses.replace(
-            batch,
-            sources=self._merged(batch.sources.items()),
-            hosts=self._merged(batch.hosts.items()),
-        )
+        changes: dict[str, Any] = {
+            name: self._merged(getattr(batch, name).items()) for name in self.fields
+        }
+        return dataclasses.replace(batch, **changes)
 
     def finish(self) -> None:
         self.downstream.finish()

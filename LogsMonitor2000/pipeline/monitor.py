@@ -1,7 +1,7 @@
 """One run of the pipeline: inputs -> lanes -> junction -> windows -> notifier.
 
 Every input has a lane of its own (``lanes.py``: its format, parser and reorderer); the
-junction merges their closed seconds (SPEC §8) for the windows, whose records go to the
+junction merges their closed seconds (docs/counting.md, "Several inputs") for the windows, whose records go to the
 notifier.  The first lane whose format is known builds the shared stages.
 
 Reading: finished inputs are read interleaved by time, the one that is furthest behind
@@ -24,23 +24,24 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..checkpoint import validate as checked
-from ..calculators.slow import SlowQueries
+from ..calculators import AlertRule, Context, alert_rules
 from ..calculators.counters import EventCounters
-from ..calculators.stats import Carried, HttpStats, LogStats, MongoStats
-from ..calculators.traffic import TrafficAlert
+from ..calculators.stats import Carried, Stats
+from ..checkpoint import validate
+from ..checkpoint.state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
 from ..errors import StateError, UsageError
-from .filters import Anonymizer
+from ..families import Family
+from ..families.base import TOP
 from ..inputs import Idle, Position, Source
 from ..inputs.follow import POLL_SECONDS
-from .watermarks import Junction
-from .input_pipeline import Lane
 from ..output import LiveState, Notifier, RunInfo
 from ..parsers import ParserFactory
-from ..reports import HttpStatsReport, InputTotals, LogStatsReport, MongoStatsReport, Summary
-from .reorder import Downstream, Reorderer
+from ..reports import InputTotals, StatsReport, Summary
 from ..settings import Settings
-from ..checkpoint.state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
+from .filters import Anonymizer
+from .input_pipeline import Lane
+from .reorder import Downstream, Reorderer
+from .watermarks import Junction
 from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
 
 
@@ -50,11 +51,6 @@ class StopRequested(Exception):
     def __init__(self, signum: int) -> None:
         super().__init__(signum)
         self.signum = signum
-
-
-def unit_of(family: str | None) -> str:
-    """What one event is called: a hit, an operation (MongoDB), a record (logging)."""
-    return {"mongo": "operation", "pylog": "record"}.get(family or "", "hit")
 
 
 def _how_far(lane: Lane) -> tuple[int, int]:
@@ -84,15 +80,15 @@ class Monitor:
         self.lanes: list[Lane] = []
         self.windows: list[Window] = []
         self.junction: Junction | None = None
-        self.family: str | None = None
-        #: What the inputs' formats carry (virtual hosts, durations): what stats show.
-        self.carried = Carried()
-        self.traffic = TrafficAlert(
-            window_seconds=settings.alert_window, threshold=settings.threshold
-        )
-        self.slow: SlowQueries | None = None
-        #: The whole run's counts, for the summary (SPEC §6).
-        self.totals: HttpStats | MongoStats | LogStats | None = None
+        #: The kind of events, once the first input's format is known.
+        self.family: Family | None = None
+        #: What the inputs' formats carry (virtual hosts, syslog hosts): what stats show.
+        self.carried: Carried = set()
+        #: The alert rules, and the window of each.
+        self.rules: list[AlertRule] = []
+        self.rule_windows: list[SlidingWindow[AlertRule]] = []
+        #: The whole run's counts, for the summary (``docs/counting.md``).
+        self.totals: Stats | None = None
         self.anonymizer: Anonymizer | None = None
         #: The /metrics counters (``--serve`` only).
         self.counters: EventCounters | None = None
@@ -187,7 +183,10 @@ class Monitor:
                     lane.process(received)
                 lane.stopped(carried_over=self.checkpoint is not None)
         self._save(final=True)
-        if self.family is None:
+        if self.family is None:  # no format became known (an empty input)
+            self.rules = alert_rules(
+                Context(settings=self.settings, family=None, durations=False, format_description="")
+            )
             self._start_notifier(None)
         summary = self.summary()
         self.notifier.finish(summary)
@@ -248,66 +247,61 @@ class Monitor:
         the first one)."""
         if self.family is None:
             self._build_stages(factory)
-        elif factory.family != self.family:
+        elif factory.family is not self.family:
             raise UsageError(
-                f"{lane.name} is {factory.description}: access logs and MongoDB logs "
-                "can't be read in one run"
+                f"{lane.name} is {factory.description}: access logs, MongoDB logs and "
+                "logging records can't be read in one run"
             )
-        self.carried.vhost |= factory.carries_vhost
-        self.carried.hosts |= lane.listens_to_syslog
-        self.carried.duration |= factory.carries_duration
+        if factory.carries_vhost:
+            self.carried.add("vhosts")
+        if lane.listens_to_syslog:
+            self.carried.add("hosts")
         assert self.junction is not None
         reorderer = Reorderer(
-            lateness_seconds=self.settings.lateness, downstream=self.junction.end(lane.index)
+            lateness_seconds=self.settings.lateness,
+            downstream=self.junction.end(lane.index),
+            batch=factory.family.batch,
         )
         self.junction.attach(lane.index, reorderer)
         return reorderer
 
     def _build_stages(self, factory: ParserFactory) -> None:
         settings = self.settings
-        self.family = factory.family
-        stats: HttpStats | MongoStats | LogStats
-        if factory.family == "http":
-            stats = HttpStats(top_n=settings.top, carried=self.carried)
-            self.totals = HttpStats(top_n=settings.top, bounded=True, carried=self.carried)
-        elif factory.family == "pylog":
-            stats = LogStats(top_n=settings.top, carried=self.carried)
-            self.totals = LogStats(top_n=settings.top, bounded=True, carried=self.carried)
-        else:
-            stats = MongoStats(top_n=settings.top, carried=self.carried)
-            self.totals = MongoStats(top_n=settings.top, bounded=True, carried=self.carried)
+        family = self.family = factory.family
+        _check_filters(settings, family)
+        context = Context(
+            settings=settings,
+            family=family,
+            durations=factory.carries_duration,
+            format_description=factory.description,
+        )
+        self.rules = alert_rules(context)
+        self.rule_windows = [
+            SlidingWindow(span_seconds=rule.window_seconds, calculator=rule, batch=family.batch)
+            for rule in self.rules
+        ]
+        stats = Stats(family, top_n=settings.top, carried=self.carried)
+        self.totals = Stats(family, top_n=settings.top, bounded=True, carried=self.carried)
+        # (in the order of the checkpoints of earlier versions)
         self.windows = [
-            SlidingWindow(span_seconds=settings.alert_window, calculator=self.traffic),
+            *self.rule_windows[:1],
             TumblingWindow(span_seconds=settings.stats_interval, calculator=stats),
             WholeRun(self.totals),
+            *self.rule_windows[1:],
         ]
-        if settings.slow_ms is not None:
-            if not factory.carries_duration:
-                raise UsageError(
-                    f"--slow-ms needs durations: a MongoDB log, or an access log with a "
-                    f"request time (--log-format), not {factory.description}"
-                )
-            self.slow = SlowQueries(
-                window_seconds=settings.alert_window, threshold_ms=settings.slow_ms
-            )
-            self.windows.append(
-                SlidingWindow(span_seconds=settings.alert_window, calculator=self.slow)
-            )
-        if settings.selection and factory.family == "mongo":
-            http_only = settings.selection.http_only()
-            if http_only:
-                raise UsageError(f"{' and '.join(http_only)} mean nothing for MongoDB operations")
         taps: list[Window] = []
         if settings.serve is not None:
-            self.counters = EventCounters()
+            self.counters = EventCounters(family)
             taps.append(Tap(self.counters.count))
+        keep_values = any(rule.keeps_values for rule in self.rules)
         windows: Downstream = Windows(
-            self.windows + taps, self.notifier.emit, keep_durations=self.slow is not None
+            self.windows + taps, self.notifier.emit, keep_values=keep_values
         )
         if settings.anonymize:
-            windows = self.anonymizer = Anonymizer(windows)
+            windows = self.anonymizer = Anonymizer(windows, family.addresses)
         assert self.junction is not None
         self.junction.downstream = windows
+        self.junction.batch = family.batch
         self._start_notifier(factory)
 
     def _start_notifier(self, factory: ParserFactory | None) -> None:
@@ -318,12 +312,11 @@ class Monitor:
                 format_name=factory.name if factory else None,
                 format_description=factory.description if factory else None,
                 stats_interval=settings.stats_interval,
-                alert_window=settings.alert_window,
-                threshold=settings.threshold,
+                rules=tuple(rule.info() for rule in self.rules),
                 lateness=settings.lateness,
                 follow=settings.follow,
-                slow_ms=settings.slow_ms,
-                unit=unit_of(factory.family if factory else None),
+                unit=factory.family.unit if factory else "hit",
+                noun=factory.family.noun if factory else "events",
                 filters=tuple(settings.selection.as_options()),
                 anonymize=settings.anonymize,
                 verbose=settings.verbose,
@@ -338,7 +331,7 @@ class Monitor:
         lasts = [t.last for t in per_input if t.last is not None]
         parsers = [lane.parser for lane in self.lanes if lane.parser is not None]
         filters = [lane.filter for lane in self.lanes if lane.filter is not None]
-        unfinished = [p.unfinished() for p in parsers]
+        unfinished = [found for p in parsers if (found := p.unfinished()) is not None]
         return Summary(
             events=sum(t.events for t in per_input),
             invalid=sum(t.invalid for t in per_input),
@@ -348,13 +341,10 @@ class Monitor:
             max_lateness=max((t.max_lateness for t in per_input), default=0),
             lateness_seconds=self.settings.lateness,
             filtered=sum(f.filtered for f in filters) if self.settings.selection else None,
-            unfinished=(
-                sum(u for u in unfinished if u is not None) if self.family == "mongo" else None
-            ),
+            unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
             nothing_valid=any(lane.nothing_valid() for lane in self.lanes),
             totals=self._totals(),
-            alert_since=self.traffic.alerting_since,
-            slow_since=self.slow.slow_since if self.slow else None,
+            rules=tuple(rule.state() for rule in self.rules),
             stopped_by=self.stopped_by,
             inputs=per_input if len(per_input) > 1 else None,
             dropped=self.dropped(),
@@ -371,21 +361,23 @@ class Monitor:
         summary = self.summary()
         counters, totals = self.counters, summary.totals
         if counters is not None and totals is not None:
-            counters.sections.label(entry[0] for entry in totals.sections)
-            if isinstance(totals, MongoStatsReport):
-                counters.methods.label(entry[0] for entry in totals.methods)
-        traffic = self.windows[0] if self.windows else None
+            for figure in totals.figures:
+                if figure.panel.shape == TOP:
+                    counters.label(figure.panel.field, (entry[0] for entry in figure.value))
+        rate = next(
+            (window for window in self.rule_windows if window.calculator.info().chart == "rate"),
+            None,
+        )
         per_second: tuple[tuple[int, int], ...] = ()
-        if isinstance(traffic, SlidingWindow):
-            per_second = tuple((batch.second, batch.hits) for batch in traffic.batches)
+        if rate is not None:
+            per_second = tuple((batch.second, batch.hits) for batch in rate.batches)
         return LiveState(
             summary=summary,
             per_second=per_second,
             through=self.junction.through if self.junction else None,
-            average=self.traffic.hits / self.traffic.window_seconds,
-            threshold=self.settings.threshold,
-            slow_ms=self.settings.slow_ms,
-            unit=unit_of(self.family),
+            rules=tuple(rule.info() for rule in self.rules),
+            gauges=tuple(gauge for rule in self.rules for gauge in rule.gauges()),
+            unit=self.family.unit if self.family else "hit",
             counters=counters,
         )
 
@@ -402,7 +394,7 @@ class Monitor:
             max_lateness=reorderer.max_lateness if reorderer else 0,
         )
 
-    def _totals(self) -> HttpStatsReport | MongoStatsReport | LogStatsReport | None:
+    def _totals(self) -> StatsReport | None:
         """The whole run's counts, with the seconds still open (a run stopped by a
         signal does not report them in windows, but the summary counts every event)."""
         totals, junction = self.totals, self.junction
@@ -436,14 +428,14 @@ class Monitor:
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``snapshot``'s output (after ``add_inputs``, before ``run``)."""
         assert self.junction is not None
-        lanes = checked.listed(data["lanes"])
+        lanes = validate.listed(data["lanes"])
         if len(lanes) != len(self.lanes):
             raise ValueError("another number of inputs")
         for lane, state in zip(self.lanes, lanes):
-            lane.restore(checked.mapping(state))
-        self.junction.restore(checked.mapping(data["junction"]))
-        for window, state in zip(self.windows, checked.listed(data["windows"]), strict=True):
-            window.restore(checked.mapping(state))
+            lane.restore(validate.mapping(state))
+        self.junction.restore(validate.mapping(data["junction"]))
+        for window, state in zip(self.windows, validate.listed(data["windows"]), strict=True):
+            window.restore(validate.mapping(state))
         self._saved_newest = self._newest()
 
     def _newest(self) -> list[int | None]:
@@ -479,3 +471,13 @@ class Monitor:
             return
         self._saved_newest = self._newest()
         self._unsaved_lines = False
+
+
+def _check_filters(settings: Settings, family: Family) -> None:
+    """A filter that means nothing for the run's events is a usage error, not silence."""
+    given = [option for option in settings.selection.options() if option not in family.filters]
+    if given:
+        raise UsageError(
+            f"{' and '.join(given)} {'means' if len(given) == 1 else 'mean'} nothing for "
+            f"{family.described}"
+        )

@@ -38,6 +38,7 @@ import math
 from typing import Any, Protocol
 
 from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from .batch import Batch
 
 
@@ -57,9 +58,13 @@ class Downstream(Protocol):
 class Reorderer:
     """Buffers open seconds for ``lateness_seconds`` and releases them in order."""
 
-    def __init__(self, *, lateness_seconds: int, downstream: Downstream) -> None:
+    def __init__(
+        self, *, lateness_seconds: int, downstream: Downstream, batch: type[Batch] = Batch
+    ) -> None:
         self.lateness_seconds = lateness_seconds
         self.downstream = downstream
+        #: The family's Batch class (``families/``).
+        self.batch = batch
         #: M, the newest accepted event time (moved on by the wall clock on live inputs).
         self.newest: int | None = None
         #: s, the newest accepted event's second, and t, the wall-clock (monotonic) time
@@ -202,7 +207,7 @@ class Reorderer:
         self.downstream.finish()
 
     def _open_batch(self, second: int) -> Batch:
-        return self._adopt(Batch(second))
+        return self._adopt(self.batch(second))
 
     def _adopt(self, batch: Batch) -> Batch:
         second = batch.second
@@ -249,18 +254,18 @@ class Reorderer:
 
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``to_json``'s output (a fresh reorderer only)."""
-        self.newest = checked.optional_integer(data["newest"])
-        self.event_newest = checked.optional_integer(data["event_newest"])
+        self.newest = validate.optional_integer(data["newest"])
+        self.event_newest = validate.optional_integer(data["event_newest"])
         self.read_at = None
-        self.closed_through = checked.optional_integer(data["closed_through"])
-        self.late = checked.count(data["late"])
-        self.max_lateness = checked.count(data["max_lateness"])
-        self.first = checked.optional_integer(data["first"])
-        self.last = checked.optional_integer(data["last"])
-        self.earliest = checked.optional_integer(data["earliest"])
-        self.released_hits = checked.count(data["released_hits"])
+        self.closed_through = validate.optional_integer(data["closed_through"])
+        self.late = validate.count(data["late"])
+        self.max_lateness = validate.count(data["max_lateness"])
+        self.first = validate.optional_integer(data["first"])
+        self.last = validate.optional_integer(data["last"])
+        self.earliest = validate.optional_integer(data["earliest"])
+        self.released_hits = validate.count(data["released_hits"])
         self._open = {}
-        for item in checked.listed(data["open"]):
-            batch = Batch.from_json(item)
+        for item in validate.listed(data["open"]):
+            batch = self.batch.from_json(item)
             self._open[batch.second] = batch
         self._heap = sorted(self._open)

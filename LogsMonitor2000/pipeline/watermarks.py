@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from .batch import Batch
 from .reorder import Downstream, Reorderer
 
@@ -33,6 +33,8 @@ class Junction:
 
     def __init__(self, downstream: Downstream) -> None:
         self.downstream = downstream
+        #: The family's Batch class (``families/``), for a checkpoint's Batches.
+        self.batch: type[Batch] = Batch
         self.reorderers: list[Reorderer | None] = []
         #: Per input: the newest second it closed (None: none yet), whether it ended,
         #: whether it holds the run back.
@@ -133,15 +135,15 @@ class Junction:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        closed = [checked.optional_integer(c) for c in checked.listed(data["closed"])]
-        ended = [checked.boolean(e) for e in checked.listed(data["ended"])]
+        closed = [validate.optional_integer(c) for c in validate.listed(data["closed"])]
+        ended = [validate.boolean(e) for e in validate.listed(data["ended"])]
         if len(closed) != len(self._closed) or len(ended) != len(self._ended):
             raise ValueError("another number of inputs")
         self._closed, self._ended = closed, ended
-        self.through = checked.optional_integer(data["through"])
+        self.through = validate.optional_integer(data["through"])
         self._open = {}
-        for item in checked.listed(data["open"]):
-            batch = Batch.from_json(checked.mapping(item))
+        for item in validate.listed(data["open"]):
+            batch = self.batch.from_json(validate.mapping(item))
             self._open[batch.second] = batch
         self._heap = sorted(self._open)
 

@@ -29,22 +29,22 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from .batch import Batch
-from ..calculators import SlidingCalculator, TumblingCalculator
-from ..reports import Record
+from ..calculators.base import SlidingCalculator, TumblingCalculator
+from ..reports import Report
 
 
 class Window(Protocol):
     """A window turns closed seconds into calculator calls and records."""
 
-    def close(self, batches: list[Batch], through: int, beat: int | None) -> list[Record]:
+    def close(self, batches: list[Batch], through: int, beat: int | None) -> list[Report]:
         """Seconds up to ``through`` closed; ``batches`` are the new non-empty ones;
         ``beat``: they closed while the reader waits, the newest event being there."""
 
-    def finish(self) -> list[Record]:
+    def finish(self) -> list[Report]:
         """The input ended."""
 
     def to_json(self) -> dict[str, Any]:
@@ -54,16 +54,21 @@ class Window(Protocol):
         """Carry on from ``to_json``'s output."""
 
 
-class SlidingWindow:
+Calc = TypeVar("Calc", bound=SlidingCalculator)
+
+
+class SlidingWindow(Generic[Calc]):
     """The Batches of the seconds ``(s - span, s]`` as ``s`` moves on."""
 
-    def __init__(self, *, span_seconds: int, calculator: SlidingCalculator) -> None:
+    def __init__(self, *, span_seconds: int, calculator: Calc, batch: type[Batch] = Batch) -> None:
         self.span_seconds = span_seconds
         self.calculator = calculator
+        #: The family's Batch class (for a checkpoint's Batches).
+        self.batch = batch
         self.batches: deque[Batch] = deque()
 
-    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
-        records: list[Record] = []
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
+        records: list[Report] = []
         for batch in batches:
             second = batch.second
             self._leave_before(second, records)
@@ -76,7 +81,7 @@ class SlidingWindow:
         self._leave_before(through + 1, records)
         return records
 
-    def finish(self) -> list[Record]:
+    def finish(self) -> list[Report]:
         return []
 
     def to_json(self) -> dict[str, Any]:
@@ -86,10 +91,12 @@ class SlidingWindow:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.batches = deque(Batch.from_json(item) for item in checked.listed(data["batches"]))
+        self.batches = deque(
+            self.batch.from_json(item) for item in validate.listed(data["batches"])
+        )
         self.calculator.restore(data["calculator"])
 
-    def _leave_before(self, second: int, records: list[Record]) -> None:
+    def _leave_before(self, second: int, records: list[Report]) -> None:
         """Move through the seconds before ``second``, where nothing enters."""
         span = self.span_seconds
         while self.batches and self.batches[0].second + span < second:
@@ -97,7 +104,7 @@ class SlidingWindow:
             self.calculator.discount(leaving)
             self._evaluate(leaving.second + span, records)
 
-    def _evaluate(self, second: int, records: list[Record]) -> None:
+    def _evaluate(self, second: int, records: list[Report]) -> None:
         record = self.calculator.evaluate(second)
         if record is not None:
             records.append(record)
@@ -116,8 +123,8 @@ class TumblingWindow:
         #: The end of the last empty window reported on a beat.
         self.beat_end: int | None = None
 
-    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
-        records: list[Record] = []
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
+        records: list[Report] = []
         for batch in batches:
             self._report_through(batch.second - 1, records)
             if self.start is None:
@@ -129,8 +136,8 @@ class TumblingWindow:
             self._beat(beat, through, records)
         return records
 
-    def finish(self) -> list[Record]:
-        records: list[Record] = []
+    def finish(self) -> list[Report]:
+        records: list[Report] = []
         if self.counted:
             self._report_current(records)
         return records
@@ -144,17 +151,17 @@ class TumblingWindow:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.start = checked.optional_integer(data["start"])
-        self.counted = checked.boolean(data["counted"])
-        self.beat_end = checked.optional_integer(data["beat_end"])
+        self.start = validate.optional_integer(data["start"])
+        self.counted = validate.boolean(data["counted"])
+        self.beat_end = validate.optional_integer(data["beat_end"])
         self.calculator.restore(data["calculator"])
 
-    def _report_through(self, second: int, records: list[Record]) -> None:
+    def _report_through(self, second: int, records: list[Report]) -> None:
         """Report the window being counted if its last second is at or before ``second``."""
         if self.start is not None and self.start + self.span_seconds <= second + 1:
             self._report_current(records)
 
-    def _report_current(self, records: list[Record]) -> None:
+    def _report_current(self, records: list[Report]) -> None:
         assert self.start is not None
         end = self.start + self.span_seconds
         records.append(self.calculator.report(self.start, end))
@@ -162,7 +169,7 @@ class TumblingWindow:
         self.counted = False
         self.start = None
 
-    def _beat(self, newest: int, through: int, records: list[Record]) -> None:
+    def _beat(self, newest: int, through: int, records: list[Report]) -> None:
         """The reader waits: report the empty windows after the newest event's window
         that closed (the window being counted, if any, is the newest event's or an
         earlier one, and it is complete when any of these is)."""
@@ -183,12 +190,12 @@ class WholeRun:
     def __init__(self, calculator: TumblingCalculator) -> None:
         self.calculator = calculator
 
-    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
         for batch in batches:
             self.calculator.count(batch)
         return []
 
-    def finish(self) -> list[Record]:
+    def finish(self) -> list[Report]:
         return []
 
     def to_json(self) -> dict[str, Any]:
@@ -205,12 +212,12 @@ class Tap:
     def __init__(self, count: Callable[[Batch], None]) -> None:
         self.count = count
 
-    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Record]:
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
         for batch in batches:
             self.count(batch)
         return []
 
-    def finish(self) -> list[Record]:
+    def finish(self) -> list[Report]:
         return []
 
     def to_json(self) -> dict[str, Any]:
@@ -223,44 +230,43 @@ class Tap:
 class Windows:
     """The reorderer's downstream: feeds every window and emits records in order.
 
-    Once every window has counted a Batch, its durations are let go unless a window
-    that keeps Batches needs them (``--slow-ms``): the sliding traffic window holds two
-    minutes of Batches, and at tens of thousands of requests a second their request
-    times would be most of the memory."""
+    Once every window has counted a Batch, its ``Values`` (durations) are let go unless
+    a window that keeps Batches needs them (``--slow-ms``): the sliding traffic window
+    holds two minutes of Batches, and at tens of thousands of requests a second their
+    request times would be most of the memory."""
 
     def __init__(
         self,
         windows: Sequence[Window],
-        emit: Callable[[Record], None],
+        emit: Callable[[Report], None],
         *,
-        keep_durations: bool = True,
+        keep_values: bool = True,
     ) -> None:
         self.windows = list(windows)
         self.emit = emit
-        self.keep_durations = keep_durations
+        self.keep_values = keep_values
 
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
-        records: list[Record] = []
+        records: list[Report] = []
         for window in self.windows:
             records += window.close(batches, through, beat)
-        if not self.keep_durations:
+        if not self.keep_values:
             for batch in batches:
-                if batch.durations_ms:
-                    batch.durations_ms = []
+                batch.drop_values()
         self._emit_in_order(records)
 
     def finish(self) -> None:
-        records: list[Record] = []
+        records: list[Report] = []
         for window in self.windows:
             records += window.finish()
         self._emit_in_order(records)
 
-    def _emit_in_order(self, records: list[Record]) -> None:
+    def _emit_in_order(self, records: list[Report]) -> None:
         if len(records) > 1:
             records.sort(key=_sort_key)
         for record in records:
             self.emit(record)
 
 
-def _sort_key(record: Record) -> tuple[int, int]:
+def _sort_key(record: Report) -> tuple[int, int]:
     return record.sort_key()

@@ -41,10 +41,9 @@ from http import HTTPStatus
 from urllib.parse import parse_qs, urlsplit
 
 from ...net.threaded import GuardedHTTPServer, QuietHandler, basic_authorization
-from ...reports import Record, StatsReport, Summary
+from ...reports import Report, Summary
 from .. import LiveState, RunInfo
 from ..history import History
-from ..jsonlines import record_json, summary_json
 from ..prometheus import CONTENT_TYPE as METRICS_TYPE
 from ..prometheus import exposition
 from .page import render
@@ -357,12 +356,9 @@ class ServeNotifier:
         self.run = run
         self._changed = True
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         self.history.add(record)
-        self.server.broadcaster.publish(
-            "stats" if isinstance(record, StatsReport) else record.kind,
-            json.dumps(record_json(record)),
-        )
+        self.server.broadcaster.publish(record.kind, json.dumps(record.to_json()))
         self._changed = True
 
     def flush(self) -> None:
@@ -378,14 +374,14 @@ class ServeNotifier:
     def finish(self, summary: Summary) -> None:
         if self.probe is not None:
             self._publish(self.probe(), summary)
-        self.server.broadcaster.publish("summary", json.dumps(summary_json(summary)))
+        self.server.broadcaster.publish("summary", json.dumps(summary.to_json()))
         self.server.broadcaster.wake()
 
     def _publish(self, state: LiveState, summary: Summary | None = None) -> None:
         summary = summary or state.summary
         published = self.server.published
         published.page = render(self.run, self.history, summary, live=True).encode()
-        published.summary = json.dumps(summary_json(summary)).encode()
+        published.summary = json.dumps(summary.to_json()).encode()
         published.metrics = exposition(state).encode()
         self._changed = False
         self._published_at = time.monotonic()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...checkpoint import atomic
-from ...reports import Record, StatsReport, Summary
+from ...reports import Report, StatsReport, Summary
 from .. import RunInfo
 from ..history import History
 from .page import render
@@ -43,7 +43,7 @@ class ReportNotifier:
     def start(self, run: RunInfo) -> None:
         self.run = run
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         self.history.add(record)
         if self.live and isinstance(record, StatsReport):
             self._due = True

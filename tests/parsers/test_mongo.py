@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from LogsMonitor2000.calculators.slow import SortedBag
+from LogsMonitor2000.families.mongo import MongoBatch
 from LogsMonitor2000.parsers import PARSERS, mongo
 from LogsMonitor2000.parsers.detect import detect
 from LogsMonitor2000.parsers.shapes import query_shape
@@ -127,7 +128,7 @@ class MongoParserTest(unittest.TestCase):
         batch = batches[NOON_UTC]
         self.assertEqual(batch.hits, 1)
         self.assertEqual(batch.sections, {"shop.orders": 1})
-        self.assertEqual(batch.methods, {"find": 1})
+        self.assertEqual(batch.operations, {"find": 1})
         self.assertEqual(batch.durations_ms, [250.0])
         self.assertEqual(batch.slowest, [(250.0, "shop.orders", "find", '{"a": ?}')])
         self.assertEqual((rejects.count, parser.headers, parser.skipped), (0, 1, 2))
@@ -186,7 +187,7 @@ class MongoParserTest(unittest.TestCase):
         self.assertEqual(remembered[:2], ["w11", "w12"])  # w10 went when w9 came back
         self.assertEqual(remembered[-1], "w9")
         restored = PARSERS["mongo"](
-            Reorderer(lateness_seconds=2, downstream=KeepBatches()), Rejects()
+            Reorderer(lateness_seconds=2, downstream=KeepBatches(), batch=MongoBatch), Rejects()
         )
         restored.restore(parser.to_json())
         self.assertEqual(restored.to_json()["finished"], remembered)

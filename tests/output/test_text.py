@@ -1,12 +1,14 @@
-"""The JSON-lines schema (SPEC §6) and the text renderer's building blocks."""
+"""The JSON-lines schema (docs/json.md) and the text renderer's building blocks."""
 
 import io
 import json
 import unittest
 
+from LogsMonitor2000.calculators.traffic import TrafficAlert
+from LogsMonitor2000.families import HTTP
 from LogsMonitor2000.output.jsonlines import JsonLinesNotifier
-from LogsMonitor2000.output.text import local_time, number, printable, size
-from LogsMonitor2000.reports import Alert, HttpStatsReport, Summary
+from LogsMonitor2000.reports import Figure, StatsReport, Summary
+from LogsMonitor2000.words import local_time, number, printable, size
 from tests.support import analyse, csv_line
 
 STATS_KEYS = {"type", "start", "end", "hits", "sections", "sources", "status", "bytes"}
@@ -36,12 +38,20 @@ class JsonSchemaTest(unittest.TestCase):
         out = io.StringIO()
         notifier = JsonLinesNotifier(out)
         notifier.emit(
-            Alert(kind="alert", time=5, hits=3, average=1.5, threshold=1, window_seconds=2)
-        )
-        notifier.emit(
-            HttpStatsReport(
-                start=0, end=10, hits=1, sections=[("/\n", 1)], sources=[], status={}, bytes_total=0
+            TrafficAlert(
+                kind="alert",
+                raised=True,
+                time=5,
+                hits=3,
+                average=1.5,
+                threshold=1,
+                window_seconds=2,
             )
+        )
+        sections = HTTP.panel("sections")
+        assert sections is not None
+        notifier.emit(
+            StatsReport(start=0, end=10, hits=1, figures=(Figure(sections, [("/\n", 1)]),))
         )
         notifier.finish(
             Summary(

@@ -31,7 +31,7 @@ from tests.support import (
     json_lines,
     run_monitor,
 )
-from tests.test_bruteforce import random_events
+from tests.pipeline.test_bruteforce import random_events
 
 GARBAGE = "this is not a log line\n"
 FAST = ["--stats-interval", "1", "--buffer", "0"]

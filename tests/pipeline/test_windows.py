@@ -1,33 +1,39 @@
-"""Windows and calculators: SPEC §3 (the alert) and §4 (stats windows)."""
+"""Windows and calculators (docs/counting.md: the high-traffic alert, stats windows)."""
 
 import random
 import time
 import unittest
 from collections import Counter
 
-from LogsMonitor2000.pipeline.batch import Batch
-from LogsMonitor2000.calculators.bounded import DurationSketch
+from typing import Any
+
 from LogsMonitor2000.calculators.counting import nearest_rank, top
-from LogsMonitor2000.calculators.stats import HttpStats, percentiles
-from LogsMonitor2000.calculators.traffic import TrafficAlert
-from LogsMonitor2000.reports import Alert, HttpStatsReport, Record
+from LogsMonitor2000.calculators.stats import Stats
+from LogsMonitor2000.calculators.traffic import TrafficAlert, TrafficRule
+from LogsMonitor2000.families import HTTP
+from LogsMonitor2000.families.http import HttpBatch
 from LogsMonitor2000.pipeline.windows import SlidingWindow, TumblingWindow, Windows
+from LogsMonitor2000.reports import Report, StatsReport
 
 
-def batch(second: int, hits: int, **sections: int) -> Batch:
-    b = Batch(second, hits=hits)
+def batch(second: int, hits: int, **sections: int) -> HttpBatch:
+    b = HttpBatch(second, hits=hits)
     b.sections.update(sections)
     return b
 
 
-def alerts(records: list[Record]) -> list[tuple[str, int, int]]:
-    return [(r.kind, r.time, r.hits) for r in records if isinstance(r, Alert)]
+def alerts(records: list[Report]) -> list[tuple[str, int, int]]:
+    return [(r.kind, r.time, r.hits) for r in records if isinstance(r, TrafficAlert)]
+
+
+def figures(report: StatsReport) -> dict[str, Any]:
+    return {figure.panel.key: figure.value for figure in report.figures}
 
 
 class TrafficAlertTest(unittest.TestCase):
-    def window(self, span: int = 4, threshold: float = 1.0) -> SlidingWindow:
+    def window(self, span: int = 4, threshold: float = 1.0) -> SlidingWindow[TrafficRule]:
         return SlidingWindow(
-            span_seconds=span, calculator=TrafficAlert(window_seconds=span, threshold=threshold)
+            span_seconds=span, calculator=TrafficRule(window_seconds=span, threshold=threshold)
         )
 
     def test_crossing_up_and_down(self) -> None:
@@ -50,7 +56,7 @@ class TrafficAlertTest(unittest.TestCase):
         self.assertEqual(alerts(w.close([], through=14)), [("recovery", 14, 0)])
 
     def test_an_alert_still_active_at_the_end_stays_active(self) -> None:
-        calculator = TrafficAlert(window_seconds=4, threshold=1.0)
+        calculator = TrafficRule(window_seconds=4, threshold=1.0)
         w = SlidingWindow(span_seconds=4, calculator=calculator)
         w.close([batch(10, 8)], through=10)
         self.assertEqual(w.finish(), [])
@@ -79,24 +85,24 @@ class TrafficAlertTest(unittest.TestCase):
         )
 
 
-class CountingAlert(TrafficAlert):
+class CountingAlert(TrafficRule):
     """A traffic alert that remembers the seconds it was asked about."""
 
     def __init__(self, *, window_seconds: int, threshold: float) -> None:
         super().__init__(window_seconds=window_seconds, threshold=threshold)
         self.evaluated: list[int] = []
 
-    def evaluate(self, second: int) -> Alert | None:
+    def evaluate(self, second: int) -> TrafficAlert | None:
         self.evaluated.append(second)
         return super().evaluate(second)
 
 
 class TumblingWindowTest(unittest.TestCase):
     def stats(self, *, span: int = 10) -> TumblingWindow:
-        return TumblingWindow(span_seconds=span, calculator=HttpStats(top_n=5))
+        return TumblingWindow(span_seconds=span, calculator=Stats(HTTP, top_n=5))
 
-    def spans(self, records: list[Record]) -> list[tuple[int, int, int]]:
-        return [(r.start, r.end, r.hits) for r in records if isinstance(r, HttpStatsReport)]
+    def spans(self, records: list[Report]) -> list[tuple[int, int, int]]:
+        return [(r.start, r.end, r.hits) for r in records if isinstance(r, StatsReport)]
 
     def test_windows_are_aligned_and_reported_when_their_last_second_closes(self) -> None:
         w = self.stats()
@@ -142,12 +148,12 @@ class TumblingWindowTest(unittest.TestCase):
 
 class OrderTest(unittest.TestCase):
     def test_alerts_come_before_stats_of_the_same_second(self) -> None:
-        emitted: list[Record] = []
+        emitted: list[Report] = []
         windows = Windows(
             [
-                TumblingWindow(span_seconds=10, calculator=HttpStats(top_n=1)),
+                TumblingWindow(span_seconds=10, calculator=Stats(HTTP, top_n=1)),
                 SlidingWindow(
-                    span_seconds=10, calculator=TrafficAlert(window_seconds=10, threshold=0.0)
+                    span_seconds=10, calculator=TrafficRule(window_seconds=10, threshold=0.0)
                 ),
             ],
             emitted.append,
@@ -155,13 +161,13 @@ class OrderTest(unittest.TestCase):
         windows.close([batch(9, 1)], through=19)
         self.assertEqual(
             [(type(r).__name__, r.sort_key()) for r in emitted],
-            [("Alert", (9, 0)), ("HttpStatsReport", (9, 2)), ("Alert", (19, 0))],
+            [("TrafficAlert", (9, 0)), ("StatsReport", (9, 2)), ("TrafficAlert", (19, 0))],
         )
 
 
 class CountingTest(unittest.TestCase):
     def test_count_then_reset_empties_the_stats(self) -> None:
-        stats = HttpStats(top_n=3)
+        stats = Stats(HTTP, top_n=3)
         b1 = batch(1, 2, a=2)
         b1.sources.update(x=1, y=1)
         b1.statuses.update({"2xx": 2})
@@ -169,13 +175,14 @@ class CountingTest(unittest.TestCase):
         stats.count(b1)
         stats.count(b1)
         report = stats.report(0, 10)
-        self.assertEqual((report.hits, report.sections, report.bytes_total), (4, [("a", 4)], 20))
+        shown = figures(report)
+        self.assertEqual((report.hits, shown["sections"], shown["bytes"]), (4, [("a", 4)], 20))
         stats.reset()
-        empty = stats.report(10, 20)
-        self.assertEqual((empty.hits, empty.sections, empty.sources, empty.status), (0, [], [], {}))
+        empty = figures(stats.report(10, 20))
+        self.assertEqual((empty["sections"], empty["sources"], empty["status"]), ([], [], {}))
 
     def test_count_then_discount_restores_the_alert(self) -> None:
-        alert = TrafficAlert(window_seconds=10, threshold=0.5)
+        alert = TrafficRule(window_seconds=10, threshold=0.5)
         alert.count(batch(1, 3))
         before = alert.hits
         alert.count(batch(2, 7))
@@ -213,12 +220,13 @@ class CountingTest(unittest.TestCase):
             nearest_rank([], 0, 50)
 
     def test_percentiles_of_a_multiset(self) -> None:
-        durations = DurationSketch(exact_limit=None)
-        durations.add([1.0] * 10 + [2.0] * 9 + [30.0])
-        result = percentiles(durations)
-        assert result is not None
+        stats = Stats(HTTP, top_n=3)
+        self.assertNotIn("duration", figures(stats.report(0, 10)))
+        b = batch(1, 20)
+        b.durations_ms.extend([1.0] * 10 + [2.0] * 9 + [30.0])
+        stats.count(b)
+        result = figures(stats.report(0, 10))["duration"]
         self.assertEqual((result.p50, result.p95, result.p99, result.max), (1.0, 2.0, 30.0, 30.0))
-        self.assertIsNone(percentiles(DurationSketch()))
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.live import PATIENCE
 from tests.support import slow
-from tests.test_listen import addresses, clf, listen, summary
+from tests.inputs.listen.test_listen import addresses, clf, listen, summary
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 RSYSLOGD = shutil.which("rsyslogd") or (

@@ -11,12 +11,13 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from LogsMonitor2000.pipeline.filters import Filter, Selection
+from LogsMonitor2000.families.http import HttpBatch
 from LogsMonitor2000.parsers.access_fields import HttpEvents
 from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches
 from tests.reference import Event, reference_several
 from tests.support import analyse, blocks_of, json_lines, run_monitor
-from tests.test_bruteforce import random_events
+from tests.pipeline.test_bruteforce import random_events
 
 #: Format strings as the servers' documentation gives them (nginx's ngx_http_log_module
 #: and its blog on logging, Apache's mod_log_config), and common ones.
@@ -215,7 +216,7 @@ class TimedFastPathTest(unittest.TestCase):
 
     def fold(self, records: list[tuple[str, ...]], selection: Filter | None) -> Any:
         keep = KeepBatches()
-        reorderer = Reorderer(lateness_seconds=5, downstream=keep)
+        reorderer = Reorderer(lateness_seconds=5, downstream=keep, batch=HttpBatch)
         reasons: list[tuple[int, str | None]] = []
         events = HttpEvents(reorderer, lambda text: int(text), header=None, selection=selection)
         events.fold_timed(records, lambda index, reason: reasons.append((index, reason)))

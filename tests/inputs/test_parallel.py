@@ -41,7 +41,7 @@ from tests.support import (
     TOP,
     slow,
 )
-from tests.test_bruteforce import random_events
+from tests.pipeline.test_bruteforce import random_events
 
 GARBAGE = [
     "garbage",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import random
 import unittest
 
-from LogsMonitor2000.pipeline.batch import Batch
+from typing import Any
+
 from LogsMonitor2000.calculators.counters import (
     BUCKETS,
     FIRST_SEEN,
@@ -14,15 +15,23 @@ from LogsMonitor2000.calculators.counters import (
     OTHER,
     EventCounters,
 )
+from LogsMonitor2000.families import HTTP
+from LogsMonitor2000.families.http import HttpBatch
 from LogsMonitor2000.output import LiveState
 from LogsMonitor2000.output.prometheus import exposition
 from LogsMonitor2000.reports import Summary
 
 
+def counted(counters: EventCounters, name: str) -> Any:
+    """The value of the counter ``name``."""
+    return next(value for counter, value in counters.counted() if counter.name == name)
+
+
 class CountersTest(unittest.TestCase):
     def test_labels_are_bounded_monotonic_and_add_up(self) -> None:
         rng = random.Random(3)
-        counters = EventCounters()
+        counters = EventCounters(HTTP)
+        sections_counter = counted(counters, "section_events_total")
         previous: dict[str, int] = {}
         total = 0
         for second in range(400):
@@ -32,39 +41,38 @@ class CountersTest(unittest.TestCase):
                 sections[key] = sections.get(key, 0) + 1
             hits = sum(sections.values())
             total += hits
-            counters.count(Batch(second, hits=hits, sections=sections))
+            counters.count(HttpBatch(second, hits=hits, sections=sections))
             if second % 50 == 0:  # the busiest get labels as the summary names them
-                counters.sections.label([f"/busy{second}", "/s1"])
-            counts = counters.sections.counts
+                counters.label("sections", [f"/busy{second}", "/s1"])
+            counts = sections_counter.counts
             self.assertLessEqual(len(counts), MAX_LABELS + 1)
             self.assertEqual(sum(counts.values()), total)
             for key, count in previous.items():
                 self.assertGreaterEqual(counts[key], count, key)
             previous = dict(counts)
-        labels = [key for key in counters.sections.counts if key != OTHER]
+        labels = [key for key in sections_counter.counts if key != OTHER]
         self.assertGreaterEqual(len(labels), FIRST_SEEN)
         self.assertIn("/busy0", labels)
 
     def test_histogram(self) -> None:
         rng = random.Random(4)
         durations = [rng.choice([0, 5, 10, 1e5]) + rng.random() * 300 for _ in range(1000)]
-        counters = EventCounters()
-        counters.count(Batch(1, hits=1000, durations_ms=durations))
-        cumulative = counters.cumulative_buckets()
+        counters = EventCounters(HTTP)
+        counters.count(HttpBatch(1, hits=1000, durations_ms=durations))
+        histogram = counted(counters, "duration_seconds")
+        cumulative = histogram.cumulative()
         for bound, count in zip(BUCKETS, cumulative):
             self.assertEqual(count, sum(1 for ms in durations if ms / 1000 <= bound))
         self.assertEqual(cumulative[-1], 1000)
-        self.assertAlmostEqual(counters.duration_sum, sum(durations) / 1000)
+        self.assertAlmostEqual(histogram.sum_seconds, sum(durations) / 1000)
 
     def test_label_values_are_escaped(self) -> None:
-        counters = EventCounters()
-        counters.count(Batch(1, hits=2, sections={'/a"b\\c\nd': 2}, statuses={"2xx": 2}))
+        counters = EventCounters(HTTP)
+        counters.count(HttpBatch(1, hits=2, sections={'/a"b\\c\nd': 2}, statuses={"2xx": 2}))
         summary = Summary(
             events=2, invalid=0, late=0, first=1, last=1, max_lateness=0, lateness_seconds=2
         )
-        state = LiveState(
-            summary=summary, average=0.5, threshold=1.0, slow_ms=None, unit="hit", counters=counters
-        )
+        state = LiveState(summary=summary, unit="hit", counters=counters)
         text = exposition(state)
         self.assertIn('{section="/a\\"b\\\\c\\nd"} 2\n', text)
         for line in text.splitlines():

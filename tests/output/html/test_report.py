@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.output.history import History
-from LogsMonitor2000.reports import Alert, HttpStatsReport
+from LogsMonitor2000.calculators.traffic import TrafficAlert
+from LogsMonitor2000.families import HTTP
+from LogsMonitor2000.reports import Figure, StatsReport
 from tests.live import LiveMonitor, append, csv_row
 from tests.pages import Page, number, read_page
 from tests.support import DATA, json_lines, run_monitor
@@ -128,6 +130,8 @@ class HistoryTest(unittest.TestCase):
     def test_points_stay_bounded_and_keep_every_hit(self) -> None:
         rng = random.Random(11)
         history = History(5, max_points=16)
+        panel = HTTP.panel("status")
+        assert panel is not None
         total = 0
         start = 0
         windows = []
@@ -138,15 +142,7 @@ class HistoryTest(unittest.TestCase):
             total += hits
             windows.append((start, hits))
             history.add(
-                HttpStatsReport(
-                    start=start,
-                    end=start + 5,
-                    hits=hits,
-                    sections=[],
-                    sources=[],
-                    status=status,
-                    bytes_total=0,
-                )
+                StatsReport(start=start, end=start + 5, hits=hits, figures=(Figure(panel, status),))
             )
             self.assertLessEqual(len(history.points), 16)
         self.assertEqual(sum(p.hits for p in history.points), total)
@@ -163,11 +159,20 @@ class HistoryTest(unittest.TestCase):
             for kind in ("alert", "recovery"):
                 t = i * 100 + (0 if kind == "alert" else 10 + i)
                 history.add(
-                    Alert(kind=kind, time=t, hits=0, average=0, threshold=1, window_seconds=1)
+                    TrafficAlert(
+                        kind=kind,
+                        raised=kind == "alert",
+                        time=t,
+                        hits=0,
+                        average=0,
+                        threshold=1,
+                        window_seconds=1,
+                    )
                 )
-        self.assertLessEqual(len(history.alerts), 5)
-        self.assertEqual(history.alerts[0].start, 0)
-        self.assertEqual(history.alerts[-1].end, 1929)
+        periods = history.periods_on("rate")
+        self.assertLessEqual(len(periods), 5)
+        self.assertEqual(periods[0].start, 0)
+        self.assertEqual(periods[-1].end, 1929)
         self.assertEqual(len(history.recent), 5)
 
 

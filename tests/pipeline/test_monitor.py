@@ -6,7 +6,7 @@ import signal
 import unittest
 
 from LogsMonitor2000.pipeline.monitor import Monitor, StopRequested
-from LogsMonitor2000.reports import Record
+from LogsMonitor2000.reports import Report
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from tests.support import Blocks, Collector, csv_line
@@ -18,7 +18,7 @@ class StopInTheMiddle(Collector):
 
     monitor: Monitor
 
-    def emit(self, record: Record) -> None:
+    def emit(self, record: Report) -> None:
         super().emit(record)
         if len(self.records) == 1:
             self.monitor.request_stop(signal.SIGINT)

@@ -20,7 +20,7 @@ from LogsMonitor2000.pipeline.reorder import Reorderer
 from tools.generate import Request, write_clf, write_csv
 from tests.parsing import KeepBatches
 from tests.support import DATA, analyse, blocks_of, json_lines, run_monitor
-from tests.test_parallel import GARBAGE
+from tests.inputs.test_parallel import GARBAGE
 
 SOURCES = ["10.0.0.1", "10.0.0.2", "10.1.2.3", "192.168.1.7", "2001:db8:1:2::5", "::1", "host.example.com"]  # fmt: skip
 PATHS = [
@@ -215,9 +215,10 @@ class FilterTest(unittest.TestCase):
 
 def parsed(format_name: str, blocks: list[Any], selection: Filter | None) -> tuple[Any, ...]:
     keep = KeepBatches()
-    reorderer = Reorderer(lateness_seconds=3, downstream=keep)
+    factory = PARSERS[format_name]
+    reorderer = Reorderer(lateness_seconds=3, downstream=keep, batch=factory.family.batch)
     rejects = Rejects(name_first=1000)
-    parser = PARSERS[format_name](reorderer, rejects, selection)
+    parser = factory(reorderer, rejects, selection)
     for block in blocks:
         parser.feed(block)
         reorderer.release()

@@ -623,14 +623,14 @@ class PylogFileTest(unittest.TestCase):
 
 class LevelsTest(unittest.TestCase):
     def test_levels_by_name_number_and_custom(self) -> None:
-        from LogsMonitor2000.pipeline.batch import Batch
+        from LogsMonitor2000.families.pylog import LogBatch
         from LogsMonitor2000.parsers.base import Rejects
         from LogsMonitor2000.parsers.pylog import PylogParser
 
         class Sink:
-            batch = Batch(0)
+            batch = LogBatch(0)
 
-            def batch_for(self, second: int) -> Batch:
+            def batch_for(self, second: int) -> LogBatch:
                 return self.batch
 
         sink, rejects = Sink(), Rejects()
@@ -643,7 +643,7 @@ class LevelsTest(unittest.TestCase):
         ]
         lines = [json.dumps({**record, "created": 1709294400.5}) for record in records]
         PylogParser(sink, rejects).feed("".join(line + "\n" for line in lines))
-        self.assertEqual(sink.batch.statuses, {"TRACE": 1, "ERROR": 1, "WARNING": 1})
+        self.assertEqual(sink.batch.levels, {"TRACE": 1, "ERROR": 1, "WARNING": 1})
         self.assertEqual(rejects.count, 2)
 
     def test_form_fields_read_as_parse_qs_does(self) -> None:
