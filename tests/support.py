@@ -3,15 +3,19 @@ process, and collecting what it reports as JSON-ready dicts."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from LogsMonitor2000.cli import main
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.output import RunInfo
 from LogsMonitor2000.reports import Report, Summary
@@ -43,9 +47,51 @@ def environment(**extra: str) -> dict[str, str]:
 
 
 def run_monitor(
+    *args: str, input: str | bytes | None = None, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``python -m LogsMonitor2000 *args`` to its end, run in this process (``cli.main``,
+    with its own standard streams): what it printed, and its exit status.  ``env`` may
+    set ``TZ`` (for the run only)."""
+    if set(env) - {"TZ"}:
+        raise ValueError("only TZ can be set for a run in process: use run_process")
+    data = input.encode("utf-8") if isinstance(input, str) else input or b""
+    out, err = io.StringIO(), io.StringIO()
+    with time_zone(env.get("TZ", "UTC")), working_directory(TOP):
+        status = main(list(args), stdout=out, stderr=err, stdin=io.BytesIO(data))
+    return subprocess.CompletedProcess(list(args), status, out.getvalue(), err.getvalue())
+
+
+@contextlib.contextmanager
+def time_zone(zone: str) -> Iterator[None]:
+    """``TZ`` set to ``zone`` while the block runs."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+@contextlib.contextmanager
+def working_directory(folder: Path) -> Iterator[None]:
+    before = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(before)
+
+
+def run_process(
     *args: str, input: str | bytes | None = None, timeout: float = 120, **env: str
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m LogsMonitor2000 *args`` to its end."""
+    """``python -m LogsMonitor2000 *args`` to its end, in a process of its own (where
+    the process is the point: signals, its standard streams, its environment)."""
     return subprocess.run(
         monitor_command(*args),
         input=input.decode("utf-8", "surrogateescape") if isinstance(input, bytes) else input,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from typing import IO
 
 from ..errors import InputError
 from .base import Idle, Position, Source
@@ -34,12 +35,15 @@ def open_source(
     from_end: bool = False,
     start: Position | None = None,
     warn: Callable[[str], None],
+    stdin: IO[bytes] | None = None,
 ) -> Source:
     """The source for ``path`` (``-``: standard input): finished, or followed.
     Raises ``InputError`` with a one-line reason when it can't be read."""
     if not follow:
-        return FinishedInput(open_input(path), warn)
+        return FinishedInput(open_input(path, stdin), warn)
     if path == "-":
+        if stdin is not None:
+            return FollowedPipe(stdin.fileno())
         if sys.stdin is None:
             raise InputError("there is no standard input to read")
         return FollowedPipe(sys.stdin.fileno())

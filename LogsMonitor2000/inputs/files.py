@@ -12,7 +12,7 @@ import stat
 import sys
 import zlib
 from collections.abc import Callable, Iterator
-from typing import Protocol
+from typing import IO, Protocol, cast
 
 from ..errors import InputError
 from .base import Defaults, Idle
@@ -31,14 +31,20 @@ class Readable(Protocol):
     def close(self) -> None: ...
 
 
-def open_input(path: str) -> Readable:
-    """The binary stream of ``path`` (``-`` for standard input), decompressed when it
-    is gzip.  Raises ``InputError`` with a one-line reason when it can't be opened."""
+def open_input(path: str, stdin: IO[bytes] | None = None) -> Readable:
+    """The binary stream of ``path`` (``-`` for standard input, or ``stdin`` when
+    given), decompressed when it is gzip.  Raises ``InputError`` with a one-line reason
+    when it can't be opened."""
     stream: io.BufferedReader
     if path == "-":
-        if sys.stdin is None:
+        if stdin is not None:  # (a test's, say)
+            stream = cast(io.BufferedReader, stdin)
+            if not hasattr(stream, "peek"):
+                stream = io.BufferedReader(cast(io.RawIOBase, stdin))
+        elif sys.stdin is None:
             raise InputError("there is no standard input to read")
-        stream = sys.stdin.buffer  # type: ignore[assignment]
+        else:
+            stream = sys.stdin.buffer  # type: ignore[assignment]
     else:
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed by the caller

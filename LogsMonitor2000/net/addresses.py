@@ -1,5 +1,6 @@
-"""URLs given on the command line (``--alert-url``): checked at start, and never shown
-with a password.
+"""Addresses and URLs: what the command line gives (``--alert-url``, ``--listen``,
+``--serve``), checked at start, and never shown with a password; the addresses sockets
+bind and hear from.
 
 ``shown_url`` masks the user-information part - everything between ``://`` and the
 *last* ``@`` - whatever it holds: a password with an unencoded ``/`` or ``#`` makes
@@ -10,7 +11,9 @@ than the password (an ``@`` later in the path); it never shows less.
 from __future__ import annotations
 
 import re
+import socket
 import urllib.parse
+from typing import Any
 
 #: Spaces and control characters: no request line can carry them.
 _UNSENDABLE = re.compile(r"[\s\x00-\x1f\x7f]")
@@ -67,3 +70,21 @@ def listen_address(text: str) -> tuple[str, int]:
     if not port.isdigit() or int(port) > 65535 or _UNSENDABLE.search(host):
         raise ValueError(f"{text!r} is not HOST:PORT (a port from 0 to 65535)")
     return host or DEFAULT_HOST, int(port)
+
+
+def family_of(address: tuple[str, int]) -> socket.AddressFamily:
+    """The address family of a ``(host, port)`` to bind (an IPv6 host has colons)."""
+    return socket.AF_INET6 if ":" in address[0] else socket.AF_INET
+
+
+def bound_url(scheme: str, bound: Any) -> str:
+    """``scheme://host:port`` of a socket's bound address (port 0 became a real one)."""
+    host, port = bound[:2]
+    host = host.decode() if isinstance(host, bytes) else str(host)
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def peer_host(address: Any) -> str:
+    """The host of a peer's address as ``accept`` or ``recvfrom`` gave it."""
+    host = address[0] if isinstance(address, tuple) else str(address)
+    return str(host)

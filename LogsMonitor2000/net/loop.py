@@ -1,7 +1,7 @@
 """One thread that serves many connections: a selector over non-blocking sockets, TLS
-when given a context, and calls handed in from other threads.
+when given a context, calls handed in from other threads, timers.
 
-It is what the HTTP receiver (``ingest.py``) runs on.  ``asyncio`` does the same in
+It is what the monitor's servers run on (``server.py``, ``http.py``).  ``asyncio`` does the same in
 general, but a client that opens a connection per record (``HTTPHandler``) waits for
 each of its steps: servers that answered and did nothing took 100 µs of CPU a request
 with asyncio, 55 with a bare selector loop.  A connection's protocol (``Protocol``)
@@ -11,6 +11,8 @@ sees a ``Stream``: ``write``, ``close``, ``abort``, ``pause_reading``,
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import selectors
 import socket
@@ -112,6 +114,11 @@ class Stream:
 
     def is_closing(self) -> bool:
         return self.closing or self._closed
+
+    @property
+    def unsent(self) -> int:
+        """Bytes written and not sent yet."""
+        return len(self._out)
 
     def pause_reading(self) -> None:
         self._reading = False
@@ -242,6 +249,9 @@ class Loop:
         os.set_blocking(self._wake_write, False)
         self.selector.register(self._wake_read, selectors.EVENT_READ, None)
         self._ticks: list[Callable[[float], object]] = []
+        #: (when, order, function) of ``call_later``, a heap.
+        self._timers: list[tuple[float, int, Callable[[], object]]] = []
+        self._order = itertools.count()
         self._running = True
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -261,6 +271,10 @@ class Loop:
     def every_second(self, function: Callable[[float], object]) -> None:
         self._ticks.append(function)
 
+    def call_later(self, seconds: float, function: Callable[[], object]) -> None:
+        """(In the loop's thread.)  Run ``function`` in ``seconds``."""
+        heapq.heappush(self._timers, (time.monotonic() + seconds, next(self._order), function))
+
     def watch(self, sock: socket.socket, ready: Callable[[], object]) -> None:
         """Call ``ready`` whenever ``sock`` is readable (a listening socket)."""
         self.selector.register(sock, selectors.EVENT_READ, ready)
@@ -274,10 +288,14 @@ class Loop:
 
     def _run(self) -> None:
         next_tick = time.monotonic() + 1.0
+        timers = self._timers
         try:
             while self._running:
-                for key, events in self.selector.select(max(next_tick - time.monotonic(), 0)):
+                wake = min(next_tick, timers[0][0]) if timers else next_tick
+                for key, events in self.selector.select(max(wake - time.monotonic(), 0)):
                     self._dispatch(key.data, events)
+                while timers and timers[0][0] <= time.monotonic():
+                    self._safely(heapq.heappop(timers)[2])
                 if time.monotonic() >= next_tick:
                     now = next_tick = time.monotonic()
                     next_tick += 1.0

@@ -16,7 +16,6 @@ payload; an HTTP payload is answered once counted.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -25,7 +24,7 @@ from .batch import Batch
 from ..errors import FormatError, StateError
 from .filters import Filter
 from ..inputs import Idle, Source
-from ..inputs.listen import JSON, RECORD, SYSLOG, Listener, Received
+from ..inputs.listen import JSON, RECORD, SYSLOG, Listener, Received, Verdict
 from ..inputs.parallel import Chunk
 from ..parsers import (
     FORMAT_STRING,
@@ -173,7 +172,8 @@ class Lane:
     # -- a listener's payloads --------------------------------------------------------
 
     def receive(self, item: Received) -> None:
-        """A payload from a listener: parsed, counted, and answered (HTTP)."""
+        """A payload from a listener: parsed, counted, and its verdict told to its
+        receiver (an HTTP request is answered with it)."""
         invalid, valid = self.rejects.count, self.valid_records()
         try:
             refused = self._take(item)
@@ -185,7 +185,7 @@ class Lane:
             if not self._warned_format:
                 self._warned_format = True
                 self.say(f"warning: {refused}; its records are counted invalid")
-        if item.answer is None:
+        if item.settle is None:
             return
         invalid, valid = self.rejects.count - invalid, self.valid_records() - valid
         if refused is None and not valid:
@@ -194,10 +194,7 @@ class Lane:
                 if invalid
                 else "it holds no record"
             )
-        if refused is not None:
-            item.answer(400, refused)
-        else:
-            item.answer(200, json.dumps({"records": valid + invalid, "invalid": invalid}))
+        item.settle(Verdict(records=valid + invalid, invalid=invalid, refused=refused))
 
     def _take(self, item: Received) -> str | None:
         """Feed the payload's lines; why it can't be read at all (None: it could)."""

@@ -22,14 +22,15 @@ from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
 from tests.support import (
-    DATA,
-    TOP,
     Blocks,
     Collector,
+    DATA,
+    TOP,
     blocks_of,
     environment,
     monitor_command,
     run_monitor,
+    run_process,
     slow,
 )
 
@@ -248,7 +249,7 @@ class StateTest(unittest.TestCase):
         }
         for name, (args, words) in cases.items():
             with self.subTest(name):
-                result = run_monitor(*args, timeout=30)
+                result = run_process(*args, timeout=30)
                 self.assertEqual(result.returncode, 2, result.stderr)
                 self.assertIn(words, result.stderr)
                 self.assertIn("--state-reset", result.stderr)
@@ -302,7 +303,7 @@ class StateFaultTest(unittest.TestCase):
     def follow(self, *extra: str, state: Path | None = None) -> subprocess.CompletedProcess[str]:
         """A followed run that must stop at once, at start (with stdin closed)."""
         where = str(state or self.state)
-        return run_monitor(str(self.log), "--follow", "--state", where, *extra, timeout=30)
+        return run_process(str(self.log), "--follow", "--state", where, *extra, timeout=30)
 
     @slow
     def test_a_damaged_checkpoint_is_refused_field_by_field(self) -> None:

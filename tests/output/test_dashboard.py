@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 from tests.live import PATIENCE, append, csv_row
-from tests.support import DATA, TOP, run_monitor, slow
+from tests.support import DATA, TOP, run_monitor, run_process, slow
 
 TMUX = shutil.which("tmux")
 
@@ -140,7 +140,7 @@ class DashboardTest(unittest.TestCase):
 
 class DashboardOptionsTest(unittest.TestCase):
     def test_needs_a_terminal_and_a_live_input(self) -> None:
-        done = run_monitor(str(DATA / "sample.csv"), "--follow", "--dashboard", timeout=PATIENCE)
+        done = run_process(str(DATA / "sample.csv"), "--follow", "--dashboard", timeout=PATIENCE)
         self.assertEqual(done.returncode, 2)
         self.assertEqual(
             done.stderr.strip(),

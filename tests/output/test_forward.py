@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.support import DATA, json_lines, run_monitor, slow
+from tests.support import DATA, json_lines, run_monitor, run_process, slow
 
 SAMPLE = str(DATA / "sample.csv")  # one alert and one recovery
 
@@ -123,11 +123,11 @@ class ForwardTest(unittest.TestCase):
                 check=True, capture_output=True,
             )  # fmt: skip
             with serving(Endpoint(tls=(cert, key))) as endpoint:
-                trusted = run_monitor(
+                trusted = run_process(
                     SAMPLE, "--output", "json", "--alert-url", endpoint.url, SSL_CERT_FILE=cert
                 )
                 received = len(endpoint.received)
-                untrusted = run_monitor(SAMPLE, "--output", "json", "--alert-url", endpoint.url)
+                untrusted = run_process(SAMPLE, "--output", "json", "--alert-url", endpoint.url)
         self.assertEqual(trusted.returncode, 0, trusted.stderr)
         self.same_output(trusted.stdout, undelivered=0)
         self.assertEqual(received, 2)

@@ -21,15 +21,16 @@ from tools.generate import Request, write_clf
 from tests.reference import Event, reference_several
 from tests.live import LiveMonitor, append, csv_row, hits_seen
 from tests.support import (
-    DATA,
-    SLOW,
-    slow,
     Blocks,
     Collector,
+    DATA,
+    SLOW,
     blocks_of,
     csv_line,
     json_lines,
     run_monitor,
+    run_process,
+    slow,
 )
 from tests.pipeline.test_bruteforce import random_events
 
@@ -229,7 +230,7 @@ class FollowSeveralTest(unittest.TestCase):
             self.assertEqual(second.stop(), 130)
         self.assertEqual([i["events"] for i in second.records[-1]["inputs"]], [3, 3])
         self.assertEqual(second.stderr.count("resuming"), 2)
-        other = run_monitor(str(self.b), str(self.a), "--follow", *options, timeout=30)
+        other = run_process(str(self.b), str(self.a), "--follow", *options, timeout=30)
         self.assertEqual(other.returncode, 2)
         self.assertIn("holds the state of 2 inputs", other.stderr)
 

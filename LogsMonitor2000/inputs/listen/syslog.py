@@ -1,5 +1,5 @@
 """Syslog receivers: datagrams (``syslog+udp://``) and streams (``syslog+tcp://``,
-``syslog+tls://``) of messages, put raw into the listener's inbox (``listen.py``).
+``syslog+tls://``) of messages, put raw into the listener's inbox (``inbox.py``).
 
 A stream is cut into messages as RFC 6587 says: a frame that starts with a digit is
 *octet-counted* (``LENGTH SP MESSAGE``, what RFC 5425 and rsyslog's
@@ -8,19 +8,25 @@ Python's ``SysLogHandler`` ends its messages with one).  A message longer than
 ``--max-body`` is cut there.  A full inbox stops the connection's reading until there is
 room: the sender's writes then wait, as TCP makes them.  A datagram that finds the inbox
 full is dropped and counted.  Headers are parsed by the pipeline
-(``parsers/syslog.py``).
+(``parsers/syslog_header.py``).
+
+Streams are served by the monitor's server core (``net/server.py``: one thread, a
+selector, every connection; TLS handshakes there too); datagrams by a thread of their
+own.
 """
 
 from __future__ import annotations
 
 import socket
-import socketserver
 import ssl
 import threading
+import time
 from typing import Any
 
-from ...net.threaded import GuardedServer, bound_url, family_of
-from . import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
+from ...net.addresses import bound_url, family_of, peer_host
+from ...net.loop import Stream
+from ...net.server import Server
+from .inbox import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
 
 #: The largest datagram.
 DATAGRAM_BYTES = 65535
@@ -92,11 +98,6 @@ def _message_end(buffer: bytearray) -> int:
     return min(ends) if ends else -1
 
 
-def sender_of(address: Any) -> str:
-    host = address[0] if isinstance(address, tuple) else str(address)
-    return str(host)
-
-
 class UdpReceiver:
     """``syslog+udp://``: a datagram is a message."""
 
@@ -136,7 +137,7 @@ class UdpReceiver:
         self._receiving = False
 
     def _take(self, data: bytes, address: Any) -> None:
-        item = Received(SYSLOG, sender_of(address), messages=[data[: self._max]])
+        item = Received(SYSLOG, peer_host(address), messages=[data[: self._max]])
         if not self._inbox.offer(item):
             self._inbox.dropped += 1
 
@@ -153,60 +154,61 @@ class UdpReceiver:
         self._socket.close()
 
 
-class _TcpServer(GuardedServer):
-    inbox: Inbox
-    max_message: int
-    closing: threading.Event
-    active: int  # connections accepted and not done with
-    lock: threading.Lock
+class _SyslogStream:
+    """One sender's stream (a ``loop.Protocol``): its messages into the inbox; while the
+    inbox is full, the messages wait here and the stream is not read."""
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self.lock:
-            self.active += 1  # (before its thread starts: a stop waits for it)
-        super().process_request(request, client_address)
+    def __init__(self, receiver: TcpReceiver) -> None:
+        self.receiver = receiver
+        self.framer = Framer(receiver.max_message)
+        self.transport: Stream | None = None
+        self.sender = ""
+        #: Messages that found the inbox full.
+        self.held: Received | None = None
 
-    def shutdown_request(self, request: Any) -> None:
-        super().shutdown_request(request)
-        with self.lock:
-            self.active -= 1
+    def connection_made(self, transport: Stream) -> None:
+        self.transport = transport
+        self.sender = peer_host(transport.peer)
+        self.receiver.streams.add(self)
 
+    def data_received(self, data: bytes) -> None:
+        messages = self.framer.feed(data)
+        if messages:
+            self._put(Received(SYSLOG, self.sender, messages=messages))
 
-class _Connection(socketserver.BaseRequestHandler):
-    server: _TcpServer
+    def eof_received(self) -> None:
+        if self.transport is not None and self.held is None:
+            self.transport.close()
 
-    def handle(self) -> None:
-        self._read(self.request)
+    def connection_lost(self) -> None:
+        self.receiver.streams.discard(self)
+        self.transport = None
 
-    def _read(self, sock: socket.socket) -> None:
-        """Messages until the sender closes, is idle for ``IDLE_SECONDS``, or - once the
-        listener stops - has sent nothing more for a tick (what it had sent is read)."""
-        server = self.server
-        sender = sender_of(self.client_address)
-        framer = Framer(server.max_message)
-        sock.settimeout(TICK_SECONDS)
-        idle = 0.0
-        while True:
-            try:
-                data = sock.recv(65536)
-            except TimeoutError:
-                idle += TICK_SECONDS
-                if idle >= IDLE_SECONDS or server.closing.is_set():
-                    return
-                continue
-            except (OSError, ssl.SSLError):
-                return
-            if not data:
-                return
-            idle = 0.0
-            messages = framer.feed(data)
-            if messages:
-                item = Received(SYSLOG, sender, messages=messages)
-                if not server.inbox.put(item):
-                    return
+    def pause_writing(self) -> None:
+        pass
+
+    def resume_writing(self) -> None:
+        pass
+
+    def retry(self) -> None:
+        """There may be room in the inbox now (in the loop's thread)."""
+        held, self.held = self.held, None
+        if held is not None:
+            self._put(held)
+        if self.held is None and self.transport is not None:
+            self.transport.resume_reading()
+
+    def _put(self, item: Received) -> None:
+        if self.receiver.inbox.offer(item):
+            return
+        self.held = item
+        if self.transport is not None:
+            self.transport.pause_reading()
+        self.receiver.wait_for_room(self)
 
 
 class TcpReceiver:
-    """``syslog+tcp://`` (``syslog+tls://``): streams of framed messages, a thread each."""
+    """``syslog+tcp://`` (``syslog+tls://``): streams of framed messages."""
 
     def __init__(
         self,
@@ -216,23 +218,59 @@ class TcpReceiver:
         *,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._server = _TcpServer(address, _Connection, max_connections=MAX_CONNECTIONS, tls=tls)
-        self._server.inbox = inbox
-        self._server.max_message = options.max_body
-        self._server.closing = threading.Event()
-        self._server.active = 0
-        self._server.lock = threading.Lock()
-        self.url = self._server.url("syslog+tls" if tls else "syslog+tcp")
+        self.inbox = inbox
+        self.max_message = options.max_body
+        self.streams: set[_SyslogStream] = set()
+        self._waiting: set[_SyslogStream] = set()
+        self._lock = threading.Lock()
+        self.server = Server(
+            address,
+            lambda: _SyslogStream(self),
+            name="syslog-tcp",
+            max_connections=MAX_CONNECTIONS,
+            tls=tls,
+        )
+        self.server.loop.every_second(self._sweep)
+        inbox.on_room(self._room)
+        self.url = self.server.url("syslog+tls" if tls else "syslog+tcp")
 
     def start(self) -> None:
-        self._server.start()
+        self.server.start()
 
     def stop_accepting(self) -> None:
-        self._server.stop()
-        self._server.closing.set()
+        self.server.stop_accepting()
 
     def busy(self) -> bool:
-        return self._server.active > 0
+        """Whether a stream holds messages, or sent some lately (what senders had sent
+        before a stop is read)."""
+        now = time.monotonic()
+        streams = list(self.streams)
+        return any(
+            stream.held is not None
+            or (stream.transport is not None and not stream.transport.idle(now, TICK_SECONDS))
+            for stream in streams
+        )
 
     def close(self) -> None:
-        self.stop_accepting()
+        self.server.stop()
+
+    def wait_for_room(self, stream: _SyslogStream) -> None:
+        with self._lock:
+            self._waiting.add(stream)
+
+    def _room(self) -> None:
+        """(In the pipeline's thread: the inbox was emptied.)"""
+        with self._lock:
+            waiting, self._waiting = self._waiting, set()
+        for stream in waiting:
+            self.server.loop.call(stream.retry)
+
+    def _sweep(self, now: float) -> None:
+        with self._lock:  # (a room missed between a full inbox and wait_for_room)
+            waiting, self._waiting = self._waiting, set()
+        for stream in waiting:
+            stream.retry()
+        for stream in list(self.streams):
+            transport = stream.transport
+            if transport is not None and stream.held is None and transport.idle(now, IDLE_SECONDS):
+                transport.close()

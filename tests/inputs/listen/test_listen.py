@@ -444,7 +444,8 @@ class HttpTest(unittest.TestCase):
                 b"GET /ingest?a=1 HTTP/2.0\r\n\r\n": b" 505 ",
                 b"POST /ingest HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n": b" 411 ",
                 b"POST /ingest HTTP/1.1\r\nno colon\r\n\r\n": b" 400 ",
-                b"GET /ingest?" + b"a" * 70_000: b" 431 ",
+                b"GET /ingest?" + b"a" * 70_000: b" 414 ",
+                b"GET /ingest?a=1 HTTP/1.1\r\nX-Big: " + b"a" * 70_000: b" 431 ",
                 b"GET http://[::1/ingest?a=1 HTTP/1.1\r\n\r\n": b" 400 ",
             }
             for head, status in refused.items():
