@@ -1,16 +1,16 @@
-"""LogsMonitor2000: streaming analytics for web access logs and MongoDB audit logs.
+"""LogsMonitor2000: streaming analytics for access logs, MongoDB operations and Python
+logging records, from files, growing files and the network.
 
-The data flows one way, one module per stage::
+The data flows one way, a folder per stage (``docs/architecture.md``)::
 
-    sources      bytes from a file, a pipe or a growing file, as blocks of complete lines
+    inputs/      bytes from files, pipes, growing files, listeners: blocks of lines
     parsers/     lines -> events, folded straight into the Batch of their second
-    reorder      allowed lateness: open seconds wait in a heap, closed ones leave in order
-    window       sliding and tumbling windows feed closed Batches to the calculators
-    calculators/ count / discount / report: traffic alert, stats, slow queries
-    output/      text for people, JSON lines for scripts
+    pipeline/    allowed lateness, the inputs' watermarks, windows of closed seconds
+    calculators/ count / discount / report: stats of the family's panels, alert rules
+    output/      text, JSON lines, the report, the live page, the dashboard, /metrics
 
-``monitor`` wires the stages together and ``cli`` turns the command line into a run.
-Standard library only.
+``families/`` says what the events are, ``app`` builds a run from ``Settings`` and
+``cli`` turns the command line into one.  Standard library only.
 """
 
 from __future__ import annotations

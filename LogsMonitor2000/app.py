@@ -93,8 +93,8 @@ class Run:
             *(source.url for source in sources if isinstance(source, Listener)),
         ]
         monitor.add_inputs(names, sources)
-        for lane in monitor.lanes:
-            lane.count_lines = bool(self.progress)
+        for stage in monitor.inputs:
+            stage.count_lines = bool(self.progress)
         self.views.watch(monitor, base)
         if saved is not None:
             _restore(monitor, saved)
@@ -202,36 +202,48 @@ def _restore(monitor: Monitor, saved: Saved) -> None:
 def _resumed(monitor: Monitor, saved: Saved) -> list[str]:
     """Where a restart carries on from, for stderr: a line per input."""
     messages = []
-    for lane, position in zip(monitor.lanes, saved.positions):
+    for stage, position in zip(monitor.inputs, saved.positions):
         if position is None:
             continue
         where = f"byte {position.offset:,}"
         if position.lines is not None:
             where = f"line {position.lines + 1:,} ({where})"
-        newest = lane.reorderer.newest if lane.reorderer is not None else None
+        newest = stage.reorderer.newest if stage.reorderer is not None else None
         clock = "" if newest is None else f"; log time {local_time(newest)}"
-        messages.append(f"resuming {lane.name} at {where}{clock}")
+        messages.append(f"resuming {stage.name} at {where}{clock}")
     return messages
+
+
+def _text(settings: Settings, stdout: TextIO) -> Notifier:
+    color = settings.color
+    if color is None:
+        color = stdout.isatty() and "NO_COLOR" not in os.environ
+    return TextNotifier(GuardedStream(stdout), color=color and "NO_COLOR" not in os.environ)
+
+
+def _json(settings: Settings, stdout: TextIO) -> Notifier:
+    return JsonLinesNotifier(GuardedStream(stdout))
+
+
+#: What standard output shows, by ``--output``: a new output is a module in ``output/``,
+#: a line here and its choice in ``cli/options.py``.
+OUTPUTS: dict[str, Callable[[Settings, TextIO], Notifier]] = {"text": _text, "json": _json}
 
 
 def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -> Notifier:
     notifier: Notifier
-    guarded = GuardedStream(stdout)
-    if settings.dashboard:
+    if settings.dashboard:  # (it takes the terminal: the summary is printed at the end)
         from .output.dashboard import DashboardNotifier
 
         if not stdout.isatty():
             raise UsageError("--dashboard needs a terminal: standard output is not one")
         notifier = DashboardNotifier(
-            guarded, interval=settings.stats_interval, color="NO_COLOR" not in os.environ
+            GuardedStream(stdout),
+            interval=settings.stats_interval,
+            color="NO_COLOR" not in os.environ,
         )
-    elif settings.output == "json":
-        notifier = JsonLinesNotifier(guarded)
     else:
-        color = settings.color
-        if color is None:
-            color = stdout.isatty() and "NO_COLOR" not in os.environ
-        notifier = TextNotifier(guarded, color=color and "NO_COLOR" not in os.environ)
+        notifier = OUTPUTS[settings.output](settings, stdout)
     if settings.alert_url is None and settings.alert_log is None:
         return notifier
     from .output import forward  # ssl, http.client, logging: only when alerts leave
@@ -264,7 +276,7 @@ def _measured(sources: Sequence[Source], monitor: Monitor) -> tuple[int, int, in
         progress = source.progress()
         if progress is not None:
             done, total = done + progress[0], total + progress[1]
-    return done, total, sum(lane.lines_read for lane in monitor.lanes)
+    return done, total, sum(stage.lines_read for stage in monitor.inputs)
 
 
 class _Views:
@@ -398,11 +410,11 @@ def _signals(monitor: Monitor) -> Iterator[None]:
         monitor.request_stop(signum)
 
     def reopen(signum: int, frame: FrameType | None) -> None:
-        for lane in monitor.lanes:
-            lane.source.reopen()
+        for stage in monitor.inputs:
+            stage.source.reopen()
 
     handlers = {signal.SIGINT: stop, signal.SIGTERM: stop}
-    if any(lane.source.live for lane in monitor.lanes):
+    if any(stage.source.live for stage in monitor.inputs):
         handlers[signal.SIGHUP] = reopen
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:

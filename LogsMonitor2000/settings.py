@@ -44,7 +44,7 @@ class Settings:
     #: Checkpoint file for ``follow``.
     state: str | None = None
     state_reset: bool = False
-    #: Which events count (``--since``, ``--path``... see ``filters.py``).
+    #: Which events count (``--since``, ``--path``... see ``pipeline/filters.py``).
     selection: Selection = field(default_factory=Selection)
     #: Sources shown without their last octet (IPv4) or 80 bits (IPv6).
     anonymize: bool = False

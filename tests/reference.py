@@ -1,4 +1,4 @@
-"""SPEC §2-§6 computed the slow and obvious way, for brute-force comparisons.
+"""docs/counting.md computed the slow and obvious way, for brute-force comparisons.
 
 No heap, no deque, no incremental totals: lateness by a running maximum, every alert
 second by summing the raw events of its window, every stats window by scanning all
@@ -44,7 +44,7 @@ def reference(
     stats_interval: int = 10,
     top: int = 5,
 ) -> list[dict[str, Any]]:
-    """The records and summary SPEC defines for ``events`` (in arrival order) read from
+    """The records and summary docs/counting.md defines for ``events`` (in arrival order) read from
     a finished input."""
     return reference_several(
         [events],
@@ -57,7 +57,7 @@ def reference(
 
 
 def accept(events: list[Event], lateness: int) -> tuple[list[Event], int, int]:
-    """SPEC §2 for one input: its accepted events, how many were late, the largest
+    """docs/counting.md, "Time" for one input: its accepted events, how many were late, the largest
     lateness."""
     newest: int | None = None
     accepted: list[Event] = []
@@ -84,7 +84,7 @@ def reference_several(
     names: list[str] | None = None,
     vhosts: bool = False,
 ) -> list[dict[str, Any]]:
-    """SPEC §8: finished inputs, each judged late on its own, counted together; the
+    """docs/counting.md, "Several inputs": finished inputs, each judged late on its own, counted together; the
     summary has ``inputs`` when there are several (named by ``names``).  ``vhosts``: the
     format carries a virtual host (a request time shows where the events have one)."""
     per_input = [accept(events, lateness) for events in inputs]
@@ -134,7 +134,7 @@ def reference_several(
         "max_lateness": max_lateness,
         "alert_since": alert_since,
     }
-    # SPEC §6: the whole run's totals in the stats record's shapes.
+    # docs/counting.md, "The summary": the whole run's totals in the stats record's shapes.
     totals = _http_stats(accepted, top, vhosts)
     del totals["type"], totals["hits"]
     summary.update(totals)
@@ -186,7 +186,7 @@ class Operation(NamedTuple):
 
 
 def mongo_operations(text: str) -> tuple[list[Operation], dict[str, int]]:
-    """SPEC §1.3 read the obvious way: the events of a pymongowatch CSV in arrival
+    """docs/counting.md, "MongoDB" read the obvious way: the events of a pymongowatch CSV in arrival
     order, and the counts of invalid rows and unfinished operations."""
     columns = [
         "WatcherName",
@@ -271,7 +271,7 @@ def mongo_reference(
     top: int = 5,
     slow_ms: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The records and summary SPEC defines for a pymongowatch CSV read to its end."""
+    """The records and summary docs/counting.md defines for a pymongowatch CSV read to its end."""
     operations, counts = mongo_operations(text)
     newest: int | None = None
     accepted: list[Operation] = []

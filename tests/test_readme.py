@@ -1,9 +1,9 @@
-"""The README's examples are what the monitor prints.
+"""The examples of the README and of docs/ are what the monitor prints.
 
 A code block after ``<!-- output: ARGS -->`` is the output of ``python -m
 LogsMonitor2000 ARGS`` with ``TZ=UTC``: a JSON block's objects appear in the output in
 that order; a text block's parts between lines of ``...`` appear in that order as
-consecutive lines.
+consecutive lines.  The documents stand on their own, and their links lead somewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import unittest
 from tests.support import TOP, json_lines, run_monitor
 
 README = (TOP / "README.md").read_text(encoding="utf-8")
+DOCUMENTS = {
+    path.relative_to(TOP).as_posix(): path.read_text(encoding="utf-8")
+    for path in [TOP / "README.md", *sorted((TOP / "docs").glob("*.md"))]
+}
 EXAMPLE = re.compile(r"<!-- output: (.*?) -->\n```(\w*)\n(.*?)\n```", re.DOTALL)
+LINK = re.compile(r"\]\(([^)\s]+)\)")
 
 
 def in_order(parts: list[list[str]], lines: list[str]) -> bool:
@@ -33,10 +38,14 @@ def in_order(parts: list[list[str]], lines: list[str]) -> bool:
 
 class ReadmeTest(unittest.TestCase):
     def test_the_examples_are_real_output(self) -> None:
-        examples = EXAMPLE.findall(README)
-        self.assertGreaterEqual(len(examples), 3)
-        for args, kind, block in examples:
-            with self.subTest(args=args):
+        examples = [
+            (name, *example)
+            for name, text in DOCUMENTS.items()
+            for example in EXAMPLE.findall(text)
+        ]
+        self.assertGreaterEqual(len(examples), 5)
+        for name, args, kind, block in examples:
+            with self.subTest(document=name, args=args):
                 result = run_monitor(*shlex.split(args), TZ="UTC")
                 self.assertIn(result.returncode, (0, 1), result.stderr)
                 if kind == "json":
@@ -58,10 +67,30 @@ class ReadmeTest(unittest.TestCase):
         )
 
     def test_it_stands_on_its_own(self) -> None:
-        for words in (r"\bSPEC\b", r"\.\./shared", r"\bissues?\b", r"this machine", r"workplace"):
-            with self.subTest(words=words):
-                found = re.search(words, README, re.IGNORECASE if words.islower() else 0)
-                self.assertIsNone(found, found and README[found.start() - 80 : found.end() + 80])
+        words = (r"\bSPEC\b", r"\.\./shared", r"\bissues?\b", r"this machine", r"workplace")
+        for name, text in DOCUMENTS.items():
+            for pattern in words:
+                with self.subTest(document=name, words=pattern):
+                    found = re.search(pattern, text, re.IGNORECASE if pattern.islower() else 0)
+                    self.assertIsNone(found, found and text[found.start() - 80 : found.end() + 80])
+
+    def test_links_lead_to_files_and_sections(self) -> None:
+        for name, text in DOCUMENTS.items():
+            for target in LINK.findall(text):
+                if target.startswith(("http://", "https://")):
+                    continue
+                with self.subTest(document=name, link=target):
+                    path, _, anchor = target.partition("#")
+                    where = (TOP / name).parent / path if path else TOP / name
+                    self.assertTrue(where.exists(), where)
+                    if anchor and where.suffix == ".md":
+                        headings = re.findall(r"(?m)^#+ (.*)$", where.read_text(encoding="utf-8"))
+                        self.assertIn(anchor, [_anchor(heading) for heading in headings])
+
+
+def _anchor(heading: str) -> str:
+    """The anchor GitHub gives a heading: lower case, punctuation out, spaces as -."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Counts of a whole run in bounded memory (SPEC §6): top lists and duration percentiles.
+"""Counts of a whole run in bounded memory (docs/counting.md, "The summary"): top lists and duration percentiles.
 
 * ``TopCounts`` counts keys exactly while it holds at most ``capacity`` of them (10,000).
   Past that it is Space-Saving (Metwally, Agrawal and El Abbadi, 2005), with weights: a
@@ -21,7 +21,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from ..pipeline.batch import add_counts
 from .counting import nearest_rank, top
 
@@ -119,9 +119,9 @@ class TopCounts:
         return {"counts": self.counts, "overcounts": self.overcounts, "estimated": self.estimated}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.counts = checked.counts(data["counts"])
-        self.overcounts = checked.counts(data["overcounts"])
-        self.estimated = checked.boolean(data["estimated"])
+        self.counts = validate.counts(data["counts"])
+        self.overcounts = validate.counts(data["overcounts"])
+        self.estimated = validate.boolean(data["estimated"])
         if self.capacity is not None and len(self.counts) > self.capacity:
             raise ValueError("more keys than the top list keeps")
         self._heap = []
@@ -214,9 +214,9 @@ class DurationSketch:
         exact = data["exact"]
         self.exact = None
         if exact is not None:
-            pairs = [checked.listed(pair) for pair in checked.listed(exact)]
-            self.exact = Counter({checked.duration(ms): checked.count(n) for ms, n in pairs})
-        pairs = [checked.listed(pair) for pair in checked.listed(data["buckets"])]
-        self.buckets = {checked.integer(index): checked.count(n) for index, n in pairs}
-        self.zeros, self.count = checked.count(data["zeros"]), checked.count(data["count"])
-        self.max = checked.duration(data["max"])
+            pairs = [validate.listed(pair) for pair in validate.listed(exact)]
+            self.exact = Counter({validate.duration(ms): validate.count(n) for ms, n in pairs})
+        pairs = [validate.listed(pair) for pair in validate.listed(data["buckets"])]
+        self.buckets = {validate.integer(index): validate.count(n) for index, n in pairs}
+        self.zeros, self.count = validate.count(data["zeros"]), validate.count(data["count"])
+        self.max = validate.duration(data["max"])

@@ -9,7 +9,7 @@ from operator import le
 
 
 def top(counts: Mapping[str, int], n: int) -> list[tuple[str, int]]:
-    """The ``n`` largest counts: count descending, then key ascending (SPEC §4).
+    """The ``n`` largest counts: count descending, then key ascending (docs/counting.md, "Stats windows").
 
     The n-th largest count is found among the counts alone, the items at or above it
     are picked in C (``compress``), and only those few are sorted by (count, key)."""

@@ -189,7 +189,8 @@ class SlowestTally(Tally):
         return [list(item) for item in self.largest]
 
     def restore(self, data: Any) -> None:
-        self.largest = self.aggregate.from_json(data)
+        # (largest first, as ``count`` keeps them: a Batch's field is a heap)
+        self.largest = sorted(self.aggregate.from_json(data), reverse=True)
 
 
 #: Shape -> how a panel of that shape counts.

@@ -11,7 +11,7 @@ folder fsync'd), at least every ``CHECKPOINT_SECONDS`` while lines come in, ever
 A restart with the same file reads on from the checkpoint, so the records it prints are
 those an uninterrupted run would print from there.  A run killed between two
 checkpoints has printed some records the next run prints again, the same.  Restoring
-never moves the clock (SPEC §2): M is what was saved.
+never moves the clock (docs/counting.md, "Time"): M is what was saved.
 
 The path must be a regular file, or none yet, and none of the inputs.  One monitor at
 a time uses a state file: it holds an exclusive ``flock`` on ``FILE.lock`` (a file that
@@ -32,7 +32,7 @@ from typing import Any
 
 from . import atomic
 
-from . import validate as checked
+from . import validate
 from ..errors import StateError
 from ..inputs import Position
 
@@ -109,16 +109,16 @@ class StateFile:
         except (OSError, UnicodeDecodeError) as error:
             raise StateError(f"cannot read the state file {self.path}: {error}") from None
         try:
-            data = checked.mapping(json.loads(text))
+            data = validate.mapping(json.loads(text))
             if data["version"] != STATE_VERSION:
                 raise ValueError("another version")
-            logs = [checked.text(log) for log in checked.listed(data["logs"])]
-            settings = checked.mapping(data["settings"])
+            logs = [validate.text(log) for log in validate.listed(data["logs"])]
+            settings = validate.mapping(data["settings"])
             positions = [
-                None if item is None else Position.from_json(checked.mapping(item))
-                for item in checked.listed(data["positions"])
+                None if item is None else Position.from_json(validate.mapping(item))
+                for item in validate.listed(data["positions"])
             ]
-            saved = Saved(positions, checked.mapping(data["monitor"]))
+            saved = Saved(positions, validate.mapping(data["monitor"]))
             if len(positions) != len(logs):
                 raise ValueError("a position per input")
         except DAMAGE:

@@ -13,7 +13,6 @@ collector's tuning and the first moments' signal handling are ``__main__``'s.
 
 from __future__ import annotations
 
-import io
 import os
 import signal
 import sys

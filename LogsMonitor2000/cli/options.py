@@ -210,7 +210,7 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
     shown = parser.add_argument_group("output")
     shown.add_argument(
         "--output",
-        choices=["text", "json"],
+        choices=["text", "json"],  # (app.OUTPUTS)
         default="text",
         help="text for people (default) or JSON lines for scripts",
     )

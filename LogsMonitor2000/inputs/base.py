@@ -13,11 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 
 if TYPE_CHECKING:
-    from .listen import Received
-    from .parallel import Chunk
+    from .chunk import Chunk
+    from .listen.inbox import Received
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +52,11 @@ class Position:
     def from_json(cls, data: dict[str, Any]) -> Position:
         lines = data["lines"]
         return cls(
-            device=checked.count(data["device"]),
-            inode=checked.count(data["inode"]),
-            offset=checked.count(data["offset"]),
-            fingerprint=bytes.fromhex(checked.text(data["fingerprint"])),
-            lines=None if lines is None else checked.count(lines),
+            device=validate.count(data["device"]),
+            inode=validate.count(data["inode"]),
+            offset=validate.count(data["offset"]),
+            fingerprint=bytes.fromhex(validate.text(data["fingerprint"])),
+            lines=None if lines is None else validate.count(lines),
         )
 
 
@@ -90,7 +90,7 @@ class Source(Protocol):
 
     def drain(self) -> list[Received]:
         """The run stops: a listener accepts nothing more and hands over what it holds
-        (``Received`` payloads, see ``listen.py``); nothing for other inputs."""
+        (``Received`` payloads, see ``listen/inbox.py``); nothing for other inputs."""
 
     def close(self) -> None:
         """Release what it holds."""

@@ -29,8 +29,7 @@ import os
 import signal
 import stat
 from collections import deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +39,7 @@ from ..parsers import FORMAT_STRING, NAMED_REJECTS, PARSERS, Rejects, parser_fac
 from ..parsers.detect import SAMPLE_BYTES, detect
 from ..pipeline.reorder import Reorderer
 from .base import Defaults
+from .chunk import Chunk
 from .lines import BLOCK_BYTES, LineSplitter
 
 if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
@@ -52,31 +52,6 @@ MIN_BYTES = 8 << 20
 IN_FLIGHT = 2
 #: The formats whose records are independent of each other.
 FORMATS = ("csv", "clf", "vhost_combined", "json", FORMAT_STRING)
-
-
-@dataclass(slots=True)
-class Chunk:
-    """What a worker made of a chunk: the part of the input it read, parsed."""
-
-    reorderer: Reorderer
-    rejects: Rejects
-    skipped: int
-    headers: int
-    #: Lines parsed (a record held back at the end not included).
-    lines: int
-    #: A CSV record still open at the end, as it came.
-    pending: str
-    #: Events turned away by the filters.
-    filtered: int
-    #: The stats interval whose windows the counts were gathered by (0: per second).
-    gathered: int = 0
-    #: The same chunk read again in this process, with its counts per second (set in
-    #: the main process).
-    read_again: Callable[[], Chunk] | None = None
-    #: The first chunk: the file's format, and its start (to say which format it reads
-    #: as if none of it is valid).
-    format_name: str = ""
-    sample: str = ""
 
 
 class _Nowhere:

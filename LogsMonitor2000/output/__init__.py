@@ -1,10 +1,12 @@
-"""Notifiers: records in, something for a person or a program out.
+"""Notifiers: reports in, something for a person or a program out.
 
 ``text`` renders for a terminal, ``jsonlines`` writes one JSON object per line,
-``report`` an HTML page (``page.py``), ``serve`` the live page and its endpoints,
-``dashboard`` a full-screen terminal view, ``forward`` sends alerts on.  They only
-render what the calculators reported (``history.py`` remembers it for the pictures);
-none computes anything.  ``Tee`` hands every record to several of them.
+``html/report`` an HTML page (``html/page.py``), ``html/live`` the live page and its
+endpoints, ``dashboard`` a full-screen terminal view, ``prometheus`` the ``/metrics``
+text, ``forward`` sends alerts on.  They only render what the calculators reported
+(``history.py`` remembers it for the pictures), a stats report's figures by their
+shape and an alert by its own words, so none names a family or a record type; none
+computes anything.  ``Tee`` hands every report to several of them.
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ class Notifier(Protocol):
         """The run starts (the format is known)."""
 
     def emit(self, record: Report) -> None:
-        """One record, in SPEC §5 order."""
+        """One report, in their order (``docs/counting.md``, "Order")."""
 
     def flush(self) -> None:
         """A block has been processed: make what was emitted visible."""

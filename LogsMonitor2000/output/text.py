@@ -1,4 +1,4 @@
-"""The default output, for people (SPEC §7).
+"""The default output, for people (docs/counting.md, "Choices in corner cases").
 
 A header, one compact block per stats window, alerts and recoveries on lines of their
 own that stand out (never rewritten in place), and a summary that is a report of the

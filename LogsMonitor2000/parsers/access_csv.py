@@ -1,4 +1,4 @@
-"""Access CSV, ``--format csv`` (SPEC §1.1)::
+"""Access CSV, ``--format csv`` (docs/counting.md, "Access logs")::
 
     "remotehost","rfc931","authuser","date","request","status","bytes"
     "10.0.0.2","-","apache",1549573860,"GET /api/user HTTP/1.0",200,1234
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from ..families import Family
 from ..families.http import HTTP
 from ..pipeline.filters import Filter
@@ -61,8 +61,8 @@ class AccessCsvParser:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = checked.count(data["skipped"])
-        self.headers = checked.count(data["headers"])
+        self.skipped = validate.count(data["skipped"])
+        self.headers = validate.count(data["headers"])
         self._records.restore(data["records"])
 
     def _parse(self, block: CsvBlock) -> None:

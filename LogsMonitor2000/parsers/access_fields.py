@@ -1,4 +1,4 @@
-"""The HTTP part of a record, shared by access CSV and Common Log Format (SPEC §1.4).
+"""The HTTP part of a record, shared by access CSV and Common Log Format (docs/counting.md, "Access logs").
 
 * request: method and path are its first two whitespace-separated tokens; the path
   starts with ``/`` or is an absolute URL ``scheme://host[/path]`` (its path part, ``/``

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from ..families import Family
 from ..pipeline.batch import Batch
 from ..pipeline.filters import Filter
@@ -65,11 +65,11 @@ class Rejects:
         return {"count": self.count, "first": self.first}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.count = checked.count(data["count"])
+        self.count = validate.count(data["count"])
         first = data["first"]
         if first is not None:
-            line_number, text = checked.listed(first)
-            first = (checked.count(line_number), checked.text(text))
+            line_number, text = validate.listed(first)
+            first = (validate.count(line_number), validate.text(text))
         self.first = first
 
     def add(self, line_number: int, text: str, reason: str) -> None:
@@ -127,8 +127,8 @@ class LineParser:
         return {"skipped": self.skipped, "lines_before": self._lines_before}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = checked.count(data.get("skipped", 0))  # (not in every checkpoint)
-        self._lines_before = checked.count(data["lines_before"])
+        self.skipped = validate.count(data.get("skipped", 0))  # (not in every checkpoint)
+        self._lines_before = validate.count(data["lines_before"])
 
 
 class Parser(Protocol):

@@ -1,4 +1,4 @@
-"""Common and Combined Log Format, ``--format clf`` (SPEC §1.2)::
+"""Common and Combined Log Format, ``--format clf`` (docs/counting.md, "Access logs")::
 
     127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326
 

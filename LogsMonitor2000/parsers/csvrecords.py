@@ -1,6 +1,6 @@
 """CSV records from blocks of lines, read exactly as ``csv.reader`` reads a whole file.
 
-A record may span lines inside quotes (SPEC §1), even across the blocks a live input
+A record may span lines inside quotes (docs/counting.md, "Records and events"), even across the blocks a live input
 arrives in.  Each block is split on ``"\\n"`` and read by a ``csv.reader`` whose input
 ends in a tripwire: when the reader asks for a line beyond the block, the record it is
 in the middle of is still open, so its lines are held back and read again in front of
@@ -22,7 +22,7 @@ import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from .base import Rejects
 
 #: Rows handed over at a time.
@@ -99,10 +99,10 @@ class CsvRecords:
         return {"held": self._held, "lines_before": self._lines_before}
 
     def restore(self, data: dict[str, Any]) -> None:
-        self._held = [checked.text(line) for line in checked.listed(data["held"])]
+        self._held = [validate.text(line) for line in validate.listed(data["held"])]
         if len(self._held) > MAX_HELD_LINES:
             raise ValueError("more lines held than the reader holds")
-        self._lines_before = checked.count(data["lines_before"])
+        self._lines_before = validate.count(data["lines_before"])
 
     def pending(self) -> str:
         """The held-back lines, as they came."""

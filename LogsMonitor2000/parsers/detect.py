@@ -1,4 +1,4 @@
-"""``--format auto`` (SPEC §1.5): decided from the first non-blank lines.
+"""``--format auto`` (docs/counting.md, "Format detection"): decided from the first non-blank lines.
 
 Every parser reads the sample into a probe that only counts, and the format that
 recognises the most lines (events, headers and other valid records) wins.  When none

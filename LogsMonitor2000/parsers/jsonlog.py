@@ -28,9 +28,8 @@ import math
 import re
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any, ClassVar
+from typing import Any
 
-from ..families import Family
 from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects

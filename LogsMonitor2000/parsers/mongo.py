@@ -1,4 +1,4 @@
-"""pymongowatch CSV, ``--format mongo`` (SPEC §1.3).
+"""pymongowatch CSV, ``--format mongo`` (docs/counting.md, "MongoDB").
 
 What pymongowatch writes with the formatter ``{name},{watch.csv}``::
 
@@ -32,7 +32,7 @@ from operator import itemgetter
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from ..families import Family
 from ..families.mongo import MONGO, SLOWEST_KEPT, MongoBatch
 from ..pipeline.filters import Filter
@@ -152,18 +152,18 @@ class MongoParser:
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.skipped = checked.count(data["skipped"])
-        self.headers = checked.count(data["headers"])
+        self.skipped = validate.count(data["skipped"])
+        self.headers = validate.count(data["headers"])
         self._records.restore(data["records"])
-        self._layout = _Layout([checked.text(name) for name in checked.listed(data["header"])])
-        started = [checked.text(key) for key in checked.listed(data["started"])]
-        finished = [checked.text(key) for key in checked.listed(data["finished"])]
+        self._layout = _Layout([validate.text(name) for name in validate.listed(data["header"])])
+        started = [validate.text(key) for key in validate.listed(data["started"])]
+        finished = [validate.text(key) for key in validate.listed(data["finished"])]
         if len(started) > REMEMBERED or len(finished) > REMEMBERED:
             raise ValueError("more operations remembered than the parser keeps")
         self._started = OrderedDict.fromkeys(started)
         self._finished_order = deque(finished)
         self._finished = set(self._finished_order)
-        self._abandoned = checked.count(data["abandoned"])
+        self._abandoned = validate.count(data["abandoned"])
 
     def _parse(self, block: CsvBlock) -> None:
         started, finished = self._started, self._finished
@@ -268,7 +268,7 @@ class MongoParser:
         self.rejects.add(block.line_number(index), self.redact(block.text(index)), reason)
 
     def redact(self, text: str) -> str:
-        """A rejected row as it may be shown: filter values never are (SPEC §1.3).
+        """A rejected row as it may be shown: filter values never are (docs/counting.md, "MongoDB").
         The Filter column becomes its shape; any other field that is not plainly a
         time, an ID, a number or a name becomes ``?``."""
         try:

@@ -26,10 +26,9 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, cast
+from typing import Any, cast
 from urllib.parse import quote, unquote_plus
 
-from ..families import Family
 from ..families.pylog import PYLOG as RECORDS
 from ..families.pylog import LogBatch
 from ..pipeline.filters import Filter

@@ -1,17 +1,17 @@
-"""One input on its way in: its own format, parser, invalid records, filters and
-reorderer (SPEC §8), from its source to the junction.
+"""One input's pipeline, from its source to the watermarks: its own format, parser,
+invalid records, filters and reorderer (``docs/counting.md``, "Several inputs").
 
-A lane holds its first lines back until its format is decided (``--format auto``: from
+It holds its first lines back until its format is decided (``--format auto``: from
 its first 50 non-blank lines, or what there is when a live input first waits, or at its
 end), then parses every block it is given.  An ``Idle`` item moves its clock; a
 ``Chunk`` (read by workers) is merged as if read here.
 
-A listener's payloads (``Received``, see ``inputs/listen.py``) become lines of the
-lane's format: syslog messages their log lines (grouped by HOSTNAME, which a
+A listener's payloads (``Received``, see ``inputs/listen/inbox.py``) become lines of the
+input's format: syslog messages their log lines (grouped by HOSTNAME, which a
 ``HostTally`` counts into the Batches their events went to), JSON bodies one object
 per line, a form-encoded ``LogRecord`` one line of ``pylog`` (or, for a MongoDB run, the
 CSV row of its pymongowatch operation).  A listener's format is decided by its first
-payload; an HTTP payload is answered once counted.
+payload; the receiver is told the verdict on each payload once it is counted.
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..checkpoint import validate as checked
+from ..checkpoint import validate
 from .batch import Batch
 from ..errors import FormatError, StateError
 from .filters import Filter
 from ..inputs import Idle, Source
 from ..inputs.listen import JSON, RECORD, SYSLOG, Listener, Received, Verdict
-from ..inputs.parallel import Chunk
+from ..inputs.chunk import Chunk
 from ..parsers import (
     FORMAT_STRING,
     NAMED_REJECTS,
@@ -44,8 +44,8 @@ from ..settings import Settings
 #: Records read before "most records are invalid" can be said of a live input.
 INVALID_WARNING_AFTER = 1000
 
-#: Builds a lane's reorderer once its format is known (see ``Monitor._open_lane``).
-Opener = Callable[["Lane", ParserFactory], Reorderer]
+#: Builds a stage's reorderer once its format is known (see ``Monitor._open_lane``).
+Opener = Callable[["InputPipeline", ParserFactory], Reorderer]
 
 
 class HostTally:
@@ -74,7 +74,7 @@ class HostTally:
         self.host = None
 
 
-class Lane:
+class InputPipeline:
     """An input's own stages: a parser and a reorderer once its format is known."""
 
     def __init__(
@@ -365,7 +365,7 @@ class Lane:
         return self.rejects.count > 0 and self.valid_records() == 0
 
     def warn_if_mostly_invalid(self, *, final: bool) -> None:
-        """SPEC §7: a wrong format must never look like a quiet log."""
+        """docs/counting.md, "Choices in corner cases": a wrong format must never look like a quiet log."""
         if self._warned_invalid or self.parser is None:
             return
         invalid, valid = self.rejects.count, self.valid_records()
@@ -420,9 +420,9 @@ class Lane:
     def restore(self, data: dict[str, Any]) -> None:
         name = data["format"]
         if name is None:  # the format was not decided yet
-            self.pending = [checked.text(line) for line in checked.listed(data["pending"])]
+            self.pending = [validate.text(line) for line in validate.listed(data["pending"])]
             return
-        if checked.text(name) not in (*PARSERS, FORMAT_STRING):
+        if validate.text(name) not in (*PARSERS, FORMAT_STRING):
             raise ValueError(f"unknown format {name!r}")
         requested = self.settings.log_format
         if requested not in ("auto", name):
@@ -432,8 +432,8 @@ class Lane:
             )
         self.start(name)
         assert self.parser is not None and self.reorderer is not None
-        self.parser.restore(checked.mapping(data["parser"]))
-        self.rejects.restore(checked.mapping(data["rejects"]))
+        self.parser.restore(validate.mapping(data["parser"]))
+        self.rejects.restore(validate.mapping(data["rejects"]))
         if self.filter is not None:
-            self.filter.filtered = checked.count(data["filtered"])
-        self.reorderer.restore(checked.mapping(data["reorderer"]))
+            self.filter.filtered = validate.count(data["filtered"])
+        self.reorderer.restore(validate.mapping(data["reorderer"]))

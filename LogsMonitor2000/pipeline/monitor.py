@@ -1,8 +1,11 @@
-"""One run of the pipeline: inputs -> lanes -> junction -> windows -> notifier.
+"""One run of the pipeline: sources -> input pipelines -> watermarks -> windows ->
+notifier.
 
-Every input has a lane of its own (``lanes.py``: its format, parser and reorderer); the
-junction merges their closed seconds (docs/counting.md, "Several inputs") for the windows, whose records go to the
-notifier.  The first lane whose format is known builds the shared stages.
+Every input has a pipeline of its own (``input_pipeline.py``: its format, parser and
+reorderer); the watermarks merge their closed seconds (``docs/counting.md``, "Several
+inputs") for the windows, whose reports go to the notifier.  The first input whose
+format is known builds the shared stages: the family's stats, the alert rules of the
+registry (``calculators/__init__.py``), the whole run's totals, the /metrics counters.
 
 Reading: finished inputs are read interleaved by time, the one that is furthest behind
 first (an input not read yet before all), so that memory stays bounded by the windows
@@ -39,9 +42,9 @@ from ..parsers import ParserFactory
 from ..reports import InputTotals, StatsReport, Summary
 from ..settings import Settings
 from .filters import Anonymizer
-from .input_pipeline import Lane
+from .input_pipeline import InputPipeline
 from .reorder import Downstream, Reorderer
-from .watermarks import Junction
+from .watermarks import Watermarks
 from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
 
 
@@ -53,10 +56,10 @@ class StopRequested(Exception):
         self.signum = signum
 
 
-def _how_far(lane: Lane) -> tuple[int, int]:
-    """Where a lane is in time, for the reading order: not read yet first."""
-    newest = lane.reorderer.newest if lane.reorderer is not None else None
-    return (0, lane.index) if newest is None else (1, newest)
+def _how_far(stage: InputPipeline) -> tuple[int, int]:
+    """Where a stage is in time, for the reading order: not read yet first."""
+    newest = stage.reorderer.newest if stage.reorderer is not None else None
+    return (0, stage.index) if newest is None else (1, newest)
 
 
 class Monitor:
@@ -77,9 +80,9 @@ class Monitor:
         self.notifier = notifier
         self.warn = warn
         self.checkpoint = checkpoint
-        self.lanes: list[Lane] = []
+        self.inputs: list[InputPipeline] = []
         self.windows: list[Window] = []
-        self.junction: Junction | None = None
+        self.watermarks: Watermarks | None = None
         #: The kind of events, once the first input's format is known.
         self.family: Family | None = None
         #: What the inputs' formats carry (virtual hosts, syslog hosts): what stats show.
@@ -101,7 +104,7 @@ class Monitor:
         self.finishing = False
         #: Set by ``quit`` (the dashboard's q): the run ends as at the inputs' end.
         self.quitting = False
-        self._turn = 0  # the live lane asked next
+        self._turn = 0  # the live stage asked next
         self._saved_at = time.monotonic()
         self._saved_newest: list[int | None] = []
         self._warned_checkpoint = False
@@ -125,11 +128,11 @@ class Monitor:
 
     def add_inputs(self, names: Sequence[str], sources: Sequence[Source]) -> None:
         """The run's inputs, in command-line order (before ``run`` or ``restore``)."""
-        self.junction = self.junction or Junction(Windows([], self.notifier.emit))
+        self.watermarks = self.watermarks or Watermarks(Windows([], self.notifier.emit))
         for name, source in zip(names, sources, strict=True):
-            index = self.junction.add_input()
-            self.lanes.append(
-                Lane(
+            index = self.watermarks.add_input()
+            self.inputs.append(
+                InputPipeline(
                     index,
                     name,
                     source,
@@ -146,30 +149,30 @@ class Monitor:
         ``sources``, those are the inputs (named after ``settings.paths``)."""
         if sources is not None:
             self.add_inputs(self.settings.inputs, sources)
-        items = {lane.index: iter(lane.source) for lane in self.lanes}
+        items = {stage.index: iter(stage.source) for stage in self.inputs}
         try:
             while self.stopped_by is None and not self.quitting:
-                lane = self._next_lane()
-                if lane is None:
-                    if all(lane.done for lane in self.lanes):
+                stage = self._next_lane()
+                if stage is None:
+                    if all(stage.done for stage in self.inputs):
                         break
                     self._wait()
                     continue
                 # A listener hands over what it has taken from its inbox: a stop then
                 # waits for the item (else it would be lost).  It never waits itself.
-                self.busy = lane.listens
-                item = next(items[lane.index], None)
+                self.busy = stage.listens
+                item = next(items[stage.index], None)
                 self.busy = True
                 if item is None:
-                    lane.end()
-                    self._lane_waits(lane, False)
-                    if lane.reorderer is None:  # (else it told the junction itself)
-                        assert self.junction is not None
-                        self.junction.ended(lane.index)
+                    stage.end()
+                    self._lane_waits(stage, False)
+                    if stage.reorderer is None:  # (else it told the watermarks itself)
+                        assert self.watermarks is not None
+                        self.watermarks.ended(stage.index)
                     continue
-                lane.process(item)
+                stage.process(item)
                 if isinstance(item, Idle):
-                    self._lane_waits(lane, True)  # nothing more there now
+                    self._lane_waits(stage, True)  # nothing more there now
                 else:
                     self._unsaved_lines = True
                 self.notifier.flush()
@@ -178,10 +181,10 @@ class Monitor:
             self.stopped_by = stop.signum
         self.busy = self.finishing = True
         if self.stopped_by is not None or self.quitting:
-            for lane in self.lanes:
-                for received in lane.source.drain():  # what a listener acknowledged
-                    lane.process(received)
-                lane.stopped(carried_over=self.checkpoint is not None)
+            for stage in self.inputs:
+                for received in stage.source.drain():  # what a listener acknowledged
+                    stage.process(received)
+                stage.stopped(carried_over=self.checkpoint is not None)
         self._save(final=True)
         if self.family is None:  # no format became known (an empty input)
             self.rules = alert_rules(
@@ -192,38 +195,38 @@ class Monitor:
         self.notifier.finish(summary)
         if summary.dropped:
             self.warn(f"{summary.dropped:,} datagrams were dropped: the queue was full")
-        for lane in self.lanes:
-            if lane.nothing_valid():
-                lane.say_nothing_was_valid()
+        for stage in self.inputs:
+            if stage.nothing_valid():
+                stage.say_nothing_was_valid()
             else:
-                lane.warn_if_mostly_invalid(final=True)
+                stage.warn_if_mostly_invalid(final=True)
         return summary
 
-    def _next_lane(self) -> Lane | None:
-        """The lane to ask for its next item: a live one that is not waiting, in turn;
+    def _next_lane(self) -> InputPipeline | None:
+        """The stage to ask for its next item: a live one that is not waiting, in turn;
         else the finished one furthest behind in time (one not read yet first); None
-        when only waiting live lanes are left."""
-        lanes = self.lanes
-        for offset in range(len(lanes)):
-            lane = lanes[(self._turn + offset) % len(lanes)]
-            if lane.source.live and not lane.done and not lane.waiting:
-                self._turn = (lane.index + 1) % len(lanes)
-                return lane
-        finished = [lane for lane in lanes if not lane.done and not lane.source.live]
+        when only waiting live inputs are left."""
+        inputs = self.inputs
+        for offset in range(len(inputs)):
+            stage = inputs[(self._turn + offset) % len(inputs)]
+            if stage.source.live and not stage.done and not stage.waiting:
+                self._turn = (stage.index + 1) % len(inputs)
+                return stage
+        finished = [stage for stage in inputs if not stage.done and not stage.source.live]
         behind = min(finished, key=_how_far, default=None)
-        if behind is not None:  # live lanes are asked again after each finished item
-            for lane in lanes:
-                if lane.waiting:
-                    self._lane_waits(lane, False)
+        if behind is not None:  # live inputs are asked again after each finished item
+            for stage in inputs:
+                if stage.waiting:
+                    self._lane_waits(stage, False)
         return behind
 
     def _wait(self) -> None:
-        """Every unfinished lane is live and waits: wait for more, ``POLL_SECONDS`` at
+        """Every unfinished stage is live and waits: wait for more, ``POLL_SECONDS`` at
         most (a signal ends the wait: see ``request_stop``)."""
         descriptors = [
             descriptor
-            for lane in self.lanes
-            if not lane.done and (descriptor := lane.source.waitable()) is not None
+            for stage in self.inputs
+            if not stage.done and (descriptor := stage.source.waitable()) is not None
         ]
         self.busy = False
         if descriptors:
@@ -231,38 +234,38 @@ class Monitor:
         else:
             time.sleep(POLL_SECONDS)
         self.busy = True
-        for lane in self.lanes:
-            if lane.waiting:
-                self._lane_waits(lane, False)
+        for stage in self.inputs:
+            if stage.waiting:
+                self._lane_waits(stage, False)
 
-    def _lane_waits(self, lane: Lane, waiting: bool) -> None:
-        lane.waiting = waiting
-        assert self.junction is not None
-        self.junction.waiting_empty(lane.index, waiting)
+    def _lane_waits(self, stage: InputPipeline, waiting: bool) -> None:
+        stage.waiting = waiting
+        assert self.watermarks is not None
+        self.watermarks.waiting_empty(stage.index, waiting)
 
-    # -- the stages, once a lane's format is known --------------------------------------
+    # -- the stages, once a stage's format is known --------------------------------------
 
-    def _open_lane(self, lane: Lane, factory: ParserFactory) -> Reorderer:
-        """The reorderer of a lane whose format is now known (and the shared stages, for
+    def _open_lane(self, stage: InputPipeline, factory: ParserFactory) -> Reorderer:
+        """The reorderer of a stage whose format is now known (and the shared stages, for
         the first one)."""
         if self.family is None:
             self._build_stages(factory)
         elif factory.family is not self.family:
             raise UsageError(
-                f"{lane.name} is {factory.description}: access logs, MongoDB logs and "
+                f"{stage.name} is {factory.description}: access logs, MongoDB logs and "
                 "logging records can't be read in one run"
             )
         if factory.carries_vhost:
             self.carried.add("vhosts")
-        if lane.listens_to_syslog:
+        if stage.listens_to_syslog:
             self.carried.add("hosts")
-        assert self.junction is not None
+        assert self.watermarks is not None
         reorderer = Reorderer(
             lateness_seconds=self.settings.lateness,
-            downstream=self.junction.end(lane.index),
+            downstream=self.watermarks.end(stage.index),
             batch=factory.family.batch,
         )
-        self.junction.attach(lane.index, reorderer)
+        self.watermarks.attach(stage.index, reorderer)
         return reorderer
 
     def _build_stages(self, factory: ParserFactory) -> None:
@@ -299,16 +302,16 @@ class Monitor:
         )
         if settings.anonymize:
             windows = self.anonymizer = Anonymizer(windows, family.addresses)
-        assert self.junction is not None
-        self.junction.downstream = windows
-        self.junction.batch = family.batch
+        assert self.watermarks is not None
+        self.watermarks.downstream = windows
+        self.watermarks.batch = family.batch
         self._start_notifier(factory)
 
     def _start_notifier(self, factory: ParserFactory | None) -> None:
         settings = self.settings
         self.notifier.start(
             RunInfo(
-                path=", ".join(lane.name for lane in self.lanes),
+                path=", ".join(stage.name for stage in self.inputs),
                 format_name=factory.name if factory else None,
                 format_description=factory.description if factory else None,
                 stats_interval=settings.stats_interval,
@@ -326,11 +329,11 @@ class Monitor:
     # -- the summary --------------------------------------------------------------------
 
     def summary(self) -> Summary:
-        per_input = [self._input_totals(lane) for lane in self.lanes]
+        per_input = [self._input_totals(stage) for stage in self.inputs]
         firsts = [t.first for t in per_input if t.first is not None]
         lasts = [t.last for t in per_input if t.last is not None]
-        parsers = [lane.parser for lane in self.lanes if lane.parser is not None]
-        filters = [lane.filter for lane in self.lanes if lane.filter is not None]
+        parsers = [stage.parser for stage in self.inputs if stage.parser is not None]
+        filters = [stage.filter for stage in self.inputs if stage.filter is not None]
         unfinished = [found for p in parsers if (found := p.unfinished()) is not None]
         return Summary(
             events=sum(t.events for t in per_input),
@@ -342,7 +345,7 @@ class Monitor:
             lateness_seconds=self.settings.lateness,
             filtered=sum(f.filtered for f in filters) if self.settings.selection else None,
             unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
-            nothing_valid=any(lane.nothing_valid() for lane in self.lanes),
+            nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
             totals=self._totals(),
             rules=tuple(rule.state() for rule in self.rules),
             stopped_by=self.stopped_by,
@@ -352,7 +355,7 @@ class Monitor:
 
     def dropped(self) -> int | None:
         """Datagrams the listeners dropped (None: no listener)."""
-        counts = [found for lane in self.lanes if (found := lane.source.dropped()) is not None]
+        counts = [found for stage in self.inputs if (found := stage.source.dropped()) is not None]
         return sum(counts) if counts else None
 
     def live(self) -> LiveState:
@@ -374,7 +377,7 @@ class Monitor:
         return LiveState(
             summary=summary,
             per_second=per_second,
-            through=self.junction.through if self.junction else None,
+            through=self.watermarks.through if self.watermarks else None,
             rules=tuple(rule.info() for rule in self.rules),
             gauges=tuple(gauge for rule in self.rules for gauge in rule.gauges()),
             unit=self.family.unit if self.family else "hit",
@@ -382,12 +385,12 @@ class Monitor:
         )
 
     @staticmethod
-    def _input_totals(lane: Lane) -> InputTotals:
-        reorderer = lane.reorderer
+    def _input_totals(stage: InputPipeline) -> InputTotals:
+        reorderer = stage.reorderer
         return InputTotals(
-            name=lane.name,
+            name=stage.name,
             events=reorderer.accepted if reorderer else 0,
-            invalid=lane.rejects.count,
+            invalid=stage.rejects.count,
             late=reorderer.late if reorderer else 0,
             first=reorderer.first if reorderer else None,
             last=reorderer.last if reorderer else None,
@@ -397,19 +400,21 @@ class Monitor:
     def _totals(self) -> StatsReport | None:
         """The whole run's counts, with the seconds still open (a run stopped by a
         signal does not report them in windows, but the summary counts every event)."""
-        totals, junction = self.totals, self.junction
-        if totals is None or junction is None:
+        totals, watermarks = self.totals, self.watermarks
+        if totals is None or watermarks is None:
             return None
-        still_open = list(junction.pending)
-        for lane in self.lanes:
-            if lane.reorderer is not None:
-                still_open += lane.reorderer.open_batches()
+        still_open = list(watermarks.pending)
+        for stage in self.inputs:
+            if stage.reorderer is not None:
+                still_open += stage.reorderer.open_batches()
         if still_open:
             totals = totals.copy()
             for batch in still_open:
                 totals.count(self.anonymizer.shown(batch) if self.anonymizer else batch)
-        firsts = [r.first for lane in self.lanes if (r := lane.reorderer) and r.first is not None]
-        lasts = [r.last for lane in self.lanes if (r := lane.reorderer) and r.last is not None]
+        firsts = [
+            r.first for stage in self.inputs if (r := stage.reorderer) and r.first is not None
+        ]
+        lasts = [r.last for stage in self.inputs if (r := stage.reorderer) and r.last is not None]
         if not firsts:
             return totals.report(0, 0)  # no event: empty lists
         return totals.report(min(firsts), max(lasts) + 1)
@@ -417,36 +422,36 @@ class Monitor:
     # -- --state --------------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
-        """The whole state of the pipeline, JSON-ready (see ``state.py``)."""
-        assert self.junction is not None
+        """The whole state of the pipeline, JSON-ready (see ``checkpoint/state.py``)."""
+        assert self.watermarks is not None
         return {
-            "lanes": [lane.to_json() for lane in self.lanes],
-            "junction": self.junction.to_json(),
+            "lanes": [stage.to_json() for stage in self.inputs],
+            "junction": self.watermarks.to_json(),
             "windows": [window.to_json() for window in self.windows],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``snapshot``'s output (after ``add_inputs``, before ``run``)."""
-        assert self.junction is not None
-        lanes = validate.listed(data["lanes"])
-        if len(lanes) != len(self.lanes):
+        assert self.watermarks is not None
+        inputs = validate.listed(data["lanes"])
+        if len(inputs) != len(self.inputs):
             raise ValueError("another number of inputs")
-        for lane, state in zip(self.lanes, lanes):
-            lane.restore(validate.mapping(state))
-        self.junction.restore(validate.mapping(data["junction"]))
+        for stage, state in zip(self.inputs, inputs):
+            stage.restore(validate.mapping(state))
+        self.watermarks.restore(validate.mapping(data["junction"]))
         for window, state in zip(self.windows, validate.listed(data["windows"]), strict=True):
             window.restore(validate.mapping(state))
         self._saved_newest = self._newest()
 
     def _newest(self) -> list[int | None]:
-        return [lane.reorderer.newest if lane.reorderer else None for lane in self.lanes]
+        return [stage.reorderer.newest if stage.reorderer else None for stage in self.inputs]
 
     def positions(self) -> list[Position | None]:
-        return [lane.source.position() for lane in self.lanes]
+        return [stage.source.position() for stage in self.inputs]
 
     def _save(self, *, final: bool) -> None:
-        """Write a checkpoint when one is due (see ``state.py``)."""
-        if self.checkpoint is None or self.junction is None:
+        """Write a checkpoint when one is due (see ``checkpoint/state.py``)."""
+        if self.checkpoint is None or self.watermarks is None:
             return
         age = time.monotonic() - self._saved_at
         moved = self._newest() != self._saved_newest

@@ -28,7 +28,7 @@ when the block holding it came in; events of the second ``s`` read later move ``
 on).  A writer that stamps its lines with the current second is then never late, even
 with ``B = 0``.  Nothing else moves M.  Seconds closed while the reader waits go
 downstream as a *beat*: the windows after the newest event's are reported even when
-empty (SPEC §4).
+empty (docs/counting.md, "Stats windows").
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ import heapq
 import math
 from typing import Any, Protocol
 
-from ..checkpoint import validate as checked
 from ..checkpoint import validate
 from .batch import Batch
 
@@ -74,7 +73,7 @@ class Reorderer:
         #: The wall-clock time the block being parsed was read at (set by its reader).
         self.now = 0.0
         #: The newest second the run has closed, when this is one of several inputs
-        #: (``junction.py``): an event at or before it is late here too.
+        #: (``watermarks.py``): an event at or before it is late here too.
         self.floor: int | None = None
         #: The newest closed second: everything up to it has gone downstream.
         self.closed_through: int | None = None

@@ -1,4 +1,4 @@
-"""Several inputs, one stream of closed seconds (SPEC §8).
+"""Several inputs, one stream of closed seconds (docs/counting.md, "Several inputs").
 
 Every input has a reorderer of its own: its own M, its own lateness.  Their closed
 seconds meet here, as watermarks are aligned in Flink or bytewax: a second is closed
@@ -28,7 +28,7 @@ from .batch import Batch
 from .reorder import Downstream, Reorderer
 
 
-class Junction:
+class Watermarks:
     """Merges the closed seconds of several reorderers (see the module docstring)."""
 
     def __init__(self, downstream: Downstream) -> None:
@@ -151,12 +151,12 @@ class Junction:
 class _InputEnd:
     """The downstream of one input's reorderer."""
 
-    def __init__(self, junction: Junction, index: int) -> None:
-        self.junction = junction
+    def __init__(self, watermarks: Watermarks, index: int) -> None:
+        self.watermarks = watermarks
         self.index = index
 
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> None:
-        self.junction.closed_by(self.index, batches, through, beat)
+        self.watermarks.closed_by(self.index, batches, through, beat)
 
     def finish(self) -> None:
-        self.junction.ended(self.index)
+        self.watermarks.ended(self.index)

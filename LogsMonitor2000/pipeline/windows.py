@@ -22,7 +22,7 @@ calls on its calculator and asks for a verdict when one can have changed:
   jump over are never reported, and a jump of years costs one step.
 
 ``Windows`` is the reorderer's downstream: every window sees every Batch, and the records
-they produce leave in SPEC §5 order.
+they produce leave in order (``docs/counting.md``, "Order").
 """
 
 from __future__ import annotations

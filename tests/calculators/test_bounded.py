@@ -1,4 +1,4 @@
-"""SPEC §6: the summary's top lists and percentiles in bounded memory, against exact
+"""docs/counting.md, "The summary": the summary's top lists and percentiles in bounded memory, against exact
 counts: Space-Saving past 10,000 keys, a log-bucket sketch past 10,000 durations."""
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ HANDMADE_CSV_OPTIONS = ["--alert-window", "4", "--threshold", "1", "--stats-inte
 
 
 class ExpectedOutputTest(unittest.TestCase):
-    """Files in tests/data against records worked out by hand from SPEC."""
+    """Files in tests/data against records worked out by hand from docs/counting.md."""
 
     def test_handmade_csv(self) -> None:
         result = run_monitor(

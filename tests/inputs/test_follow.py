@@ -237,7 +237,7 @@ def open_for_writing(fifo: Path, timeout: float = 30.0) -> int:
 
 
 class TimeJumpTest(unittest.TestCase):
-    """SPEC §4: an empty window is reported only when it closes while the reader waits
+    """docs/counting.md, "Stats windows": an empty window is reported only when it closes while the reader waits
     (the beat), never when the log's own timestamps jump over it."""
 
     def setUp(self) -> None:
@@ -280,7 +280,7 @@ class TimeJumpTest(unittest.TestCase):
 @slow
 class FastWriterTest(unittest.TestCase):
     def test_a_writer_stamping_the_current_second_is_never_late(self) -> None:
-        # SPEC §2: M = max(M, s + floor(now - t)); before, 535 of 400,000 were late.
+        # docs/counting.md, "Time": M = max(M, s + floor(now - t)); before, 535 of 400,000 were late.
         with tempfile.TemporaryDirectory() as folder:
             log = Path(folder) / "access.log"
             append(log, "")
@@ -301,7 +301,7 @@ class FastWriterTest(unittest.TestCase):
 
 @slow
 class SilenceTest(unittest.TestCase):
-    """SPEC §2-§4 on a live input: the clock moves on while nothing comes."""
+    """docs/counting.md, "Time" and "Stats windows" on a live input: the clock moves on while nothing comes."""
 
     def setUp(self) -> None:
         self.folder = tempfile.TemporaryDirectory()

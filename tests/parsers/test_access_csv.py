@@ -1,4 +1,4 @@
-"""SPEC §1.1: access CSV records."""
+"""docs/counting.md, "Access logs": access CSV records."""
 
 import unittest
 

@@ -1,4 +1,4 @@
-"""SPEC §1.4: request, status, bytes and section rules shared by the HTTP formats."""
+"""docs/counting.md, "Access logs": request, status, bytes and section rules shared by the HTTP formats."""
 
 import unittest
 
@@ -36,7 +36,7 @@ class RequestSectionTest(unittest.TestCase):
                 self.assertEqual(request_section(request), section)
 
     def test_requests_without_a_path_are_in_section_dash(self) -> None:
-        # SPEC §1.4: their time, status and bytes are the server's own: events.
+        # docs/counting.md, "Access logs": their time, status and bytes are the server's own: events.
         for request in [
             "",
             "GET",

@@ -1,4 +1,4 @@
-"""SPEC §1.2: Common and Combined Log Format records."""
+"""docs/counting.md, "Access logs": Common and Combined Log Format records."""
 
 import unittest
 

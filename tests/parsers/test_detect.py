@@ -1,4 +1,4 @@
-"""SPEC §1.5: format detection from the first non-blank lines."""
+"""docs/counting.md, "Format detection": format detection from the first non-blank lines."""
 
 import unittest
 
@@ -25,7 +25,7 @@ class DetectTest(unittest.TestCase):
             "clf": (CLF_LINE * 3, "clf"),
             "blank lines first": ("\n\n   \n" + CLF_LINE, "clf"),
             "mostly clf with garbage": ("junk\n" + CLF_LINE * 2 + "junk\n", "clf"),
-            # SPEC §1.4: what a scanner or a TLS client leaves in a log is still a request.
+            # docs/counting.md, "Access logs": what a scanner or a TLS client leaves in a log is still a request.
             "clf starting with pathless requests": (PATHLESS + CLF_LINE, "clf"),
             "only pathless requests": (PATHLESS * 20, "clf"),
         }

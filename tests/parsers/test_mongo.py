@@ -1,4 +1,4 @@
-"""SPEC §1.3 and the MongoDB parts of §6: pymongowatch CSV, query shapes, percentiles,
+"""docs/counting.md, "MongoDB" and the MongoDB parts of §6: pymongowatch CSV, query shapes, percentiles,
 the slow-operations alert, on fixtures written by pymongowatch itself."""
 
 from __future__ import annotations

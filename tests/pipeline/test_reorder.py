@@ -1,4 +1,4 @@
-"""SPEC §2: allowed lateness, closed seconds, the watermark, idle time."""
+"""docs/counting.md, "Time": allowed lateness, closed seconds, the watermark, idle time."""
 
 import unittest
 
@@ -91,7 +91,7 @@ class ReordererTest(unittest.TestCase):
         self.assertEqual(self.down.closed[-1], ([1, 2, 3], 3))
 
     def test_the_wall_clock_moves_m_while_the_reader_waits(self) -> None:
-        # SPEC §2: M = max(M, s + floor(now - t)), s = 100 read at t = 50.0.
+        # docs/counting.md, "Time": M = max(M, s + floor(now - t)), s = 100 read at t = 50.0.
         self.reorderer.now = 50.0
         feed(self.reorderer, 100)
         self.reorderer.idle(50.6)

@@ -1,4 +1,4 @@
-"""SPEC §8: several inputs, one run - against ``reference.py`` on random inputs (in
+"""docs/counting.md, "Several inputs": several inputs, one run - against ``reference.py`` on random inputs (in
 process), and on real files, a ``.gz`` and standard input among them (the command line).
 
 Each input is judged late on its own; a second closes once every input that has not

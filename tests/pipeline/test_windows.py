@@ -115,7 +115,7 @@ class TumblingWindowTest(unittest.TestCase):
         self.assertEqual(self.spans(records), [(0, 10, 1), (40, 50, 1)])
 
     def test_a_waiting_reader_keeps_the_beat_with_empty_windows(self) -> None:
-        # SPEC §4: closed while the reader waits (beat = the newest event's second).
+        # docs/counting.md, "Stats windows": closed while the reader waits (beat = the newest event's second).
         w = self.stats()
         records = w.close([batch(5, 1)], through=39, beat=5)
         self.assertEqual(self.spans(records), [(0, 10, 1), (10, 20, 0), (20, 30, 0), (30, 40, 0)])

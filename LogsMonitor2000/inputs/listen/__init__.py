@@ -9,6 +9,7 @@ reach the inbox, and hands over what it holds (``drain``).
 
 from __future__ import annotations
 
+import importlib
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -30,13 +31,15 @@ from .inbox import (
     Verdict,
 )
 
-#: ``--listen`` schemes: (kind of receiver, TLS).
+#: ``--listen`` schemes: the module and class of their receiver (imported when used),
+#: and whether it speaks TLS.  A receiver is built as ``Class((host, port), inbox,
+#: options, tls=context)``: a new transport is a module here and a line below.
 SCHEMES = {
-    "syslog+udp": ("udp", False),
-    "syslog+tcp": ("tcp", False),
-    "syslog+tls": ("tcp", True),
-    "http": ("http", False),
-    "https": ("http", True),
+    "syslog+udp": ("syslog", "UdpReceiver", False),
+    "syslog+tcp": ("syslog", "TcpReceiver", False),
+    "syslog+tls": ("syslog", "TcpReceiver", True),
+    "http": ("http", "HttpReceiver", False),
+    "https": ("http", "HttpReceiver", True),
 }
 
 
@@ -89,8 +92,8 @@ class Listener(Defaults):
 
 
 def check_listen_url(url: str) -> tuple[str, bool, str, int]:
-    """``--listen``'s URL as (receiver kind, TLS, host, port); ``UsageError`` when it is
-    none of the schemes, or has a path or no port."""
+    """``--listen``'s URL as (scheme, TLS, host, port); ``UsageError`` when it is none
+    of the schemes, or has a path or no port."""
     scheme, separator, rest = url.partition("://")
     if not separator or scheme not in SCHEMES:
         raise UsageError(
@@ -106,31 +109,20 @@ def check_listen_url(url: str) -> tuple[str, bool, str, int]:
         host, port = listen_address(address)
     except ValueError as error:
         raise UsageError(f"--listen: {error}") from None
-    kind, tls = SCHEMES[scheme]
-    return kind, tls, host, port
+    return scheme, SCHEMES[scheme][2], host, port
 
 
 def open_listener(url: str, options: ListenOptions) -> Listener:
     """The listener of ``url`` (see ``check_listen_url``), bound and started; raises
     ``UsageError`` when it can't be (the port in use, no --tls-cert)."""
-    kind, tls, host, port = check_listen_url(url)
+    scheme, tls, host, port = check_listen_url(url)
     if tls and options.tls is None:
         raise UsageError(f"--listen {url}: TLS needs --tls-cert (and --tls-key)")
     inbox = Inbox()
-    context = options.tls if tls else None
-    receiver: Receiver
+    module, name, _ = SCHEMES[scheme]
+    make = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     try:
-        if kind == "http":
-            from .http import HttpReceiver
-
-            receiver = HttpReceiver((host, port), inbox, options, tls=context)
-        else:
-            from .syslog import TcpReceiver, UdpReceiver
-
-            if kind == "udp":
-                receiver = UdpReceiver((host, port), inbox, options)
-            else:
-                receiver = TcpReceiver((host, port), inbox, options, tls=context)
+        receiver: Receiver = make((host, port), inbox, options, tls=options.tls if tls else None)
     except OSError as error:
         raise UsageError(f"cannot listen on {url}: {error.strerror or error}") from None
     receiver.start()

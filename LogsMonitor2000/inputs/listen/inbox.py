@@ -154,7 +154,7 @@ class Inbox:
 
 
 class Receiver(Protocol):
-    """What a listener's receiving side does (``syslog.py``, ``ingest.py``)."""
+    """What a listener's receiving side does (``syslog.py``, ``http.py``)."""
 
     #: Where it listens, as a URL (with the real port when 0 was asked for).
     url: str

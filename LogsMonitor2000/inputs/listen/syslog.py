@@ -101,7 +101,14 @@ def _message_end(buffer: bytearray) -> int:
 class UdpReceiver:
     """``syslog+udp://``: a datagram is a message."""
 
-    def __init__(self, address: tuple[str, int], inbox: Inbox, options: ListenOptions) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        inbox: Inbox,
+        options: ListenOptions,
+        *,
+        tls: ssl.SSLContext | None = None,
+    ) -> None:
         self._socket = socket.socket(family_of(address), socket.SOCK_DGRAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
         self._socket.bind(address)

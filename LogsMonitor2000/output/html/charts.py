@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from html import escape
 
-from ...words import local_time, number
+from ...words import local_time
 from .. import RunInfo
 from ..history import History, Period, Point
 

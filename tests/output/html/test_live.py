@@ -17,7 +17,7 @@ from LogsMonitor2000.output.html.live import LiveServer
 from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url
-from tests.support import DATA, run_monitor, run_process, slow
+from tests.support import DATA, run_process, slow
 
 
 def windows(first: int, count: int, step: int = 10) -> str:

@@ -1,0 +1,36 @@
+"""What a worker makes of a part of a large file (``parallel.py``): its events in a
+reorderer of their own, its invalid records, and what the main process needs to merge
+it as if it had read it itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..parsers.base import Rejects
+from ..pipeline.reorder import Reorderer
+
+
+@dataclass(slots=True)
+class Chunk:
+    """What a worker made of a chunk: the part of the input it read, parsed."""
+
+    reorderer: Reorderer
+    rejects: Rejects
+    skipped: int
+    headers: int
+    #: Lines parsed (a record held back at the end not included).
+    lines: int
+    #: A CSV record still open at the end, as it came.
+    pending: str
+    #: Events turned away by the filters.
+    filtered: int
+    #: The stats interval whose windows the counts were gathered by (0: per second).
+    gathered: int = 0
+    #: The same chunk read again in this process, with its counts per second (set in
+    #: the main process).
+    read_again: Callable[[], Chunk] | None = None
+    #: The first chunk: the file's format, and its start (to say which format it reads
+    #: as if none of it is valid).
+    format_name: str = ""
+    sample: str = ""
