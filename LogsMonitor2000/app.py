@@ -59,6 +59,7 @@ class Run:
         stdin: IO[bytes] | None = None,
     ) -> None:
         self.settings = settings
+        self.checkpoint: StateFile | None = None
         self.stdout = stdout
         self.stderr = stderr
         self.stdin = stdin
@@ -76,7 +77,7 @@ class Run:
         settings = _with_credentials(self.settings)
         self.views.settings = settings
         warn, sources = self.warn, self.sources
-        checkpoint, saved = _load_state(settings)
+        checkpoint, saved = _load_state(settings, self)
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn, self.stdin))
@@ -107,6 +108,8 @@ class Run:
         for source in self.sources:
             source.close()
         self.views.close()
+        if self.checkpoint is not None:  # (another run of this process may use it next)
+            self.checkpoint.release()
 
 
 def _with_credentials(settings: Settings) -> Settings:
@@ -164,7 +167,7 @@ def _open(
     )
 
 
-def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
+def _load_state(settings: Settings, run: Run) -> tuple[StateFile | None, Saved | None]:
     if settings.state is None:
         return None, None
     checkpoint = StateFile(
@@ -185,6 +188,7 @@ def _load_state(settings: Settings) -> tuple[StateFile | None, Saved | None]:
         },
     )
     checkpoint.claim(settings.paths)
+    run.checkpoint = checkpoint
     saved = None if settings.state_reset else checkpoint.load()
     checkpoint.check_writable()
     return checkpoint, saved

@@ -18,7 +18,13 @@ and a copy of it a day later (their ``vs clf`` is against the one N-line input).
 command runs ``--repeat`` times (default 3), interleaved, and the fastest run of each
 counts: the machine is shared.
 
+``--baseline DIR`` (a checkout of another version, ``git worktree add /tmp/before
+HEAD~3`` say) also times that version's monitor on the same logs, interleaved with
+this one, and prints the ratio of the two (``vs base``: this one's time over the
+baseline's): a change measured before and after in one run.
+
     python -m tools.bench --lines 200000 --formats csv,nginx --keep /tmp/logs
+    python -m tools.bench --baseline /tmp/before --no-views
 """
 
 from __future__ import annotations
@@ -267,11 +273,12 @@ WRITERS: dict[str, Callable[[Path, int], object]] = {
 OPTIONS = {"nginx": ["--log-format", NGINX_FORMAT]}
 
 
-def timed(command: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of a command, its output to /dev/null."""
+def timed(command: list[str], cwd: Path = TOP) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB) of a command (run in ``cwd``), its output to
+    /dev/null."""
     started = time.perf_counter()
     with open(os.devnull, "w") as devnull:
-        process = subprocess.Popen(command, stdout=devnull, cwd=TOP)
+        process = subprocess.Popen(command, stdout=devnull, cwd=cwd)
         _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) != 0:
@@ -292,6 +299,9 @@ def main() -> None:
     options.add_argument(
         "--listen-only", action="store_true", help="only the listeners' figures (--listen)"
     )
+    options.add_argument(
+        "--baseline", metavar="DIR", help="also time the monitor of another checkout (its top)"
+    )
     args = options.parse_args()
     if args.listen_only:
         bench_listeners(args.lines // 2, args.repeat)
@@ -300,30 +310,33 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     print(f"{args.lines:,} lines per log, best of {args.repeat}, Python {sys.version.split()[0]}")
     print(f"{'format':<8} {'floor':<11} {'floor s':>8} {'monitor s':>10} {'ratio':>6} "
-          f"{'lines/s':>10} {'vs clf':>7} {'peak RSS':>9}")  # fmt: skip
+          f"{'lines/s':>10} {'vs clf':>7} {'peak RSS':>9}"
+          + (f" {'base s':>7} {'vs base':>7}" if args.baseline else ""))  # fmt: skip
     clf_rate: float | None = None
     for name in args.formats.split(","):
         inputs = prepare(folder, name, args.lines)
         lines = args.lines * (2 if name == "clf+day" else 1)
-        floors, runs, peaks = [], [], []
+        floors, runs, peaks, bases = [], [], [], []
+        command = [sys.executable, "-m", "LogsMonitor2000", *map(str, inputs), "--output", "json",
+                   *OPTIONS.get(name, [])]  # fmt: skip
         for _ in range(args.repeat):
             floors.append(
                 sum(timed([sys.executable, "-c", FLOORS[name], str(p)])[0] for p in inputs)
             )
-            elapsed, peak = timed(
-                [sys.executable, "-m", "LogsMonitor2000", *map(str, inputs), "--output", "json",
-                 *OPTIONS.get(name, [])]
-            )  # fmt: skip
+            elapsed, peak = timed(command)
             runs.append(elapsed)
             peaks.append(peak)
+            if args.baseline:
+                bases.append(timed(command, cwd=Path(args.baseline))[0])
         floor, run = min(floors), min(runs)
         rate = lines / run
         if name == "clf":
             clf_rate = rate
         versus = f"{clf_rate / rate:>7.2f}" if clf_rate and name != "clf" else f"{'':>7}"
+        based = f" {min(bases):>7.2f} {run / min(bases):>7.2f}" if bases else ""
         print(
             f"{name:<8} {FLOOR_NAMES.get(name, 'CLF regex'):<11} {floor:>8.2f} {run:>10.2f} "
-            f"{run / floor:>6.2f} {rate:>10,.0f} {versus} {max(peaks) / 1024:>6.1f} MB"
+            f"{run / floor:>6.2f} {rate:>10,.0f} {versus} {max(peaks) / 1024:>6.1f} MB{based}"
         )
     if args.views:
         clf = prepare(folder, "clf", args.lines)[0]

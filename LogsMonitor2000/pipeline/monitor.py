@@ -89,6 +89,7 @@ class Monitor:
         self.carried: Carried = set()
         #: The alert rules, and the window of each.
         self.rules: list[AlertRule] = []
+        self._unbuilt_rules: list[AlertRule] | None = None
         self.rule_windows: list[SlidingWindow[AlertRule]] = []
         #: The whole run's counts, for the summary (``docs/counting.md``).
         self.totals: Stats | None = None
@@ -347,11 +348,23 @@ class Monitor:
             unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
             nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
             totals=self._totals(),
-            rules=tuple(rule.state() for rule in self.rules),
+            rules=tuple(rule.state() for rule in self._rules_so_far()),
             stopped_by=self.stopped_by,
             inputs=per_input if len(per_input) > 1 else None,
             dropped=self.dropped(),
         )
+
+    def _rules_so_far(self) -> list[AlertRule]:
+        """The alert rules; before any input's format is known, the rules a run that
+        has seen nothing yet has (built without a family: what they say is the same)."""
+        if self.family is not None or self.rules:
+            return self.rules
+        if self._unbuilt_rules is None:
+            context = Context(
+                settings=self.settings, family=None, durations=False, format_description=""
+            )
+            self._unbuilt_rules = alert_rules(context)
+        return self._unbuilt_rules
 
     def dropped(self) -> int | None:
         """Datagrams the listeners dropped (None: no listener)."""
@@ -378,8 +391,8 @@ class Monitor:
             summary=summary,
             per_second=per_second,
             through=self.watermarks.through if self.watermarks else None,
-            rules=tuple(rule.info() for rule in self.rules),
-            gauges=tuple(gauge for rule in self.rules for gauge in rule.gauges()),
+            rules=tuple(rule.info() for rule in self._rules_so_far()),
+            gauges=tuple(gauge for rule in self._rules_so_far() for gauge in rule.gauges()),
             unit=self.family.unit if self.family else "hit",
             counters=counters,
         )
