@@ -20,16 +20,17 @@ def main() -> int:
     """Quiet on Ctrl-C and SIGTERM from the start (the run then installs its own
     handlers, which print the summary), then the command line."""
     stop_quietly_on_signals()
+    from .cli import main as run
+
     # Nothing on the hot path makes reference cycles: rows and counts die by reference
     # counting.  With the default thresholds the cyclic collector would still rescan
-    # every live Batch every few hundred rows - a third of the parsing time.
+    # every live Batch every few hundred rows - a third of the parsing time - and what
+    # start-up made (the package's modules, once imported) would be rescanned with them.
     gc.freeze()
     gc.set_threshold(GC_THRESHOLD, 50, 100)
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
             stream.reconfigure(errors="replace")
-    from .cli import main as run
-
     status = run()
     try:
         if sys.stdout is not None:

@@ -226,11 +226,12 @@ class Stats:
         self.tallies = [
             TALLIES[panel.shape](panel, bounded=bounded, family=family) for panel in family.panels
         ]
+        self._counts = [tally.count for tally in self.tallies]
 
     def count(self, batch: Batch) -> None:
         self.hits += batch.hits
-        for tally in self.tallies:
-            tally.count(batch)
+        for count in self._counts:
+            count(batch)
 
     def merge(self, other: Stats) -> None:
         """Add what ``other`` (stats of the same family) counted."""
