@@ -211,6 +211,9 @@ class Summary:
     lateness_seconds: int
     #: Operations that started and never finished (None: the family has none).
     unfinished: int | None = None
+    #: Valid records that are no events: the earlier rows of MongoDB operations, the
+    #: lines of a JSON log's other loggers (Caddy's errors).
+    other: int = 0
     #: The alert rules, active or not.
     rules: tuple[RuleState, ...] = ()
     #: Events turned away by the filters (None: no filter was set).
@@ -248,6 +251,8 @@ class Summary:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.other:
+            data["other"] = self.other
         for rule in self.rules:
             if rule.since is not None or rule.always_listed:
                 data[rule.json_key] = rule.since

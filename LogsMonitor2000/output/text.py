@@ -208,6 +208,8 @@ class TextNotifier:
         parts.append(f"{summary.late:,} late")
         if summary.unfinished is not None:
             parts.append(f"{summary.unfinished:,} unfinished")
+        if summary.other:
+            parts.append(f"{summary.other:,} other")
         if summary.filtered is not None:
             parts.append(f"{summary.filtered:,} filtered")
         if summary.undelivered:

@@ -15,14 +15,16 @@ from .logformat import NAMED, LogFormatFactory
 from .mongo import MongoParser
 from .pylog import PylogParser
 
-#: ``--format`` value -> parser class, in the order auto-detection tries them.
+#: ``--format`` value -> parser class, in the order auto-detection tries them (on a tie
+#: the first wins: Apache's vhost_combined, whose lines Common Log Format would read too,
+#: before it).
 PARSERS: dict[str, ParserFactory] = {
     AccessCsvParser.name: AccessCsvParser,
-    ClfParser.name: ClfParser,
-    MongoParser.name: MongoParser,
     "vhost_combined": LogFormatFactory(
         "vhost_combined", NAMED["vhost_combined"], "Apache's vhost_combined format"
     ),
+    ClfParser.name: ClfParser,
+    MongoParser.name: MongoParser,
     "json": JsonLogFactory(),
     PylogParser.name: PylogParser,
 }

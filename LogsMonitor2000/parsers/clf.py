@@ -2,7 +2,8 @@
 
     127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326
 
-then anything (Combined's referer and user agent are optional).  The request runs from
+then anything (Combined's referer and user agent are optional).  The user (``frank``)
+may hold spaces.  The request runs from
 the quote after ``] `` to the first ``" `` that is followed by a 3-digit status and a
 bytes field.  The timestamp is converted to UTC with its own offset.  The source is the
 host.
@@ -21,8 +22,9 @@ from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .access_fields import HttpEvents
 
-#: The 7 fields of a line, in the order of access CSV's columns.
-_LINE = re.compile(r'(\S+) (\S+) (\S+) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
+#: The 7 fields of a line, in the order of access CSV's columns.  The user may hold
+#: spaces (any client can send Basic credentials for ``bob smith``).
+_LINE = re.compile(r'(\S+) (\S+) (.*?) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
 _TIMESTAMP = re.compile(
     r"([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) "
     r"([+-])([0-9]{2})([0-9]{2})"

@@ -17,7 +17,15 @@ the same fields:
   in ``--json-fields`` says another unit.
 
 A line that is not a JSON object, or lacks or mistypes its time or status, is invalid
-(counted, never fatal); the request follows the HTTP rules (``http.py``).
+(counted, never fatal); the request follows the HTTP rules (``access_fields.py``).
+
+A log that names the logger of each line (Caddy's ``logger``) holds more than
+requests: only the lines of an access logger (``http.log.access``, ``http.log.access.log0``)
+are requests; the others - Caddy's own messages, and ``http.log.error`` lines, which
+carry the status of a request its access line counts already - are valid records that
+are no events (``other`` in the summary), and so is a message (``msg``) without a
+logger and without a status (Caddy's default logger).  Behind a proxy the client is Caddy's
+``client_ip``, tried before ``remote_ip``.
 """
 
 from __future__ import annotations
@@ -40,7 +48,7 @@ from .access_fields import MAX_SECOND, HttpEvents
 KEYS: dict[str, tuple[str, ...]] = {
     "time": ("ts", "StartUTC", "time", "timestamp", "@timestamp", "time_iso8601",
              "time_local", "msec", "start_time", "StartLocal", "date"),
-    "source": ("remote_addr", "request.remote_ip", "request.client_ip", "ClientHost",
+    "source": ("remote_addr", "request.client_ip", "request.remote_ip", "ClientHost",
                "client_ip", "remote_ip", "client", "ip", "remote_host", "ClientAddr"),
     "request": ("request",),
     "method": ("request_method", "request.method", "RequestMethod", "method"),
@@ -63,6 +71,10 @@ _DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 
 #: What an invalid line stands as (HttpEvents calls it unusual).
 _NOT_A_RECORD: tuple[str, ...] = ()
+#: The prefix of the loggers whose lines are requests, in a log that names its loggers.
+ACCESS_LOGGER = "http.log.access"
+#: A line of a message (``msg``) with none of these is no request (Caddy's own).
+STATUS_KEYS = KEYS["status"]
 
 
 def parse_json_fields(text: str) -> dict[str, tuple[str, float | None]]:
@@ -169,6 +181,15 @@ class JsonLogParser(LineParser):
             if type(obj) is not dict:
                 records.append(_NOT_A_RECORD)
                 reasons[index] = "not a JSON object"
+                continue
+            logger = obj.get("logger")
+            if (
+                not (type(logger) is str and logger.startswith(ACCESS_LOGGER))
+                if logger is not None
+                else "msg" in obj and not any(key in obj for key in STATUS_KEYS)
+            ):
+                records.append(_NOT_A_RECORD)  # (valid: a message, no request)
+                self.skipped += 1
                 continue
             if self._pick is None and not self._resolve(obj):
                 records.append(_NOT_A_RECORD)

@@ -21,9 +21,23 @@ request time   ``$request_time`` (s)                    ``%D`` (us) ``%T`` (s)
 virtual host   ``$host`` ``$server_name`` ``$http_host``  ``%v`` ``%V``
 =============  =======================================  ===============================
 
-Any other variable or directive matches as an opaque field: a word, or - between
-double quotes - anything up to the quote that the rest of the line allows.  A format
-that yields no time or no status can't count anything and is refused (``FormatError``).
+A field between double quotes takes everything up to its closing quote (as the server
+escapes a quote inside: nginx as ``\x22``, Apache as ``\"``).  An unquoted field takes
+everything up to the literal text that follows it in the format - a delimiter, or the
+next field's known shape - so a value may hold spaces (a ``$remote_user`` of ``bob
+smith``, Apache's decoded ``%U``, a user agent in a tab- or pipe-separated format), and
+may be empty (nginx's ``$host`` of a request it could not read).  A time, a status,
+bytes and a request time keep their shapes; a client address and a method are words.
+
+nginx's ``$upstream_*`` values are lists when a request went to several upstreams
+(``0.000, 0.002`` after a fail-over, ``... : ...`` after an internal redirect): the
+list is read, and its first value counts (``$upstream_response_time`` as the request
+time when the format has no ``$request_time``, ``$upstream_status`` as the status when
+it has no ``$status``).
+
+A format that yields no time or no status can't count anything, and one whose double
+quotes don't pair up is a typo: both are refused (``FormatError``).  Quotes escaped as
+in Apache's configuration (``\"%r\"``) are read as quotes.
 """
 
 from __future__ import annotations
@@ -63,7 +77,11 @@ _ISO_TIME = (
 )
 _NUMBER = r"[0-9]+(?:\.[0-9]+)?"
 _WORD = r"\S+"
+#: An unquoted value that may hold spaces or be empty: up to what follows it.
 _LAZY = r".*?"
+#: nginx's list of an upstream value per upstream tried: its first value is captured.
+_UPSTREAM_TIMES = r"([0-9.]+|-)(?:(?:, | : )(?:[0-9.]+|-))*"
+_UPSTREAM_STATUSES = r"([0-9]{3}|-)(?:(?:, | : )(?:[0-9]{3}|-))*"
 #: A value between double quotes as Apache escapes it (a quote inside as \"; nginx writes
 #: \x22): no backtracking to find where it ends.
 _QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'
@@ -96,12 +114,17 @@ class _Field:
     scale: float = 1.0
     #: Text the directive writes around the value (Apache's ``%t``: its brackets).
     around: tuple[str, str] = ("", "")
+    #: Only when no other field has its role (an upstream's time, an upstream's status).
+    fallback: bool = False
+    #: Its pattern captures a group of its own (a list's first value).
+    captures: bool = False
 
 
 def _nginx_field(name: str) -> _Field:
     table = {
         "remote_addr": _Field("source", _WORD),
         "realip_remote_addr": _Field("source", _WORD),
+        "remote_user": _Field("user", _LAZY),
         "time_local": _Field("time", _CLF_TIME, "clf"),
         "time_iso8601": _Field("time", _ISO_TIME, "iso"),
         "msec": _Field("time", _NUMBER, "seconds"),
@@ -113,11 +136,18 @@ def _nginx_field(name: str) -> _Field:
         "body_bytes_sent": _Field("bytes", r"[0-9]+|-"),
         "bytes_sent": _Field("bytes", r"[0-9]+|-"),
         "request_time": _Field("duration", r"[0-9.]+|-", scale=1000.0),
-        "host": _Field("vhost", _WORD),
-        "server_name": _Field("vhost", _WORD),
-        "http_host": _Field("vhost", _WORD),
+        "upstream_response_time": _Field(
+            "duration", _UPSTREAM_TIMES, scale=1000.0, fallback=True, captures=True
+        ),
+        "upstream_status": _Field("status", _UPSTREAM_STATUSES, fallback=True, captures=True),
+        "host": _Field("vhost", r"\S*"),  # (empty for a request nginx could not read)
+        "server_name": _Field("vhost", r"\S*"),
+        "http_host": _Field("vhost", r"\S*"),
+        "is_args": _Field(None, r"\??"),
+        "args": _Field(None, r"(?:(?<=\?)\S*)?"),  # (after $is_args: only after its "?")
+        "server_protocol": _Field(None, _WORD),
     }
-    return table.get(name, _Field(None, _WORD))
+    return table.get(name, _Field(None, _LAZY))  # (other upstream lists: opaque)
 
 
 def _apache_field(letter: str, argument: str | None) -> _Field:
@@ -134,9 +164,10 @@ def _apache_field(letter: str, argument: str | None) -> _Field:
     table = {
         "h": _Field("source", _WORD),
         "a": _Field("source", _WORD),
+        "u": _Field("user", _LAZY),
         "r": _Field("request", _LAZY),
         "m": _Field("method", _WORD),
-        "U": _Field("uri", _WORD),
+        "U": _Field("uri", _LAZY),
         "s": _Field("status", r"[0-9]{3}"),
         "b": _Field("bytes", r"[0-9]+|-"),
         "B": _Field("bytes", r"[0-9]+"),
@@ -144,10 +175,15 @@ def _apache_field(letter: str, argument: str | None) -> _Field:
         "D": _Field("duration", r"[0-9]+|-", scale=0.001),
         "v": _Field("vhost", _WORD),
         "V": _Field("vhost", _WORD),
+        "p": _Field(None, r"[0-9]+"),
+        "q": _Field(None, r"(?:\?\S*)?"),  # (the query string, with its "?", or "")
+        "H": _Field(None, _WORD),
     }
     if argument is not None and letter in "aCeinoxp":
-        return _Field("source" if letter == "a" and argument == "c" else None, _WORD)
-    return table.get(letter, _Field(None, _WORD))
+        if letter == "a" and argument == "c":
+            return _Field("source", _WORD)
+        return _Field(None, _LAZY)
+    return table.get(letter, _Field(None, _LAZY))
 
 
 _NGINX = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
@@ -160,7 +196,9 @@ def is_nginx(text: str) -> bool:
 
 
 def _tokens(text: str) -> list[str | _Field]:
-    """The format as literal text and fields."""
+    """The format as literal text and fields; ``FormatError`` when its quotes don't
+    pair up."""
+    text = text.replace('\\"', '"')  # (as Apache's configuration escapes them)
     nginx = is_nginx(text)
     pattern = _NGINX if nginx else _APACHE
     tokens: list[str | _Field] = []
@@ -175,6 +213,12 @@ def _tokens(text: str) -> list[str | _Field]:
         else:
             tokens.append(_apache_field(found.group(2), found.group(1)))
     tokens.append(text[position:])
+    literal = [token for token in tokens if isinstance(token, str)]
+    if sum(token.count('"') for token in literal) % 2:
+        raise FormatError(
+            f"the log format {text!r} has an unbalanced double quote: copy it as the server's "
+            "configuration has it"
+        )
     return [token for token in tokens if token != ""]
 
 
@@ -202,6 +246,8 @@ def compile_format(text: str) -> LogFormat:
     text = NAMED.get(text, text)
     tokens = _tokens(text)
     nginx = is_nginx(text)
+    # A fallback field counts only when no other field has its role.
+    given = {token.role for token in tokens if isinstance(token, _Field) and not token.fallback}
     parts: list[str] = []
     group_of: dict[str, int] = {}  # role -> its group (1-based)
     fields: dict[str, _Field] = {}
@@ -214,20 +260,30 @@ def compile_format(text: str) -> LogFormat:
         quoted = isinstance(before, str) and before.endswith('"')
         quoted = quoted and isinstance(after, str) and after.startswith('"')
         # Between quotes: the request as Common Log Format reads it (a quote may be in
-        # it, from a client that sent one), anything else as the server escapes it.
+        # it, from a client that sent one), a value that may hold spaces as the server
+        # escapes it; a value of a known shape keeps it.
         if quoted and token.role == "request":
             pattern = _LAZY
-        elif quoted and token.role is None:  # (nginx writes no quote in a value)
-            pattern = r'[^"]*' if nginx else _QUOTED
+        elif quoted and token.role in (None, "user", "vhost", "uri", "source", "method"):
+            pattern = r'[^"]*' if nginx else _QUOTED  # (nginx writes no quote in a value)
         else:
             pattern = token.pattern
         opening, closing = (re.escape(side) for side in token.around)
-        if token.role is None or token.role in fields:  # the first of a role counts
+        counted = token.role is not None and token.role != "user"
+        if token.fallback and token.role in given:
+            counted = False
+        if not counted or token.role in fields:  # the first of a role counts
+            if token.captures:  # (its own group is not wanted)
+                pattern = pattern.replace("(", "(?:", 1)
             parts.append(f"{opening}(?:{pattern}){closing}")
             continue
+        assert token.role is not None
         fields[token.role] = token
         group_of[token.role] = len(group_of) + 1
-        parts.append(f"{opening}({pattern}){closing}")
+        if token.captures:
+            parts.append(f"{opening}{pattern}{closing}")
+        else:
+            parts.append(f"{opening}({pattern}){closing}")
     missing = [name for name in ("time", "status") if name not in fields]
     if missing:
         raise FormatError(

@@ -34,6 +34,19 @@ NGINX = {
     "iso, host, method and URI": '$host $remote_addr [$time_iso8601] "$request_method '
     '$request_uri" $status $body_bytes_sent $request_time',
     "msec": "$msec $remote_addr $request_method $request_uri $status $body_bytes_sent",
+    # What real servers write that a word per field can't read: a user with a space, an
+    # empty $host, upstream lists after a fail-over, values holding spaces between tabs
+    # or pipes, a quoted host with a space, $uri$is_args$args.
+    "odd values": '$remote_addr - $remote_user [$time_local] "$request" $status '
+    '$body_bytes_sent "$http_referer" "$http_user_agent" $host rt=$request_time '
+    "urt=$upstream_response_time ust=$upstream_status",
+    "upstream time only": '$remote_addr - $remote_user [$time_local] "$request" $status '
+    "$body_bytes_sent $upstream_response_time",
+    "tabs": "$remote_addr\t$remote_user\t$time_local\t$request\t$status\t$body_bytes_sent"
+    "\t$http_user_agent\t$request_time",
+    "pipes": "$remote_addr|$time_local|$request_method $uri$is_args$args|$status"
+    "|$body_bytes_sent|$http_user_agent",
+    "quoted host": '$remote_addr [$time_local] "$http_host" "$request" $status $body_bytes_sent',
 }
 APACHE = {
     "common": '%h %l %u %t "%r" %>s %b',
@@ -43,6 +56,8 @@ APACHE = {
     "with %D": '%h %l %u %t "%r" %>s %b %D',
     "with %T in ms": '%h %{X-Forwarded-For}i %t "%m %U%q %H" %>s %B %{ms}T',
     "strftime": '%h %l %u [%{%d/%b/%Y %T}t] "%r" %>s %b',
+    # %U is written decoded (spaces and all); %u may hold spaces; escaped quotes.
+    "decoded path": '%h %l %u %t \\"%m %U%q %H\\" %>s %b \\"%{User-Agent}i\\" %D',
 }
 #: A user agent with quotes in it, as each server escapes them.
 NGINX_AGENT = r"Mozilla/5.0 (X11; Linux x86_64) \x22quoted\x22 x"
@@ -55,10 +70,15 @@ def clf_time(second: int) -> str:
     return datetime.fromtimestamp(second, zone).strftime("%d/%b/%Y:%H:%M:%S +0100")
 
 
-def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | None]:
-    """A line of ``fmt`` for ``event`` (the test's own reading of the syntax) and the
-    request time it writes, in ms, as the monitor must read it back."""
+def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | None, str | None]:
+    """A line of ``fmt`` for ``event`` (the test's own reading of the syntax), the
+    request time it writes, in ms, as the monitor must read it back, and the virtual
+    host it writes ("" for an empty one)."""
     path = event.section + "/page?q=1"
+    spaced = event.section + "/a page"  # (decoded)
+    user = rng.choice(["-", "-", "bob smith", "ann"])
+    host = "" if rng.random() < 0.2 else str(event.vhost)
+    upstream = rng.choice([1, 1, 2, 3])
     taken: dict[str, Any] = {}
     ms = rng.choice([0, 1, 4, 250, 1234, 60000])
 
@@ -67,9 +87,22 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
         if name == "request_time":
             taken["ms"] = float(f"{ms / 1000:.3f}") * 1000.0
             return f"{ms / 1000:.3f}"
+        if name == "upstream_response_time" and "$request_time" not in fmt:
+            taken["ms"] = float(f"{ms / 1000:.3f}") * 1000.0  # (the first one counts)
+            return ", ".join([f"{ms / 1000:.3f}"] + ["0.000"] * (upstream - 1))
+        if name == "host":
+            taken["host"] = host
+        if name == "http_host":
+            taken["host"] = rng.choice(["a b.example", "c.example"])
+            return str(taken["host"])
         values = {
             "remote_addr": event.source,
-            "remote_user": "-",
+            "remote_user": user,
+            "upstream_response_time": ", ".join(["0.001"] * upstream),
+            "upstream_status": ", ".join(["502"] * (upstream - 1) + [str(event.status)]),
+            "uri": path.partition("?")[0],
+            "is_args": "?",
+            "args": path.partition("?")[2],
             "time_local": clf_time(event.time),
             "time_iso8601": datetime.fromtimestamp(event.time, timezone.utc).isoformat(),
             "msec": f"{event.time}.{rng.randint(0, 999):03d}",
@@ -81,7 +114,7 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
             "bytes_sent": str(event.size),
             "http_referer": "-",
             "http_user_agent": NGINX_AGENT,
-            "host": str(event.vhost),
+            "host": host,
         }
         return values.get(name, "-")
 
@@ -101,10 +134,10 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
         values = {
             "h": event.source,
             "l": "-",
-            "u": "-",
+            "u": user,
             "r": f"GET {path} HTTP/1.1",
             "m": "GET",
-            "U": path.partition("?")[0],
+            "U": spaced if "%q" in fmt else path.partition("?")[0],
             "q": "?" + path.partition("?")[2],
             "H": "HTTP/1.1",
             "s": str(event.status),
@@ -120,8 +153,8 @@ def render(fmt: str, event: Event, rng: random.Random) -> tuple[str, float | Non
     if "$" in fmt:
         line = re.sub(r"\$(\w+)", nginx, fmt)
     else:
-        line = re.sub(r"%>?(?:\{([^}]*)\})?([a-zA-Z])", apache, fmt)
-    return line, taken.get("ms")
+        line = re.sub(r"%>?(?:\{([^}]*)\})?([a-zA-Z])", apache, fmt.replace('\\"', '"'))
+    return line, taken.get("ms"), taken.get("host")
 
 
 class FormatStringTest(unittest.TestCase):
@@ -130,15 +163,17 @@ class FormatStringTest(unittest.TestCase):
             for name, fmt in formats.items():
                 rng = random.Random(name)
                 events = random_events(rng, rng.randint(50, 300))
-                has_host = "$host" in fmt or "%v" in fmt
+                has_host = "$host" in fmt or "$http_host" in fmt or "%v" in fmt
                 has_client = "remote_addr" in fmt or "%h" in fmt
                 lines, expected = [], []
                 for event in events:
                     event = event._replace(vhost=rng.choice(["a.example", "b.example"]))
-                    line, ms = render(fmt, event, rng)
+                    line, ms, host = render(fmt, event, rng)
                     lines.append(line + "\n")
                     if rng.random() < 0.02:
                         lines.append("garbage\n")
+                    if host is not None:
+                        event = event._replace(vhost=host or None)
                     expected.append(
                         event._replace(
                             ms=ms,
