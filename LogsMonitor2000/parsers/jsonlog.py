@@ -23,8 +23,8 @@ A log that names the logger of each line (Caddy's ``logger``) holds more than
 requests: only the lines of an access logger (``http.log.access``, ``http.log.access.log0``)
 are requests; the others - Caddy's own messages, and ``http.log.error`` lines, which
 carry the status of a request its access line counts already - are valid records that
-are no events (``other`` in the summary), and so is a message (``msg``) without a
-logger and without a status (Caddy's default logger).  Behind a proxy the client is Caddy's
+are no events (``other`` in the summary), and so is a message (``msg`` and ``level``)
+without a logger and without a status (Caddy's default logger).  Behind a proxy the client is Caddy's
 ``client_ip``, tried before ``remote_ip``.
 """
 
@@ -73,7 +73,7 @@ _DIGITS = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 _NOT_A_RECORD: tuple[str, ...] = ()
 #: The prefix of the loggers whose lines are requests, in a log that names its loggers.
 ACCESS_LOGGER = "http.log.access"
-#: A line of a message (``msg``) with none of these is no request (Caddy's own).
+#: A message (``msg``, ``level``) with none of these is no request (Caddy's own).
 STATUS_KEYS = KEYS["status"]
 
 
@@ -186,7 +186,7 @@ class JsonLogParser(LineParser):
             if (
                 not (type(logger) is str and logger.startswith(ACCESS_LOGGER))
                 if logger is not None
-                else "msg" in obj and not any(key in obj for key in STATUS_KEYS)
+                else "msg" in obj and "level" in obj and not any(k in obj for k in STATUS_KEYS)
             ):
                 records.append(_NOT_A_RECORD)  # (valid: a message, no request)
                 self.skipped += 1
