@@ -25,7 +25,8 @@ from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
 from .inputs import Position, Source, open_source
-from .inputs.listen import Listener, ListenOptions, open_listener
+from .inputs.listen import Listener, ListenOptions, check_listen_url, open_listener
+from .net.addresses import reachable_from_outside
 from .inputs.parallel import parallel_source
 from .output import GuardedStream, Notifier, Tee
 from .output.html.report import ReportNotifier
@@ -306,6 +307,11 @@ class _Views:
             self.served = ServeNotifier(self.server, interval=settings.stats_interval)
             self.server.start()
             self.warn(f"serving {self.server.url}")
+            if reachable_from_outside(settings.serve[0]) and settings.serve_auth is None:
+                self.warn(
+                    f"warning: {self.server.url} is reachable from other machines and asks "
+                    "for no credentials: add --serve-auth"
+                )
 
     def around(self, notifier: Notifier) -> Notifier:
         extra: list[Notifier] = [n for n in (self.report, self.served) if n is not None]
@@ -387,6 +393,20 @@ def _listeners(settings: Settings, warn: Callable[[str], None]) -> list[Source]:
         listener = open_listener(url, options)
         listeners.append(listener)
         warn(f"listening on {listener.url}")
+        scheme, _, host, _ = check_listen_url(url)
+        if not reachable_from_outside(host):
+            continue
+        if scheme.startswith("http"):
+            if settings.listen_auth is None:
+                warn(
+                    f"warning: {listener.url} is reachable from other machines and asks "
+                    "for no credentials: add --listen-auth"
+                )
+        else:
+            warn(
+                f"warning: {listener.url} is reachable from other machines, and syslog has "
+                "no credentials: a firewall decides who may send"
+            )
     return listeners
 
 
@@ -399,7 +419,9 @@ def _server(settings: Settings) -> LiveServer:
     try:
         return LiveServer((host, port), credentials=settings.serve_auth, tls=tls)
     except OSError as error:
-        raise UsageError(f"cannot listen on {host}:{port}: {error.strerror or error}") from None
+        raise UsageError(
+            f"--serve {_shown_address(host, port)}: cannot listen there: {error.strerror or error}"
+        ) from None
 
 
 @contextlib.contextmanager
@@ -426,3 +448,8 @@ def _signals(monitor: Monitor) -> Iterator[None]:
     finally:
         for signum, old in previous.items():
             signal.signal(signum, old)
+
+
+def _shown_address(host: str, port: int) -> str:
+    """``--serve``'s address as it was given (``:8080`` for every interface)."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -47,6 +47,13 @@ class Figure:
     panel: Panel
     value: Any
 
+    @property
+    def says_something(self) -> bool:
+        """Whether the views show it: not a top list of the panel's unknown key alone
+        (JSON has it all the same)."""
+        unknown = self.panel.unknown
+        return unknown is None or any(entry[0] != unknown for entry in self.value)
+
     def to_json(self) -> Any:
         shape, value = self.panel.shape, self.value
         if shape == TOP:

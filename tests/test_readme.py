@@ -63,7 +63,7 @@ class ReadmeTest(unittest.TestCase):
         assert first is not None
         commands = [line.split("#")[0].strip() for line in first.group(1).splitlines()]
         self.assertEqual(
-            commands, ["python -m LogsMonitor2000 tests/data/sample.csv", "python -m unittest"]
+            commands, ["python -m LogsMonitor2000 tests/data/sample.log", "python -m unittest"]
         )
 
     def test_it_stands_on_its_own(self) -> None:
@@ -73,6 +73,9 @@ class ReadmeTest(unittest.TestCase):
                 with self.subTest(document=name, words=pattern):
                     found = re.search(pattern, text, re.IGNORECASE if pattern.islower() else 0)
                     self.assertIsNone(found, found and text[found.start() - 80 : found.end() + 80])
+
+    def test_the_readme_is_short(self) -> None:
+        self.assertLessEqual(len(README.splitlines()), 300)
 
     def test_links_lead_to_files_and_sections(self) -> None:
         for name, text in DOCUMENTS.items():

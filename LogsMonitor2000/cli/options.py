@@ -8,8 +8,10 @@ reads a file or opens a socket.
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import os
+import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
@@ -35,6 +37,13 @@ class _ArgumentParser(argparse.ArgumentParser):
     stdout: TextIO | None = None
 
     def error(self, message: str) -> NoReturn:
+        if message.startswith("unrecognized arguments: "):
+            known = [option for option in self._option_string_actions if option.startswith("--")]
+            for word in message.split()[2:]:
+                close = difflib.get_close_matches(word.partition("=")[0], known, n=1, cutoff=0.7)
+                if word.startswith("--") and close:
+                    message += f" (did you mean {close[0]}?)"
+                    break
         raise UsageError(message)
 
     def _print_message(self, message: str, file: Any = None) -> None:
@@ -118,16 +127,48 @@ def _json_fields(text: str) -> str:
     return text
 
 
+DESCRIPTION = """\
+Every few seconds of log time a compact summary, an alert when traffic is high and a
+message when it recovers, and at the end a report of the whole run.
+
+Reads web servers' access logs (nginx, Apache, Caddy, Traefik: Common/Combined Log
+Format, the server's own format string, JSON, CSV), Python logging records and
+pymongowatch's MongoDB operations; from files (gzip too), rotated sets, standard
+input, growing files (--follow), or received over syslog and HTTP (--listen)."""
+
+EXAMPLES = """\
+examples:
+  {prog} /var/log/nginx/access.log
+  {prog} access.log.2.gz access.log.1 access.log    # a rotated set: one run
+  {prog} access.log --log-format \\
+      '$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent $request_time'
+  {prog} -f /var/log/nginx/access.log --report /var/www/html/monitor.html
+  {prog} --listen syslog+udp://:5514 --listen http://:8514 \\
+      --listen-auth @/etc/monitor.auth --serve 127.0.0.1:8080
+
+exit status: 0 done, 1 no valid record (a wrong --format?) or an internal error, 2 a usage
+or input error, 130 Ctrl-C (SIGINT), 143 SIGTERM: the summary printed first."""
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """The description and the examples as written; the options' help wrapped."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(
+            prog, max_help_position=30, width=min(shutil.get_terminal_size().columns, 100)
+        )
+
+
 def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
     """The options, in their groups; ``--help`` and ``--version`` write to ``stdout``
     (standard output when None)."""
+    prog = program_name()
     parser = _ArgumentParser(
-        prog=program_name(),
-        description="Streaming analytics for web access logs and MongoDB audit logs: "
-        "stats every few seconds of log time, high-traffic alerts, a summary.",
-        epilog="Exit status: 0 done, 1 no valid record (wrong --format?) or an internal "
-        "error, 2 usage or input error, "
-        "130 interrupted (Ctrl-C), 143 terminated (SIGTERM).",
+        prog=prog,
+        usage=f"{prog} [options] FILE... | --listen URL",
+        description=DESCRIPTION,
+        epilog=EXAMPLES.format(prog=prog),
+        formatter_class=_Formatter,
         allow_abbrev=False,
     )
     parser.stdout = stdout
@@ -196,8 +237,8 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
         "--slow-ms",
         type=_non_negative_float,
         metavar="MS",
-        help="MongoDB: also alert when the p95 operation duration over the alert window "
-        "exceeds MS milliseconds",
+        help="also alert when the p95 duration over the alert window exceeds MS "
+        "milliseconds (MongoDB, or an access log with a request time)",
     )
     counting.add_argument(
         "--buffer",

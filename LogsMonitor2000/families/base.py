@@ -57,6 +57,9 @@ class Panel:
     #: ``CLASSES``: these keys first, in this order, then the others by name (levels,
     #: most severe first); empty: by name.
     order: tuple[str, ...] = ()
+    #: ``TOP``: the key that stands for none (a record read from a file has no sender:
+    #: ``-``); a list of it alone says nothing, and the views leave it out.
+    unknown: str | None = None
 
     @property
     def text_label(self) -> str:

@@ -55,6 +55,7 @@ PYLOG = Family(
             label="senders",
             title="Senders",
             column="sender",
+            unknown="-",
         ),
         Panel(
             key="levels",

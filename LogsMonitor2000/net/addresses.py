@@ -10,6 +10,7 @@ than the password (an ``@`` later in the path); it never shows less.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import socket
 import urllib.parse
@@ -53,23 +54,65 @@ def check_http_url(url: str) -> str:
     return url
 
 
-#: Where a listener binds when only a port is given.
+#: Where a listener binds when only a port is given (``8514``).
 DEFAULT_HOST = "127.0.0.1"
+#: The host of ``:PORT``: every interface (as Prometheus and Go read it).
+EVERY_INTERFACE = ""
 
 
 def listen_address(text: str) -> tuple[str, int]:
-    """``HOST:PORT``, ``:PORT``, ``PORT`` or ``[IPV6]:PORT`` as (host, port); the host
-    defaults to ``DEFAULT_HOST``, port 0 picks a free one.  ``ValueError`` otherwise."""
+    """``HOST:PORT``, ``[IPV6]:PORT``, ``:PORT`` (every interface: ``EVERY_INTERFACE``)
+    or ``PORT`` (``DEFAULT_HOST``) as (host, port); port 0 picks a free one.
+    ``ValueError`` otherwise."""
     host, separator, port = text.rpartition(":")
     if not separator:
-        host, port = "", text
+        host, port = DEFAULT_HOST, text
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]
     elif ":" in host:
         raise ValueError(f"{text!r}: write an IPv6 address in brackets, [::1]:8080")
     if not port.isdigit() or int(port) > 65535 or _UNSENDABLE.search(host):
         raise ValueError(f"{text!r} is not HOST:PORT (a port from 0 to 65535)")
-    return host or DEFAULT_HOST, int(port)
+    return host, int(port)
+
+
+def reachable_from_outside(host: str) -> bool:
+    """Whether a socket bound to ``host`` can be reached from other machines: every
+    interface, or an address (or a name) that is not a loopback one."""
+    if host in ("localhost", "ip6-localhost"):
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True  # (every interface "", or a name: it may be)
+
+
+def tcp_socket(address: tuple[str, int], backlog: int) -> socket.socket:
+    """A listening TCP socket on ``address``: every interface, IPv6 and IPv4 where the
+    system has both, for the host ``EVERY_INTERFACE``."""
+    host, port = address
+    if host == EVERY_INTERFACE and socket.has_dualstack_ipv6():
+        return socket.create_server(
+            ("::", port), family=socket.AF_INET6, backlog=backlog, dualstack_ipv6=True
+        )
+    return socket.create_server(address, family=family_of(address), backlog=backlog)
+
+
+def udp_socket(address: tuple[str, int]) -> socket.socket:
+    """A bound UDP socket on ``address`` (every interface as ``tcp_socket`` has them)."""
+    host, port = address
+    if host == EVERY_INTERFACE and socket.has_dualstack_ipv6():
+        sock = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        address = ("::", port)
+    else:
+        sock = socket.socket(family_of(address), socket.SOCK_DGRAM)
+    try:
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def family_of(address: tuple[str, int]) -> socket.AddressFamily:
@@ -85,6 +128,7 @@ def bound_url(scheme: str, bound: Any) -> str:
 
 
 def peer_host(address: Any) -> str:
-    """The host of a peer's address as ``accept`` or ``recvfrom`` gave it."""
-    host = address[0] if isinstance(address, tuple) else str(address)
-    return str(host)
+    """The host of a peer's address as ``accept`` or ``recvfrom`` gave it (an IPv4
+    client of a socket of both families as the IPv4 address it is)."""
+    host = str(address[0] if isinstance(address, tuple) else address)
+    return host[7:] if host.startswith("::ffff:") and "." in host else host

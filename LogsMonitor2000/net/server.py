@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from functools import partial
 
-from .addresses import bound_url, family_of
+from .addresses import bound_url, tcp_socket
 from .loop import Loop, Protocol, Stream
 
 #: Seconds a client has to finish its TLS handshake.
@@ -42,7 +42,7 @@ class Server:
         tls: ssl.SSLContext | None = None,
         refusal: bytes = b"",
     ) -> None:
-        self.socket = socket.create_server(address, family=family_of(address), backlog=BACKLOG)
+        self.socket = tcp_socket(address, BACKLOG)
         self.socket.setblocking(False)
         self.protocol = protocol
         self.max_connections = max_connections

@@ -13,6 +13,7 @@ tiny one shows what fits.  Colours unless ``NO_COLOR`` is set (``cli`` decides).
 from __future__ import annotations
 
 import curses
+import math
 import textwrap
 import time
 from collections.abc import Callable
@@ -27,8 +28,10 @@ from .text import LINE_ORDER, TextNotifier
 #: A line of the screen: one text and its style, or pieces of several styles.
 Line = tuple[str, int] | list[tuple[str, int]]
 
-#: The eight heights of a sparkline's bars.
+#: The eight heights of a chart's cell, and the chart's rows and its axis' width.
 BARS = "▁▂▃▄▅▆▇█"
+CHART_ROWS = 4
+AXIS_COLUMNS = 9
 REDRAW_SECONDS = 0.25
 #: Colour pairs.
 TITLE, ALARM, GOOD, MUTED, ACCENT = 1, 2, 3, 4, 5
@@ -182,7 +185,7 @@ class DashboardNotifier:
             lines += self._sparkline(state, run, width)
         lines += self._latest(unit)
         if summary is not None:
-            counts = [counted(summary.events, "event"), f"{summary.late:,} late"]
+            counts = [counted(summary.events, unit), f"{summary.late:,} late"]
             counts.append(f"{summary.invalid:,} invalid")
             if summary.filtered is not None:
                 counts.append(f"{summary.filtered:,} filtered")
@@ -201,43 +204,61 @@ class DashboardNotifier:
                 ]
         return lines
 
-    def _sparkline(self, state: LiveState, run: RunInfo, width: int) -> list[Line]:
-        """The hits of each second of the alert window, a bar per column (seconds added
-        up, as rates, when the window is wider than the screen)."""
+    def _sparkline(
+        self, state: LiveState, run: RunInfo, width: int, height: int = CHART_ROWS
+    ) -> list[Line]:
+        """The events of each second, one column a second, as many seconds of the rate
+        rule's window as the terminal is wide, ``height`` rows high (eight steps a row);
+        the threshold's row dotted, a second above it in the alarm's colour."""
         through = state.through
         rule = state.rule("rate")
         if rule is None:
             return []
         window, threshold = rule.window_seconds, rule.threshold
-        label = f"{run.unit}s/s, last {window} s"
         if through is None:
-            return [(label + ": no events yet", self._style(MUTED)), ("", 0)]
-        columns = max(min(width - 12, window), 1)
-        per_column = -(-window // columns)
-        columns = -(-window // per_column)
-        first = through - columns * per_column + 1
-        rates = [0.0] * columns
+            return [(f"{run.unit}s per second: none yet", self._style(MUTED)), ("", 0)]
+        columns = max(min(width - AXIS_COLUMNS - 1, window), 1)
+        first = through - columns + 1
+        counts = [0] * columns
         for second, hits in state.per_second:
-            column = (second - first) // per_column
-            if 0 <= column < columns:
-                rates[column] += hits / per_column
-        top = max(max(rates), threshold, 1e-9)
-        bars: list[tuple[str, int]] = [(f"{top:>7.1f} |", self._style(MUTED))]
-        for rate in rates:  # a column above the threshold in the alarm's colour
-            bar = " " if rate == 0 else BARS[min(int(rate / top * len(BARS)), len(BARS) - 1)]
-            style = self._style(ALARM if rate > threshold else ACCENT)
-            if bars[-1][1] == style and len(bars) > 1:
-                bars[-1] = (bars[-1][0] + bar, style)
-            else:
-                bars.append((bar, style))
-        over = " (red: above it)" if max(rates) > threshold else ""
+            if first <= second <= through:
+                counts[second - first] = hits
+        peak = max(counts)
+        top = max(peak, threshold, 1e-9)
+        steps = height * len(BARS)
+        levels = [min(steps, math.ceil(count / top * steps)) for count in counts]
+        limit = threshold / top * steps  # (the threshold's height, in steps)
+        lines: list[Line] = []
+        for row in range(height - 1, -1, -1):  # from the top row down
+            label = f"{top:>{AXIS_COLUMNS - 2}.1f} |" if row == height - 1 else ""
+            pieces: list[tuple[str, int]] = [(label.rjust(AXIS_COLUMNS), self._style(MUTED))]
+            dotted = row * len(BARS) <= limit < (row + 1) * len(BARS)
+            for count, level in zip(counts, levels):
+                filled = level - row * len(BARS)
+                if filled >= len(BARS):
+                    cell = BARS[-1]
+                elif filled > 0:
+                    cell = BARS[filled - 1]
+                else:
+                    cell = "·" if dotted else " "
+                style = self._style(ALARM if count > threshold else ACCENT if filled > 0 else MUTED)
+                if len(pieces) > 1 and pieces[-1][1] == style:
+                    pieces[-1] = (pieces[-1][0] + cell, style)
+                else:
+                    pieces.append((cell, style))
+            lines.append(pieces)
+        busiest = first + counts.index(peak)
+        caption = (
+            f"{run.unit}s per second, the last {columns} s: the busiest second "
+            f"{clock_time(busiest)} with {peak:,}; alert when the average over {window} s "
+            f"exceeds {number(threshold)}/s (dotted)"
+        )
+        axis = f"{'0 +':>{AXIS_COLUMNS}}{'-' * max(columns - 9, 0)} {clock_time(through)}"
         return [
-            (
-                f"{label}: peak {max(rates):.1f}/s, alert above {number(threshold)}/s{over}",
-                self._style(MUTED),
-            ),
-            bars,
-            (f"{'0':>7} +{'-' * columns} {clock_time(through)}", self._style(MUTED)),
+            (line, self._style(MUTED)) for line in textwrap.wrap(caption, max(width - 1, 20))
+        ] + [
+            *lines,
+            (axis, self._style(MUTED)),
             ("", 0),
         ]
 
@@ -250,7 +271,7 @@ class DashboardNotifier:
         head += f"{counted(latest.hits, unit)}  {rate:.1f}/s"
         head += "".join(f"  {size(f.value)}" for f in latest.figures if f.panel.shape == SIZE)
         lines = [(head, curses.A_BOLD)]
-        figures = [figure for figure in latest.figures if figure.panel.shape in LINE_ORDER]
+        figures = [f for f in latest.figures if f.panel.shape in LINE_ORDER and f.says_something]
         figures.sort(key=lambda figure: LINE_ORDER[figure.panel.shape])
         for figure in figures:
             lines += [(line, 0) for line in _figure_lines(figure)]

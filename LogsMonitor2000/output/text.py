@@ -136,7 +136,11 @@ class TextNotifier:
     def _details(self, report: StatsReport) -> list[str]:
         """The lines under a window's (or the summary's) first one: a panel's line
         (or lines) each, in ``LINE_ORDER``."""
-        figures = [figure for figure in report.figures if figure.panel.shape in LINE_ORDER]
+        figures = [
+            figure
+            for figure in report.figures
+            if figure.panel.shape in LINE_ORDER and figure.says_something
+        ]
         figures.sort(key=lambda figure: LINE_ORDER[figure.panel.shape])
         lines = []
         for figure in figures:
@@ -204,7 +208,7 @@ class TextNotifier:
         return before + "\n".join(self.paint(line, colour) for line in lines) + "\n\n"
 
     def _summary(self, summary: Summary) -> str:
-        parts = [counted(summary.events, "event"), f"{summary.invalid:,} invalid"]
+        parts = [counted(summary.events, self.unit), f"{summary.invalid:,} invalid"]
         parts.append(f"{summary.late:,} late")
         if summary.unfinished is not None:
             parts.append(f"{summary.unfinished:,} unfinished")

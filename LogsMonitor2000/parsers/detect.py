@@ -7,6 +7,7 @@ recognises a single one, the caller stops with a message that names ``--format``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ..pipeline.batch import Batch
@@ -39,6 +40,33 @@ def sample_lines(text: str) -> list[str]:
             if len(sample) == SAMPLE_LINES:
                 break
     return sample
+
+
+#: What a web server's own line format has: a time (CLF's or ISO-8601), a status and a
+#: request or an address.
+_ACCESS_TIME = re.compile(
+    r"[0-9]{2}/[A-Za-z]{3}/[0-9]{4}:[0-9]{2}:[0-9]{2}:[0-9]{2}|"
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}"
+)
+_ACCESS_STATUS = re.compile(r"(?:^|[\s|,;\"])[1-5][0-9]{2}(?:[\s|,;\"]|$)")
+_ACCESS_REQUEST = re.compile(
+    r"\b(?:GET|POST|HEAD|PUT|DELETE|PATCH|OPTIONS) /|\b[0-9]{1,3}(?:\.[0-9]{1,3}){3}\b"
+)
+
+
+def looks_like_access_log(text: str) -> bool:
+    """Whether most of the first lines look like a web server's access log in a format
+    of its own (a time, a status, a request or an address): ``--log-format`` then
+    reads it."""
+    lines = sample_lines(text)
+    matching = [
+        line
+        for line in lines
+        if _ACCESS_TIME.search(line)
+        and _ACCESS_STATUS.search(line)
+        and _ACCESS_REQUEST.search(line)
+    ]
+    return bool(lines) and len(matching) * 2 > len(lines)
 
 
 def detect(text: str, parsers: Mapping[str, ParserFactory]) -> str | None:

@@ -65,6 +65,16 @@ def level_number(level: str) -> int | None:
 COUNTED = frozenset({"created", "levelname", "levelno", "name", "_sender", "exc_info", "exc_text"})
 
 
+#: The attributes that make a form or an object a logging record (``is_record``).
+RECORD_FIELDS = frozenset({"name", "msg", "levelname", "levelno", "created"})
+
+
+def is_record(fields: Mapping[str, str]) -> bool:
+    """Whether attributes are a ``LogRecord``'s: a logger's name, and a message or a
+    level (``HTTPHandler`` sends them all)."""
+    return "name" in fields and ("msg" in fields or "levelname" in fields)
+
+
 def fields_of(line: str, wanted: frozenset[str] | None = None) -> dict[str, str] | None:
     """A record's attributes from its line (form-encoded or JSON); None if it is none.
     ``wanted``: those that are needed (a form's others are not decoded)."""
@@ -237,6 +247,37 @@ class _NotJson:
 
     def __init__(self, line: str) -> None:
         self.line = line.replace("\r", "")
+
+
+#: Syslog severities (RFC 5424) as logging's level names: ``SysLogHandler`` sends
+#: CRITICAL as 2, ERROR as 3, WARNING as 4, INFO as 6 and DEBUG as 7.
+SEVERITY_LEVELS = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARNING", "INFO", "INFO", "DEBUG")
+#: A logger's name in front of a message (a formatter of ``%(name)s: %(message)s``).
+_NAME_PREFIX = re.compile(r"([\w.\-]{1,128})(?:\[[0-9]{1,10}\])?: ")
+
+
+def syslog_record(
+    text: str, *, severity: int | None, tag: str | None, sender: str, created: float
+) -> str:
+    """A syslog message that is not a JSON record (what ``SysLogHandler`` sends with its
+    default formatter) as a logging record's line: the level from its severity, the
+    logger from its tag or a ``name:`` in front of it (``-`` when neither), the time
+    ``created`` (the header's, or when it came)."""
+    name = tag
+    if name is None:
+        found = _NAME_PREFIX.match(text)
+        if found is not None:
+            name, text = found.group(1), text[found.end() :]
+    level = SEVERITY_LEVELS[severity] if severity is not None else "INFO"
+    record = {
+        "created": created,
+        "name": name or "-",
+        "levelname": level,
+        "levelno": LEVEL_NUMBERS[level],
+        "msg": text,
+        "_sender": sender,
+    }
+    return json.dumps(record)
 
 
 def record_line(text: str, sender: str) -> str:

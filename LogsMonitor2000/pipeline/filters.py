@@ -82,7 +82,7 @@ class Selection:
             ("--status", sorted(self.statuses)),
             ("--source", [str(network) for network in self.networks]),
             ("--method", sorted(self.methods)),
-            ("--level", [] if self.level is None else [str(self.level)]),
+            ("--level", [] if self.level is None else [level_name(self.level)]),
             ("--name", self.names),
         ):
             if items:
@@ -196,6 +196,14 @@ class Filter:
 
 
 # -- the options ---------------------------------------------------------------------------
+
+
+#: The standard levels' names (a custom level is shown as its number).
+LEVEL_NAMES = {50: "CRITICAL", 40: "ERROR", 30: "WARNING", 20: "INFO", 10: "DEBUG", 0: "NOTSET"}
+
+
+def level_name(level: int) -> str:
+    return LEVEL_NAMES.get(level, str(level))
 
 
 def parse_time(text: str) -> int:

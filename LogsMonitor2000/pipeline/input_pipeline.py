@@ -16,6 +16,7 @@ payload; the receiver is told the verdict on each payload once it is counted.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -35,8 +36,23 @@ from ..parsers import (
     Rejects,
     parser_factory,
 )
-from ..parsers.detect import SAMPLE_BYTES, SAMPLE_LINES, detect, sample_lines
-from ..parsers.pylog import PYLOG, fields_of, json_lines, record_line, watch_row
+from ..parsers.detect import (
+    SAMPLE_BYTES,
+    SAMPLE_LINES,
+    detect,
+    looks_like_access_log,
+    sample_lines,
+)
+from ..parsers.pylog import (
+    PYLOG,
+    RECORD_FIELDS,
+    fields_of,
+    is_record,
+    json_lines,
+    record_line,
+    syslog_record,
+    watch_row,
+)
 from ..parsers.syslog_header import parse_message
 from .reorder import Reorderer
 from ..settings import Settings
@@ -199,17 +215,34 @@ class InputPipeline:
     def _take(self, item: Received) -> str | None:
         """Feed the payload's lines; why it can't be read at all (None: it could)."""
         if item.kind == SYSLOG:
+            records = PYLOG in (self.settings.log_format, self.parser and self.parser.name)
             by_host: dict[str, list[str]] = {}
             for message in item.messages:
-                host, text = parse_message(message)
-                by_host.setdefault(host or item.sender, []).append(text + "\n")
+                parsed = parse_message(message)
+                host, text = parsed.host or item.sender, parsed.text
+                if records and not text.lstrip().startswith("{"):
+                    text = syslog_record(
+                        text,
+                        severity=parsed.severity,
+                        tag=parsed.tag,
+                        sender=host,
+                        created=parsed.time if parsed.time is not None else time.time(),
+                    )
+                by_host.setdefault(host, []).append(text + "\n")
             for host, lines in by_host.items():
                 self._feed_received("".join(lines), host)
             return None
         if item.kind == RECORD:
             text = item.body.decode("latin-1")
+            fields = fields_of(text, RECORD_FIELDS) or {}
+            if not is_record(fields):  # (curl --data-binary sends a form by default)
+                self.rejects.add(0, text, "not a logging record")
+                return (
+                    "the body is sent as a form (application/x-www-form-urlencoded) but is "
+                    "no logging record: send log lines with Content-Type: text/plain "
+                    "(curl -H 'Content-Type: text/plain')"
+                )
             if self.parser is None and self.settings.log_format == "auto":
-                fields = fields_of(text) or {}
                 watched = fields.get("name", "").startswith("pymongo.watcher")
                 self.start("mongo" if watched else PYLOG)
             name = self.parser.name if self.parser is not None else self.settings.log_format
@@ -331,10 +364,15 @@ class InputPipeline:
         detected = detect(text, PARSERS)
         if detected is None:
             first = sample_lines(text)[0]
+            hint = "choose one with --format"
+            if looks_like_access_log(text):
+                hint = (
+                    "it looks like an access log in a format of the server's own: give "
+                    "its format string with --log-format (its log_format or LogFormat)"
+                )
             raise FormatError(
                 f"{self.where}cannot recognise the log format (tried "
-                f"{', '.join(PARSERS)}) from its first lines, e.g. {first[:80]!r}; "
-                "choose one with --format"
+                f"{', '.join(PARSERS)}) from its first lines, e.g. {first[:80]!r}; {hint}"
             )
         return detected
 
@@ -365,8 +403,13 @@ class InputPipeline:
         return self.rejects.count > 0 and self.valid_records() == 0
 
     def warn_if_mostly_invalid(self, *, final: bool) -> None:
-        """docs/counting.md, "Choices in corner cases": a wrong format must never look like a quiet log."""
+        """A wrong format must never look like a quiet log (``docs/counting.md``,
+        "Choices in corner cases").  A finished input is judged once, at its end (one
+        message, with the final counts); a live one, which may never end, as soon as
+        enough records say so."""
         if self._warned_invalid or self.parser is None:
+            return
+        if not final and not self.source.live:
             return
         invalid, valid = self.rejects.count, self.valid_records()
         if invalid <= valid or (not final and invalid + valid < INVALID_WARNING_AFTER):

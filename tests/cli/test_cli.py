@@ -7,6 +7,7 @@ import gzip
 import json
 import os
 import pty
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import time
 import unittest
 from pathlib import Path
 
+from LogsMonitor2000.cli.rules import parse_settings
 from tools.generate import traffic, write_csv
 from tests.support import (
     DATA,
@@ -152,7 +154,7 @@ class TextOutputTest(unittest.TestCase):
             "-", "--format", "csv", input='"10.0.0.1",-,-,1000,"GET / HTTP/1.0",200,1\n'
         )
         self.assertIn("1 hit ", one.stdout)
-        self.assertIn("Summary  1 event ", one.stdout)
+        self.assertIn("Summary  1 hit ", one.stdout)
         self.assertNotIn("-v names", one.stdout)
         mongo = run_monitor(str(DATA / "mongo.csv"), "--alert-window", "4", "--threshold", "0.5")
         words = " ".join(mongo.stdout.split())
@@ -366,6 +368,83 @@ class BadInputTest(unittest.TestCase):
             events = json_lines(result.stdout)[-1]["events"]
             self.assertGreater(events, 100)
             self.assertLess(events, 4000)
+
+
+class MessagesTest(unittest.TestCase):
+    """One line, the right words, what to type instead."""
+
+    def test_a_mistyped_long_option_is_named(self) -> None:
+        for given, meant in [
+            ("--treshold", "--threshold"),
+            ("--stat-interval=5", "--stats-interval"),
+        ]:
+            with self.subTest(given=given):
+                done = run_monitor(str(DATA / "sample.log"), given, "5")
+                self.assertEqual(done.returncode, 2)
+                self.assertIn(f"did you mean {meant}?", done.stderr)
+        done = run_monitor(str(DATA / "sample.log"), "--zzzz")
+        self.assertNotIn("did you mean", done.stderr)
+
+    def test_a_filter_that_cannot_apply_is_a_usage_error(self) -> None:
+        for log, option, value in [
+            ("sample.log", "--level", "ERROR"),
+            ("sample.log", "--name", "app"),
+            ("pylog.jsonl", "--status", "5xx"),
+            ("pylog.jsonl", "--path", "/api"),
+            ("mongo.csv", "--source", "10.0.0.0/8"),
+        ]:
+            with self.subTest(log=log, option=option):
+                done = run_monitor(str(DATA / log), option, value)
+                self.assertEqual(done.returncode, 2, done.stderr)
+                self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                self.assertIn(f"{option} means nothing for", done.stderr)
+
+    def test_a_wrong_format_is_one_message_with_one_count(self) -> None:
+        with tempfile.TemporaryDirectory() as folder:
+            log = Path(folder) / "access.log"
+            log.write_text((DATA / "sample.log").read_text() * 3)  # (more than 1,000 records)
+            done = run_monitor(str(log), "--format", "csv", "--output", "json")
+        self.assertEqual(done.returncode, 1)
+        lines = done.stderr.splitlines()
+        self.assertEqual(len(lines), 1, done.stderr)
+        invalid = json.loads(done.stdout.splitlines()[-1])["invalid"]
+        self.assertIn(f"none of the {invalid:,} records is valid", lines[0])
+        self.assertIn("try --format clf", lines[0])
+
+    def test_a_custom_access_format_is_told_to_use_log_format(self) -> None:
+        line = "10.0.0.1|07/Feb/2019:22:11:00 +0100|GET / HTTP/1.1|200|5|curl/8.4\n"
+        done = run_monitor("-", input=line * 5)
+        self.assertEqual(done.returncode, 2)
+        self.assertIn("--log-format", done.stderr)
+        done = run_monitor("-", input="hello\n" * 5)
+        self.assertNotIn("--log-format", done.stderr)
+
+    def test_levels_are_shown_by_name(self) -> None:
+        done = run_monitor(str(DATA / "pylog.jsonl"), "--level", "40")
+        self.assertIn("only --level ERROR", done.stdout)
+
+
+class HelpTest(unittest.TestCase):
+    def test_usage_description_groups_and_examples(self) -> None:
+        done = run_monitor("--help")
+        self.assertEqual(done.returncode, 0)
+        text = done.stdout
+        self.assertRegex(
+            text.splitlines()[0], r"^usage: .* \[options\] FILE\.\.\. \| --listen URL$"
+        )
+        for words in ("nginx", "Apache", "Caddy", "JSON", "logging records", "MongoDB",
+                      "syslog", "HTTP", "--follow", "--listen"):  # fmt: skip
+            self.assertIn(words, text.split("options:")[0])
+        for group in ("what to read", "windows and alerts", "output", "live logs", "filters"):
+            self.assertIn(f"\n{group}:", text)
+        examples = text.split("examples:")[1].split("exit status:")[0]
+        commands = examples.replace("\\\n", " ").strip().splitlines()
+        self.assertGreaterEqual(len(commands), 5)
+        for command in commands:
+            with self.subTest(command=command):
+                words = shlex.split(command, comments=True)
+                self.assertEqual(words[:3], ["python", "-m", "LogsMonitor2000"])
+                parse_settings(words[3:])  # (UsageError if it were wrong)
 
 
 class ProcessTest(unittest.TestCase):

@@ -102,7 +102,7 @@ class DashboardTest(unittest.TestCase):
         screen = terminal.wait_for("5 hits  0.5/s")
         self.assertIn("sections /api 5", screen)
         self.assertIn("sources  10.0.0.1 5", screen)
-        self.assertIn("hits/s, last 120 s", screen)
+        self.assertIn("hits per second, the last", screen)
         # A burst: the banner turns to the alert, and the alert is listed.
         append(self.log, "".join(csv_row(1020) for _ in range(1500)) + csv_row(1030))
         screen = terminal.wait_for("HIGH TRAFFIC since")
@@ -116,13 +116,15 @@ class DashboardTest(unittest.TestCase):
                 break
             self.assertLess(time.monotonic(), deadline, lines)
             time.sleep(0.1)
-        # Redrawn for the new width: the sparkline has fewer columns (each 3 s).
+        # Redrawn for the new width: a column a second, as many as fit (60 - 10).
+        self.assertIn("the last 50 s", "\n".join(lines))
         axis = next((line for line in lines if " +-" in line), "")
-        self.assertEqual(axis.count("-"), 40, lines)
+        self.assertEqual(len(axis.rstrip()), 59, lines)
+        self.assertEqual(axis.count("-"), 50 - 9, lines)
         terminal.keys("q")
         screen = terminal.wait_for("EXIT=")
         self.assertIn("EXIT=0", screen)
-        self.assertIn("Summary  1,510 events", screen)
+        self.assertIn("Summary  1,510 hits", screen)
         self.assertNotIn("q quits", screen)  # the screen was given back
 
     def test_colours_and_no_color(self) -> None:

@@ -124,7 +124,9 @@ def open_listener(url: str, options: ListenOptions) -> Listener:
     try:
         receiver: Receiver = make((host, port), inbox, options, tls=options.tls if tls else None)
     except OSError as error:
-        raise UsageError(f"cannot listen on {url}: {error.strerror or error}") from None
+        raise UsageError(
+            f"--listen {url}: cannot listen there: {error.strerror or error}"
+        ) from None
     receiver.start()
     return Listener(receiver, inbox)
 

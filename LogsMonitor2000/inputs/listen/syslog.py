@@ -23,7 +23,7 @@ import threading
 import time
 from typing import Any
 
-from ...net.addresses import bound_url, family_of, peer_host
+from ...net.addresses import bound_url, peer_host, udp_socket
 from ...net.loop import Stream
 from ...net.server import Server
 from .inbox import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
@@ -109,9 +109,8 @@ class UdpReceiver:
         *,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._socket = socket.socket(family_of(address), socket.SOCK_DGRAM)
+        self._socket = udp_socket(address)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
-        self._socket.bind(address)
         self._socket.settimeout(TICK_SECONDS)
         self.url = bound_url("syslog+udp", self._socket.getsockname())
         self._inbox = inbox

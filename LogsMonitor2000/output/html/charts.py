@@ -76,17 +76,14 @@ def _chart(
         for i, (second, text) in enumerate(_time_ticks(axes.start, axes.end))
     ]
     line = ""
-    if threshold is not None:
+    if threshold is not None:  # (its label in the key: never over the data)
         value, text = threshold
         y = axes.y(value)
         line = (
             f'<path d="M0 {y:.1f}H{WIDTH}" stroke="#d64541" stroke-width="1.5" '
             'stroke-dasharray="6 4" fill="none" vector-effect="non-scaling-stroke"/>'
         )
-        labels.append(
-            f'<span class="t" style="bottom:{(HEIGHT - y) / HEIGHT * 100:.2f}%">'
-            f"{escape(text)}</span>"
-        )
+        key += f'<i class="dashed"></i>{escape(text)}'
     return (
         f'<figure><figcaption>{escape(caption)} <span class="key">{key}</span></figcaption>'
         f'<div class="plot" role="img" aria-label="{escape(caption)}">'

@@ -42,7 +42,7 @@ def render(run: RunInfo | None, history: History, summary: Summary, *, live: boo
         body.append('<p class="muted">No stats window was reported.</p>')
     if totals is not None and summary.events:
         body.append(_tables(totals, summary.events, unit))
-    body.append(_alerts(history, unit))
+    body.append(_alerts(history, unit, summary.last))
     if history.points:
         body.append(_timeline_data(history))
     body.append(
@@ -93,11 +93,23 @@ def _header(run: RunInfo | None, summary: Summary, *, live: bool) -> str:
 
 
 def _cards(run: RunInfo | None, summary: Summary, history: History, *, live: bool) -> str:
+    """The run's counts.  The live page counts the windows reported so far, as its
+    charts do (the seconds still open come in the next windows); a report, the whole
+    run."""
     unit = run.unit if run else "hit"
-    cards = [(f"{summary.events:,}", run.noun if run else "events", "")]
-    if summary.totals is not None and summary.first is not None and summary.last is not None:
-        seconds = summary.last - summary.first + 1
-        cards.append((f"{summary.events / seconds:.2f}", f"{unit}s/s on average", ""))
+    noun = run.noun if run else "events"
+    points = history.points
+    if live:
+        events = sum(point.hits for point in points)
+        seconds = points[-1].end - points[0].start if points else 0
+        cards = [(f"{events:,}", f"{noun} in the windows so far", "")]
+    else:
+        events, first, last = summary.events, summary.first, summary.last
+        known = first is not None and last is not None and summary.totals is not None
+        seconds = last - first + 1 if known and first is not None and last is not None else 0
+        cards = [(f"{events:,}", noun, "")]
+    if seconds:
+        cards.append((f"{events / seconds:.2f}", f"{unit}s/s on average", ""))
     for figure in summary.totals.figures if summary.totals is not None else ():
         if figure.panel.shape == SIZE:
             cards.append((size(figure.value), figure.panel.text_label, ""))
@@ -165,7 +177,7 @@ TABLE_ORDER = {TOP: 0, CLASSES: 1, PERCENTILES: 2, SLOWEST: 3}
 
 
 def _tables(totals: StatsReport, events: int, unit: str) -> str:
-    figures = [figure for figure in totals.figures if figure.panel.shape in TABLE_ORDER]
+    figures = [f for f in totals.figures if f.panel.shape in TABLE_ORDER and f.says_something]
     figures.sort(key=lambda figure: TABLE_ORDER[figure.panel.shape])
     tables = [_table(figure, events, unit) for figure in figures]
     return '<div class="tables">' + "".join(table for table in tables if table) + "</div>"
@@ -242,12 +254,16 @@ def _percentile_table(title: str, d: Percentiles) -> str:
     )
 
 
-def _alerts(history: History, unit: str) -> str:
+def _alerts(history: History, unit: str, last: int | None) -> str:
+    """The alert periods (one still active: how long so far, to the newest event)."""
     rows = []
     for kind, periods in history.periods.items():
         for period in periods:
-            end = when(period.end) if period.end is not None else "still active"
-            length = "" if period.end is None else lasted(period.end - period.start)
+            if period.end is not None:
+                end, length = when(period.end), lasted(period.end - period.start)
+            else:
+                end = "still active"
+                length = f"{lasted(max(last or period.start, period.start) - period.start)} so far"
             rows.append(
                 f"<tr><td>{kind}</td><td>{when(period.start)}</td><td>{end}</td>"
                 f'<td class="n">{length}</td></tr>'
@@ -259,8 +275,8 @@ def _alerts(history: History, unit: str) -> str:
     )
     return (
         f'<section class="alerts"><h2>Alerts</h2><details{" open" if len(rows) <= 20 else ""}>'
-        f'<summary>{len(rows):,} alert periods</summary><div class="scroll"><table><thead>'
-        '<tr><th>alert</th><th>from</th><th>to</th><th class="n">for</th></tr></thead>'
+        f'<summary>{counted(len(rows), "alert period")}</summary><div class="scroll"><table>'
+        '<thead><tr><th>alert</th><th>from</th><th>to</th><th class="n">for</th></tr></thead>'
         f'<tbody>{"".join(rows)}</tbody></table></div></details>'
         f'<p class="muted">Latest:</p><ul>{recent}</ul></section>'
     )

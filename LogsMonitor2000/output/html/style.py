@@ -38,8 +38,8 @@ figcaption { font-weight: 600; margin-bottom: .4em; }
   white-space: nowrap; font-variant-numeric: tabular-nums; }
 .plot .y { right: 100%; padding-right: 5px; transform: translateY(50%); }
 .plot .x { top: 100%; padding-top: 3px; transform: translateX(-50%); }
-.plot .t { right: 0; transform: translateY(-100%); color: #d64541; font-size: 12px;
-  position: absolute; }
+.key i.dashed { width: 1.4em; height: 0; border-radius: 0; vertical-align: .25em;
+  border-top: 2px dashed #d64541; }
 .unit { font-size: 12px; margin: 0 .6em 0 3.6em; text-align: right; }
 .grid path { stroke: var(--line); stroke-width: 1; fill: none; }
 .slowest { grid-column: 1 / -1; }

@@ -1,10 +1,16 @@
-"""The README's sender configurations with the real programs, on 127.0.0.1: nginx's
-``access_log syslog:`` and an rsyslog relay (octet-counted RFC 5424 over TCP), each
-skipped when the program is absent (Debian packages nginx-light and rsyslog, which
-.ci/run installs)."""
+"""docs/collecting.md's examples, as written there (the host and the ports aside),
+with the real programs on 127.0.0.1: the monitor's command lines, nginx's ``access_log
+syslog:``, an rsyslog relay (octet-counted RFC 5424 over TCP), the Python handlers,
+util-linux ``logger`` and curl - each skipped when the program is absent (Debian
+packages nginx-light, rsyslog, bsdutils and curl, which .ci/run installs)."""
 
 from __future__ import annotations
 
+import logging
+import logging.handlers
+import os
+import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -15,8 +21,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from tests.live import PATIENCE
-from tests.support import slow
+from tests.live import PATIENCE, LiveMonitor
+from tests.support import TOP, slow
 from tests.inputs.listen.test_listen import addresses, clf, listen, summary
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -24,6 +30,25 @@ RSYSLOGD = shutil.which("rsyslogd") or (
     "/usr/sbin/rsyslogd" if Path("/usr/sbin/rsyslogd").exists() else None
 )
 LOGGER = shutil.which("logger")
+
+
+COLLECTING = (TOP / "docs" / "collecting.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"```(\w*)\n(.*?)\n```", COLLECTING, re.DOTALL)
+
+
+def example(start: str) -> str:
+    """The doc's example that starts so (a line, and the lines it continues onto)."""
+    for _, block in BLOCKS:
+        lines = block.splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith(start):
+                taken = [line]
+                while taken[-1].count("(") > taken[-1].count(")") or (
+                    i + len(taken) < len(lines) and lines[i + len(taken)].startswith(" ")
+                ):
+                    taken.append(lines[i + len(taken)])
+                return "\n".join(taken)
+    raise AssertionError(f"no example starts with {start!r} in docs/collecting.md")
 
 
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
@@ -82,7 +107,7 @@ error_log {folder}/error.log;
 events {{}}
 http {{
   {temp}
-  access_log syslog:server=127.0.0.1:{udp},tag=nginx combined;
+  {example("access_log syslog:").replace("logs.example:5514", f"127.0.0.1:{udp}")}
   server {{
     listen 127.0.0.1:{web};
     location / {{ return 200 "ok\\n"; }}
@@ -128,8 +153,7 @@ http {{
 global(workDirectory="{folder}")
 module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="{relay}")
-action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp"
-       TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+{example('action(type="omfwd"').replace("logs.example", "127.0.0.1").replace('"5514"', f'"{tcp}"')}
 """)
             rsyslog = Daemon(RSYSLOGD, "-n", "-f", str(config), "-i", f"{folder}/rsyslog.pid")
             self.addCleanup(rsyslog.stop)
@@ -150,3 +174,89 @@ action(type="omfwd" target="127.0.0.1" port="{tcp}" protocol="tcp"
         self.assertEqual(done["invalid"], 0)
         self.assertEqual(done["sections"], [["/relay", 5]])
         self.assertEqual(done["hosts"], [[socket.gethostname(), 5]], "the HOSTNAME kept")
+
+
+def loopback(command: str) -> str:
+    """A command of the doc as a test may run it: its listeners on 127.0.0.1 (a test
+    binds no other address), on free ports."""
+    return re.sub(r"://(?:0\.0\.0\.0)?:\d+", "://127.0.0.1:0", command)
+
+
+@slow
+class DocumentedExamplesTest(unittest.TestCase):
+    def test_the_monitor_command_lines(self) -> None:
+        commands = [
+            line
+            for kind, block in BLOCKS
+            if kind == "sh"
+            for line in block.splitlines()
+            if line.startswith("python -m LogsMonitor2000 --listen")
+        ]
+        self.assertGreaterEqual(len(commands), 4)
+        with tempfile.TemporaryDirectory() as folder:
+            secret = Path(folder) / "logsmonitor.auth"
+            secret.write_text("user:password\n")
+            for command in commands:
+                with self.subTest(command=command):
+                    words = shlex.split(loopback(command).replace("/etc/", f"{folder}/"))
+                    live = LiveMonitor(*words[3:])
+                    with live:
+                        addresses(live, words.count("--listen"))
+                        self.assertEqual(live.stop(), 130, live.stderr)
+                    self.assertNotIn("error", live.stderr)
+
+    def test_the_python_handlers(self) -> None:
+        code = next(block for kind, block in BLOCKS if kind == "python")
+        with listen(
+            "--listen", "http://127.0.0.1:0", "--listen", "syslog+udp://127.0.0.1:0",
+            "--format", "pylog", "--listen-auth", "app:secret",
+        ) as live:  # fmt: skip
+            (_, _, http), (_, _, udp) = addresses(live, 2)
+            code = code.replace('"logs.example:8514"', f'"127.0.0.1:{http}"')
+            code = code.replace('("logs.example", 5514)', f'("127.0.0.1", {udp})')
+            root = logging.getLogger()
+            before = list(root.handlers)
+            try:
+                exec(compile(code, "docs/collecting.md", "exec"), {})
+                added = [handler for handler in root.handlers if handler not in before]
+                self.assertEqual(len(added), 2)
+                logging.getLogger("app.billing").error("a card was refused")
+            finally:
+                for handler in root.handlers[:]:
+                    if handler not in before:
+                        root.removeHandler(handler)
+                        handler.close()
+            live.wait_for(lambda records: sum(r["hits"] for r in records) >= 2)
+            self.assertEqual(live.stop(), 130)
+        done = summary(live)
+        self.assertEqual((done["events"], done["invalid"]), (2, 0))
+        self.assertEqual(done["sections"], [["app.billing", 2]])  # (both name the logger)
+        self.assertEqual(done["levels"], {"ERROR": 2})
+
+    @unittest.skipIf(LOGGER is None or shutil.which("curl") is None, "no logger or curl")
+    def test_logger_and_curl(self) -> None:
+        block = next(block for kind, block in BLOCKS if kind == "sh" and block.startswith("logger"))
+        lines = [line.split("  #")[0].strip() for line in block.splitlines()]
+        with (
+            tempfile.TemporaryDirectory() as folder,
+            listen(
+                "--listen", "syslog+tcp://127.0.0.1:0", "--listen", "http://127.0.0.1:0"
+            ) as live,
+        ):
+            (_, _, tcp), (_, _, http) = addresses(live, 2)
+            log = Path(folder) / "access.log"
+            log.write_text("".join(clf(f"10.0.0.{i}", "/curl") + "\n" for i in range(3)))
+            environment = dict(os.environ, line=clf("10.0.0.9", "/logger"))
+            for line in lines:
+                command = line.replace("logs.example:8514", f"127.0.0.1:{http}")
+                command = command.replace("-n logs.example -P 5514", f"-n 127.0.0.1 -P {tcp}")
+                done = subprocess.run(
+                    command, shell=True, cwd=folder, env=environment, capture_output=True,
+                    text=True, timeout=PATIENCE,
+                )  # fmt: skip
+                self.assertEqual(done.returncode, 0, (command, done.stderr))
+            live.wait_for(lambda records: sum(r["hits"] for r in records) >= 4)
+            self.assertEqual(live.stop(), 130)
+        done = summary(live)
+        self.assertEqual((done["events"], done["invalid"]), (4, 0))
+        self.assertEqual(dict(done["sections"]), {"/curl": 3, "/logger": 1})

@@ -25,6 +25,12 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.inputs.listen import RECORD, Inbox, ListenOptions, Received
+from LogsMonitor2000.inputs.listen import check_listen_url
+from LogsMonitor2000.net.addresses import (
+    EVERY_INTERFACE,
+    listen_address,
+    reachable_from_outside,
+)
 from LogsMonitor2000.parsers.syslog_header import parse_message
 from tests.live import PATIENCE, LiveMonitor
 from tests.sse import basic
@@ -88,9 +94,40 @@ def post(
 
 
 class SyslogTest(unittest.TestCase):
+    def test_syslog_handler_records_read_as_logging_records(self) -> None:
+        # What SysLogHandler sends: <PRI>message - the level in PRI, the logger's name
+        # only where a formatter or an ident puts it in front.
+        with listen("--listen", "syslog+udp://127.0.0.1:0", "--format", "pylog") as live:
+            ((_, _, port),) = addresses(live, 1)
+            plain = logging.handlers.SysLogHandler(("127.0.0.1", port))
+            named = logging.handlers.SysLogHandler(("127.0.0.1", port))
+            named.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+            ident = logging.handlers.SysLogHandler(("127.0.0.1", port))
+            ident.ident = "billing: "
+            sent = [
+                (plain, "test_listen.plain", logging.ERROR),
+                (named, "app.db", logging.WARNING),
+                (ident, "test_listen.ident", logging.CRITICAL),
+                (named, "app.db", logging.INFO),
+            ]
+            for handler, name, level in sent:
+                logger = logging.Logger(name)  # (outside logging's registry)
+                logger.addHandler(handler)
+                logger.log(level, "disk %s full", "/var")
+            for handler in (plain, named, ident):
+                handler.close()
+            self.assertEqual(live.stop(), 130)
+        result = summary(live)
+        self.assertEqual(result["events"], 4, live.stderr)
+        self.assertEqual(result["invalid"], 0)
+        self.assertEqual(result["levels"], {"CRITICAL": 1, "ERROR": 1, "WARNING": 1, "INFO": 1})
+        self.assertEqual(sorted(result["sections"]), [["-", 1], ["app.db", 2], ["billing", 1]])
+
     @slow
     def test_syslog_handler_and_logger_over_udp_and_tcp(self) -> None:
-        with listen("--listen", "syslog+udp://127.0.0.1:0", "--listen", "syslog+tcp://:0") as live:
+        with listen(
+            "--listen", "syslog+udp://127.0.0.1:0", "--listen", "syslog+tcp://127.0.0.1:0"
+        ) as live:
             (_, _, udp), (_, _, tcp) = addresses(live, 2)
             logger = logging.getLogger("test_listen.syslog")
             logger.propagate = False
@@ -158,18 +195,29 @@ class SyslogTest(unittest.TestCase):
 
     def test_messages_of_every_kind(self) -> None:
         line = clf("10.0.0.1", "/api")
-        for message, host in [
-            (f"<13>Dec  1 12:00:00 web1 nginx: {line}", "web1"),
-            (f"<13>Dec 11 12:00:00 web1 app[42]: {line}\n", "web1"),
-            (f"<13>1 2026-12-01T12:00:00.1Z web2 nginx - - - {line}", "web2"),
-            (f'<13>1 2026-12-01T12:00:00Z web3 a - - [x y="a\\"]"][z] \ufeff{line}', "web3"),
-            (f"<13>2026-12-01T12:00:00+00:00 relay nginx: {line}", "relay"),
-            (f"<13>{line}\x00", None),
-            (f"<13>1 2026-12-01T12:00:00Z - nginx - - - {line}", None),
-            (line, None),
+        noon = 1796126400.0  # 2026-12-01T12:00:00Z
+        for message, host, facts in [
+            (f"<13>Dec  1 12:00:00 web1 nginx: {line}", "web1", (5, "nginx", None)),
+            (f"<13>Dec 11 12:00:00 web1 app[42]: {line}\n", "web1", (5, "app", None)),
+            (
+                f"<11>1 2026-12-01T12:00:00.5Z web2 nginx - - - {line}",
+                "web2",
+                (3, "nginx", noon + 0.5),
+            ),
+            (
+                f'<13>1 2026-12-01T12:00:00Z web3 a - - [x y="a\\"]"][z] \ufeff{line}',
+                "web3",
+                (5, "a", noon),
+            ),
+            (f"<13>2026-12-01T12:00:00+00:00 relay nginx: {line}", "relay", (5, "nginx", noon)),
+            (f"<13>{line}\x00", None, (5, None, None)),
+            (f"<15>1 2026-12-01T12:00:00Z - - - - - {line}", None, (7, None, noon)),
+            (line, None, (None, None, None)),
         ]:
             with self.subTest(message=message):
-                self.assertEqual(parse_message(message.encode()), (host, line))
+                parsed = parse_message(message.encode())
+                self.assertEqual((parsed.host, parsed.text), (host, line))
+                self.assertEqual((parsed.severity, parsed.tag, parsed.time), facts)
 
     @slow
     def test_octet_counting_newlines_and_tls(self) -> None:
@@ -373,6 +421,15 @@ class HttpTest(unittest.TestCase):
                 with self.subTest(expected=expected, text=text):
                     self.assertEqual(status, expected)
                     self.assertEqual(text.count("\n"), 1, "one line of reason")
+            # curl --data-binary @access.log, its content type left to curl's default:
+            lines = clf("10.0.0.1", "/a?q=1").encode() + b"\n"
+            status, text, _ = post(port, lines, RECORD_TYPE)
+            self.assertEqual(status, 400)
+            self.assertIn("Content-Type: text/plain", text)
+            # a real record, to a run of access logs: the run's format is the matter
+            status, text, _ = post(port, b"name=app&msg=hi&levelname=INFO", RECORD_TYPE)
+            self.assertEqual(status, 400)
+            self.assertIn("--format pylog", text)
             with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
                 sock.sendall(b"POST /ingest HTTP/1.1\r\nHost: x\r\n\r\n")  # no length
                 self.assertIn(b" 411 ", sock.recv(200))
@@ -739,9 +796,9 @@ class UsageTest(unittest.TestCase):
                 ["--listen", "syslog+udp://127.0.0.1:x"],
                 ["--listen", f"http://127.0.0.1:{busy}"],
                 ["--listen", "https://127.0.0.1:0"],  # no --tls-cert
-                ["--listen", "http://:0", "--follow", "--state", "s.json"],
+                ["--listen", "http://127.0.0.1:0", "--follow", "--state", "s.json"],
                 ["--listen-auth", "a:b", str(DATA / "sample.log")],
-                ["--level", "LOUD", "--listen", "http://:0"],
+                ["--level", "LOUD", "--listen", "http://127.0.0.1:0"],
                 [],
             ]:
                 with self.subTest(options=options):
@@ -749,12 +806,42 @@ class UsageTest(unittest.TestCase):
                     self.assertEqual(done.returncode, 2, done.stderr)
                     self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
                     self.assertNotIn("Traceback", done.stderr)
+            done = run_monitor("--listen", f"http://127.0.0.1:{busy}")
+            self.assertIn(f"--listen http://127.0.0.1:{busy}: cannot listen there", done.stderr)
+
+
+class AddressTest(unittest.TestCase):
+    def test_port_alone_is_loopback_and_colon_port_is_every_interface(self) -> None:
+        for text, address, outside in [
+            ("8514", ("127.0.0.1", 8514), False),
+            (":8514", (EVERY_INTERFACE, 8514), True),
+            ("127.0.0.1:80", ("127.0.0.1", 80), False),
+            ("[::1]:80", ("::1", 80), False),
+            ("localhost:80", ("localhost", 80), False),
+            ("0.0.0.0:80", ("0.0.0.0", 80), True),
+            ("10.1.2.3:80", ("10.1.2.3", 80), True),
+            ("logs.example:80", ("logs.example", 80), True),
+        ]:
+            with self.subTest(text=text):
+                self.assertEqual(listen_address(text), address)
+                self.assertEqual(reachable_from_outside(address[0]), outside)
+        self.assertEqual(check_listen_url("syslog+tcp://:5514")[2], EVERY_INTERFACE)
+
+    def test_no_warning_on_loopback(self) -> None:
+        with listen(
+            "--listen", "http://127.0.0.1:0", "--listen", "syslog+udp://127.0.0.1:0"
+        ) as live:
+            addresses(live, 2)
+            self.assertEqual(live.stop(), 130)
+        self.assertNotIn("warning", live.stderr)
 
 
 @slow
 class LimitsTest(unittest.TestCase):
     def test_idle_connections_are_closed_and_connections_are_bounded(self) -> None:
-        with listen("--listen", "http://127.0.0.1:0", "--listen", "syslog+tcp://:0") as live:
+        with listen(
+            "--listen", "http://127.0.0.1:0", "--listen", "syslog+tcp://127.0.0.1:0"
+        ) as live:
             (_, _, http_port), (_, _, tcp_port) = addresses(live, 2)
             idle = [socket.create_connection(("127.0.0.1", p)) for p in (http_port, tcp_port)]
             many = [socket.create_connection(("127.0.0.1", http_port)) for _ in range(255)]

@@ -74,6 +74,10 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(page.scripts, 1)
         self.assertEqual(page.fetches, [])
         self.assertEqual([row[3] for row in page.timeline], ["1"] * 4)
+        # Its cards count what its charts count: the windows so far, not the 2 seconds
+        # still open (the summary's 6 events).
+        self.assertEqual(page.cards["events in the windows so far"], "4")
+        self.assertEqual(page.cards["hits/s on average"], f"{4 / 40:.2f}")
         self.assertEqual(live.stop(), 130)
 
     @slow
@@ -252,7 +256,7 @@ class ServeOptionsTest(unittest.TestCase):
             str(DATA / "sample.csv"), "--follow", "--serve", f"127.0.0.1:{port}", timeout=PATIENCE
         )
         self.assertEqual(done.returncode, 2)
-        self.assertIn(f"cannot listen on 127.0.0.1:{port}", done.stderr)
+        self.assertIn(f"--serve 127.0.0.1:{port}: cannot listen there", done.stderr)
 
     def test_credentials_from_a_file(self) -> None:
         with tempfile.TemporaryDirectory() as folder:
