@@ -3,9 +3,11 @@
 
 * ``report-desktop.png`` and ``report-phone.png``: the ``--report`` page of
   ``tests/data/sample.log`` at 1280 x 800 and 390 x 844;
-* ``dashboard.png``: ``--dashboard`` following a copy of the sample in a 100 x 30 tmux
-  window, its screen (with its colours, from ``capture-pane -e``) drawn as HTML and
-  photographed by Chromium.
+* ``dashboard.png`` (120 x 34) and ``dashboard-80.png`` (80 x 30): ``--dashboard``
+  following a copy of the sample in a tmux window, its screen (with its colours, from
+  ``capture-pane -e``) drawn as HTML and photographed by Chromium;
+* ``live-alert.png``: the ``--serve`` live page of the sample, followed, as the alert
+  starts (1280 x 900).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 from tests.browser import screenshot
+from tests.live import LiveMonitor
+from tests.sse import served_url
 from tests.support import DATA, TOP, run_monitor
 from tests.output.test_dashboard import Terminal
 
@@ -37,7 +41,7 @@ def report_pictures(folder: Path) -> None:
         screenshot(report.as_uri(), folder / "report-phone.png", 390, 844)
 
 
-def dashboard_picture(folder: Path) -> None:
+def dashboard_picture(path: Path, width: int, height: int) -> None:
     with tempfile.TemporaryDirectory() as work:
         log = Path(work) / "access.log"
         lines = (DATA / "sample.log").read_text().splitlines(keepends=True)
@@ -45,7 +49,7 @@ def dashboard_picture(folder: Path) -> None:
         log.write_text("".join(lines[:2600]))
         command = [sys.executable, "-m", "LogsMonitor2000", log.name, "--follow", "--dashboard"]
         environment = {"TZ": "UTC", "PYTHONPATH": str(TOP)}
-        terminal = Terminal(command, width=100, height=30, env=environment, cwd=Path(work))
+        terminal = Terminal(command, width=width, height=height, env=environment, cwd=Path(work))
         try:
             terminal.wait_for("HIGH TRAFFIC")
             time.sleep(1.5)
@@ -54,7 +58,22 @@ def dashboard_picture(folder: Path) -> None:
             terminal.close()
         page = Path(work) / "dashboard.html"
         page.write_text(terminal_html(screen))
-        screenshot(page.as_uri(), folder / "dashboard.png", 920, 560)
+        screenshot(page.as_uri(), path, width * 9 + 30, height * 19 + 30)
+
+
+def live_picture(path: Path) -> None:
+    """The live page as the alert starts: the sample up to the alert, followed."""
+    with tempfile.TemporaryDirectory() as work:
+        log = Path(work) / "access.log"
+        lines = (DATA / "sample.log").read_text().splitlines(keepends=True)
+        log.write_text("".join(lines[:1950]))
+        live = LiveMonitor(str(log), "--serve", "127.0.0.1:0", output="text")
+        with live:
+            url = served_url(live)
+            live.wait_for_text("High traffic generated an alert")
+            time.sleep(2.5)  # (published at most twice a second)
+            screenshot(url, path, 1280, 900)
+            live.stop()
 
 
 def terminal_html(screen: str) -> str:
@@ -93,7 +112,9 @@ def main() -> None:
         raise SystemExit("needs chromium and tmux")
     FOLDER.mkdir(exist_ok=True)
     report_pictures(FOLDER)
-    dashboard_picture(FOLDER)
+    dashboard_picture(FOLDER / "dashboard.png", 120, 34)
+    dashboard_picture(FOLDER / "dashboard-80.png", 80, 30)
+    live_picture(FOLDER / "live-alert.png")
     for png in sorted(FOLDER.glob("*.png")):
         print(png.relative_to(TOP))
 

@@ -15,7 +15,7 @@ Served (GET or HEAD, nothing else):
 The monitor never waits for a browser.  Its thread only appends to the ring and, at
 most twice a second, publishes a new page, summary and metrics (rendered on its
 thread, from its own state, so no lock guards the pipeline); the server - the
-monitor's HTTP server, ``net/http.py``, one thread for every connection - answers
+monitor's HTTP server, ``net/http.py``, one thread on a selector loop - answers
 with the bytes last published.  The ``Broadcaster`` writes the ring to every
 subscriber from that thread, in rounds at most ``ROUND_SECONDS`` apart; a subscriber
 that falls a whole ring behind, or has ``MAX_PENDING`` bytes unsent, is dropped (its
