@@ -346,7 +346,13 @@ class Monitor:
             lateness_seconds=self.settings.lateness,
             filtered=sum(f.filtered for f in filters) if self.settings.selection else None,
             unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
-            other=sum(parser.skipped for parser in parsers),
+            # (MongoDB's skipped rows are its operations' earlier iterations: no
+            # records of another kind)
+            other=(
+                sum(parser.skipped for parser in parsers)
+                if self.family and not self.family.unfinished
+                else 0
+            ),
             nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
             totals=self._totals(),
             rules=tuple(rule.state() for rule in self._rules_so_far()),
