@@ -18,9 +18,10 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
+from ..bounds import add_capped
 from ..families import Family
 from ..families.base import BOUNDED, BY, HISTOGRAM, TOTAL, Counter
-from ..pipeline.batch import Batch, add_counts
+from ..pipeline.batch import Batch
 
 #: The most keys with a label of their own, per list, and how many of them are given
 #: to the first keys seen.
@@ -74,7 +75,7 @@ class EventCounters:
             if kind == TOTAL:
                 self.values[i] += part
             elif kind == BY:
-                add_counts(self.values[i], part)
+                add_capped(self.values[i], part)
             elif part:
                 self.values[i].add(part)
 

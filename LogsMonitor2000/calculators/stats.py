@@ -13,10 +13,11 @@ from __future__ import annotations
 import heapq
 from typing import Any
 
+from ..bounds import add_capped
 from ..checkpoint import validate
 from ..families import Family, Panel
 from ..families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP
-from ..pipeline.batch import Batch, Largest, add_counts
+from ..pipeline.batch import Batch, Largest
 from ..reports import Figure, Percentiles, StatsReport
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 
@@ -80,7 +81,8 @@ class TopTally(Tally):
 
 
 class ClassTally(Tally):
-    """``CLASSES``: counts of a few keys, always exact."""
+    """``CLASSES``: counts of a few keys, exact (beyond ``bounds.MAX_CLASSES`` of
+    them, the rest as ``other``)."""
 
     def __init__(self, panel: Panel, *, bounded: bool, family: Family) -> None:
         super().__init__(panel, bounded=bounded, family=family)
@@ -90,7 +92,7 @@ class ClassTally(Tally):
     def count(self, batch: Batch) -> None:
         part = getattr(batch, self.field)
         if part:
-            add_counts(self.counts, part)
+            add_capped(self.counts, part)
 
     def value(self, top_n: int, carried: Carried) -> Any:
         order, last = self.order, len(self.order)
@@ -100,7 +102,7 @@ class ClassTally(Tally):
 
     def merge(self, other: Tally) -> None:
         assert isinstance(other, ClassTally)
-        add_counts(self.counts, other.counts)
+        add_capped(self.counts, other.counts)
 
     def to_json(self) -> Any:
         return self.counts

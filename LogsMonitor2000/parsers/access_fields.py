@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import cast
 
+from ..bounds import MAX_KEY_CHARS, remember
 from ..families.http import HttpBatch
 from ..pipeline.filters import Filter
 from .base import EventSink
@@ -41,7 +42,7 @@ NO_PATH = "-"
 #: "200" -> "2xx" for every valid status; anything else is missing.
 STATUS_CLASSES = {str(code): f"{code // 100}xx" for code in range(100, 600)}
 
-#: Distinct requests remembered with their section; the memo restarts when full.
+#: Distinct requests remembered with their section (``bounds.remember``).
 MEMO_SIZE = 65536
 
 #: Digit strings longer than this are no number a log holds (and int() refuses those
@@ -54,11 +55,12 @@ MAX_SECOND = 253402300799
 
 
 def request_section(request: str) -> str:
-    """The section of a request line (``-`` when it has no path)."""
+    """The section of a request line (``-`` when it has no path), cut at
+    ``bounds.MAX_KEY_CHARS``."""
     match = _REQUEST.match(request)
     if match is None:
         return NO_PATH
-    return match.group(1) or match.group(2) or "/"
+    return (match.group(1) or match.group(2) or "/")[:MAX_KEY_CHARS]
 
 
 def request_parts(request: str) -> tuple[str, str | None]:
@@ -174,12 +176,12 @@ class HttpEvents:
                 unusual(index, None)
                 continue
             source, _, _, when, request, status, size = record
+            if len(source) > MAX_KEY_CHARS:  # (bounds.py: a key is cut before it is kept)
+                source = source[:MAX_KEY_CHARS]
             section = sections.get(request)
             if section is None:
                 section = request_section(request)
-                if len(sections) >= MEMO_SIZE:
-                    sections.clear()
-                sections[request] = section
+                remember(sections, request, section, MEMO_SIZE)
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -237,12 +239,12 @@ class HttpEvents:
                 unusual(index, None)
                 continue
             source, _, _, when, request, status, size, taken, vhost, _ = record
+            if len(source) > MAX_KEY_CHARS or len(vhost) > MAX_KEY_CHARS:  # (bounds.py)
+                source, vhost = source[:MAX_KEY_CHARS], vhost[:MAX_KEY_CHARS]
             section = sections.get(request)
             if section is None:
                 section = section_of(request)
-                if len(sections) >= MEMO_SIZE:
-                    sections.clear()
-                sections[request] = section
+                remember(sections, request, section, MEMO_SIZE)
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -313,6 +315,7 @@ class HttpEvents:
                 continue
             source, when, request, status, size = (record[i] for i in (0, 3, 4, 5, 6))
             taken, vhost, method = record[7:] if len(record) == 10 else ("", "", "")
+            source, vhost = source[:MAX_KEY_CHARS], vhost[:MAX_KEY_CHARS]
             section = self._section_of(request)
             status_class = STATUS_CLASSES.get(status)
             if status_class is None:

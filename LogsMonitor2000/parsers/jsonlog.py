@@ -38,10 +38,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
+from ..bounds import remember
 from ..families.http import HTTP
 from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .clf import clf_epoch
+from .jsontext import may_hold_surrogates, without_surrogates
 from .access_fields import MAX_SECOND, HttpEvents
 
 #: The names a field goes by, tried in order (nginx's, Caddy's, Traefik's, common ones).
@@ -60,6 +62,11 @@ KEYS: dict[str, tuple[str, ...]] = {
                  "latency_ms"),
     "vhost": ("host", "request.host", "RequestHost", "server_name", "http_host", "vhost"),
 }  # fmt: skip
+
+#: The top-level keys that may hold a time, a status (``_resolve``).
+_ROOTS = {
+    role: frozenset(path.partition(".")[0] for path in KEYS[role]) for role in ("time", "status")
+}
 
 #: The unit of a request time by its key, in ms (seconds unless named here).
 UNITS = {"Duration": 1e-6, "duration_ms": 1.0, "latency_ms": 1.0}
@@ -168,12 +175,16 @@ class JsonLogParser(LineParser):
         records: list[tuple[Any, ...]] = []
         reasons: dict[int, str] = {}
         scan = self._scan
+        # (a lone surrogate's escape: rare, so looked for once a block)
+        surrogates = may_hold_surrogates(block)
         for index, line in enumerate(lines):
             try:  # the decoder's scanner itself: json.loads without its two regexes
                 obj, end = scan(line, 0)
                 if end != len(line) and not line[end:].isspace():
                     raise ValueError("more after the object")
-            except (StopIteration, ValueError, RecursionError):
+                if surrogates:
+                    obj = without_surrogates(obj)
+            except (StopIteration, ValueError, RecursionError):  # (jsontext.py)
                 records.append(_NOT_A_RECORD)
                 if line.strip():
                     reasons[index] = "not a JSON object"
@@ -217,6 +228,11 @@ class JsonLogParser(LineParser):
 
     def _resolve(self, obj: dict[str, Any]) -> bool:
         """Find each field's key in the first object that has a time and a status."""
+        for role in ("time", "status"):  # (at once: a log of many such lines tries each)
+            named = self.named.get(role)
+            roots = _ROOTS[role] if named is None else {named[0].partition(".")[0]}
+            if obj.keys().isdisjoint(roots):
+                return False
         found: dict[str, tuple[str, float | None]] = {}
         for role, names in KEYS.items():
             if role in self.named:
@@ -281,7 +297,7 @@ class JsonLogParser(LineParser):
             elif type(taken) not in (int, float, str):
                 taken = "x"
             return (
-                source if type(source) is str else "-" if source is None else str(source),
+                source if type(source) is str else _scalar(source),
                 "",
                 "",
                 when,
@@ -302,9 +318,7 @@ class JsonLogParser(LineParser):
         second = known.get(value, -1)
         if second == -1:
             second = json_epoch(value)
-            if len(known) >= 4096:
-                known.clear()
-            known[value] = second
+            remember(known, value, second, 4096)
         return second
 
 
@@ -346,6 +360,11 @@ def _fetcher(paths: list[str | None]) -> Callable[[dict[str, Any]], tuple[Any, .
 
 def _none(obj: dict[str, Any]) -> None:
     return None
+
+
+def _scalar(value: Any) -> str:
+    """A source that is no string: a number as its digits, anything else ``-``."""
+    return str(value) if type(value) in (int, float, bool) else "-"
 
 
 class JsonLogFactory:

@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, ClassVar
 
+from ..bounds import remember
 from ..errors import FormatError
 from ..families import Family
 from ..families.http import HTTP
@@ -398,9 +399,7 @@ class _Memo:
         second = known.get(text, -1)
         if second == -1:
             second = self.convert(text)
-            if len(known) >= self.SIZE:
-                known.clear()
-            known[text] = second
+            remember(known, text, second, self.SIZE)
         return second
 
 

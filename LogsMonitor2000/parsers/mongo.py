@@ -32,6 +32,7 @@ from operator import itemgetter
 from collections.abc import Callable
 from typing import Any, ClassVar, cast
 
+from ..bounds import MAX_KEY_CHARS
 from ..checkpoint import validate
 from ..families import Family
 from ..families.mongo import MONGO, SLOWEST_KEPT, MongoBatch
@@ -232,7 +233,8 @@ class MongoParser:
             batch = self._batch_for(second)
             if batch is None:  # late, and counted as such
                 continue
-            namespace = f"{db}.{collection}"
+            namespace = f"{db}.{collection}"[:MAX_KEY_CHARS]  # (bounds.py)
+            operation = operation[:MAX_KEY_CHARS]
             batch.hits += 1
             batch.sections[namespace] = batch.sections.get(namespace, 0) + 1
             batch.operations[operation] = batch.operations.get(operation, 0) + 1

@@ -25,16 +25,20 @@ import io
 import json
 import math
 import re
+import time
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 from urllib.parse import quote, unquote_plus
 
+from ..bounds import MAX_KEY_CHARS
 from ..families.pylog import PYLOG as RECORDS
 from ..families.pylog import LogBatch
 from ..pipeline.filters import Filter
-from .base import EventSink, LineParser, Rejects
 from .access_fields import MAX_SECOND
+from .base import EventSink, LineParser, Rejects
+from .jsontext import clean_text, dumps, loads
 from .mongo import COLUMNS
+from .syslog_header import parse_message
 
 PYLOG = "pylog"
 
@@ -49,8 +53,6 @@ _EXC_LAST = re.compile(r"([\w.]{1,200})(?::|$)")
 
 #: The most attributes a record has (a form with more is none).
 MAX_FIELDS = 500
-#: Attributes longer than this are no record's (a body is bounded anyway).
-MAX_FIELD = 4096
 
 
 def level_number(level: str) -> int | None:
@@ -81,12 +83,12 @@ def fields_of(line: str, wanted: frozenset[str] | None = None) -> dict[str, str]
     line = line.strip()
     if line.startswith("{"):
         try:
-            data = json.loads(line)
-        except ValueError:
+            data = loads(line)
+            if not isinstance(data, dict):
+                return None
+            return {str(key): _text(value) for key, value in data.items()}
+        except (ValueError, RecursionError):  # (no JSON, or too deep to write again)
             return None
-        if not isinstance(data, dict):
-            return None
-        return {str(key): _text(value) for key, value in data.items()}
     if "=" not in line or line.count("&") >= MAX_FIELDS:
         return None
     return form_fields(line, wanted)
@@ -175,8 +177,10 @@ class PylogParser(LineParser):
             number = level_number(given)
         if number is None:
             return "no level"
-        levelname = given.upper()[:MAX_FIELD] if given and not given.isdigit() else _name_of(number)
-        name = fields.get("name", "root")[:MAX_FIELD] or "root"
+        levelname = (
+            given.upper()[:MAX_KEY_CHARS] if given and not given.isdigit() else _name_of(number)
+        )
+        name = fields.get("name", "root")[:MAX_KEY_CHARS] or "root"
         second = math.floor(created)
         if self.selection is not None:
             selection = self.selection
@@ -192,12 +196,13 @@ class PylogParser(LineParser):
         batch.hits += 1
         for counts, key in (
             (batch.sections, name),
-            (batch.sources, fields.get("_sender", "-")[:MAX_FIELD]),
+            (batch.sources, fields.get("_sender", "-")[:MAX_KEY_CHARS]),
             (batch.levels, levelname),
         ):
             counts[key] = counts.get(key, 0) + 1
         kind = exception_type(fields)
         if kind is not None:
+            kind = kind[:MAX_KEY_CHARS]
             batch.exceptions[kind] = batch.exceptions.get(kind, 0) + 1
         return None
 
@@ -213,40 +218,56 @@ def _name_of(number: int) -> str:
 
 def json_lines(text: str, sender: str | None = None) -> str:
     """A JSON body (an object, an array of them, or one per line) as one object per
-    line; ``ValueError`` when it is not JSON.  ``sender``: put in each object as
-    ``_sender`` (a Python logging record's source; it replaces one the object says)."""
+    line; ``ValueError`` when it is one JSON value that can't be read.  ``sender``: put
+    in each object as ``_sender`` (a Python logging record's source; it replaces one
+    the object says).
+
+    A body of JSON lines is not decoded here: the parser decodes each line anyway (and
+    counts those that are no object invalid), so ``_sender`` is written in as text, at
+    the end of the object, where a decoder takes it over an earlier one."""
     stripped = text.strip()
     if not stripped:
         return ""
-    try:
-        whole = json.loads(stripped)
+    if stripped.startswith("[") or "\n" not in stripped or _one_value(stripped):
+        try:
+            whole = loads(stripped)
+        except ValueError:
+            if not any(line.lstrip().startswith("{") for line in stripped.splitlines()[1:]):
+                raise
+            return _with_sender(stripped, sender)  # (lines, the first of them no JSON)
         items: list[Any] = whole if isinstance(whole, list) else [whole]
-    except ValueError as error:  # one per line: a line that is not JSON stays as it is
-        items = []
-        for line in stripped.splitlines():
-            if line.strip():
-                try:
-                    items.append(json.loads(line))
-                except ValueError:
-                    items.append(_NotJson(line))
-        if all(isinstance(item, _NotJson) for item in items):
-            raise error
+        lines = []
+        for item in items:
+            if sender is not None and isinstance(item, dict):
+                item = {**item, "_sender": sender}
+            try:
+                lines.append(dumps(item) + "\n")
+            except ValueError:  # (too deep to write: the parser counts it invalid)
+                lines.append("[]\n")
+        return "".join(lines)
+    return _with_sender(stripped, sender)
+
+
+def _with_sender(text: str, sender: str | None) -> str:
+    """JSON lines, each object's last key ``_sender`` (when there is a sender)."""
+    if sender is None:
+        return text.replace("\r", "") + "\n"
+    tail = ',"_sender":' + json.dumps(sender) + "}"
     lines = []
-    for item in items:
-        if isinstance(item, _NotJson):
-            lines.append(item.line + "\n")  # (the parser counts it invalid)
-            continue
-        if sender is not None and isinstance(item, dict):
-            item = {**item, "_sender": sender}
-        lines.append(json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n")
+    for line in text.splitlines():
+        line = line.strip()
+        if line.endswith("}") and line.startswith("{"):
+            line = line[:-1].rstrip() + (tail if line[1:-1].strip() else tail[1:])
+        if line:
+            lines.append(line + "\n")
     return "".join(lines)
 
 
-class _NotJson:
-    """A line of a JSON-lines body that is not JSON."""
-
-    def __init__(self, line: str) -> None:
-        self.line = line.replace("\r", "")
+def _one_value(text: str) -> bool:
+    """Whether a JSON text of several lines is one value (an object written over
+    several lines), not one per line: its first line is not a whole object."""
+    first = text.partition("\n")[0].strip()
+    return not (first.startswith("{") and first.endswith("}"))
 
 
 #: Syslog severities (RFC 5424) as logging's level names: ``SysLogHandler`` sends
@@ -254,6 +275,26 @@ class _NotJson:
 SEVERITY_LEVELS = ("CRITICAL", "CRITICAL", "CRITICAL", "ERROR", "WARNING", "INFO", "INFO", "DEBUG")
 #: A logger's name in front of a message (a formatter of ``%(name)s: %(message)s``).
 _NAME_PREFIX = re.compile(r"([\w.\-]{1,128})(?:\[[0-9]{1,10}\])?: ")
+
+
+def syslog_lines(messages: list[bytes], sender: str, *, records: bool) -> dict[str, str]:
+    """Syslog messages as lines, by the host they came from (their HOSTNAME, else
+    ``sender``); with ``records``, a message that is no JSON record becomes a logging
+    record (``syslog_record``)."""
+    by_host: dict[str, list[str]] = {}
+    for message in messages:
+        parsed = parse_message(message)
+        host, text = parsed.host or sender, parsed.text
+        if records and not text.lstrip().startswith("{"):
+            text = syslog_record(
+                text,
+                severity=parsed.severity,
+                tag=parsed.tag,
+                sender=host,
+                created=parsed.time if parsed.time is not None else time.time(),
+            )
+        by_host.setdefault(host, []).append(text + "\n")
+    return {host: "".join(lines) for host, lines in by_host.items()}
 
 
 def syslog_record(
@@ -307,7 +348,7 @@ def watch_fields(message: str) -> dict[str, str]:
             quoted = _QUOTED.match(message, at)
             if quoted is None:
                 return fields
-            value = (
+            value = clean_text(
                 quoted.group(1)
                 .encode("latin-1", "backslashreplace")
                 .decode("unicode_escape", "replace")

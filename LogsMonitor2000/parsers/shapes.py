@@ -18,6 +18,9 @@ import json
 import re
 from typing import Any
 
+from ..bounds import MAX_KEY_CHARS
+from .jsontext import loads
+
 #: The shape shown for a missing filter.
 NO_FILTER = "-"
 #: Documents and lists deeper than this are shown as ``…``.
@@ -35,10 +38,10 @@ def query_shape(text: str) -> str:
     if not text or text == "None":
         return NO_FILTER
     try:
-        value = json.loads(text)
-    except (ValueError, RecursionError):  # not JSON, or too deep for its decoder
-        return _scan(text)
-    return _shape(value, 0)
+        value = loads(text)
+    except ValueError:  # not JSON, or too deep for its decoder
+        return _scan(text)[:MAX_KEY_CHARS]
+    return _shape(value, 0)[:MAX_KEY_CHARS]
 
 
 def _shape(value: Any, depth: int) -> str:

@@ -22,6 +22,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from ..bounds import MAX_KEY_CHARS
+
 _PRI = re.compile(rb"<([0-9]{1,3})>")
 _RFC5424 = re.compile(rb"1 (\S+) (\S+) (\S+) \S+ \S+ ")
 _STRUCTURED = re.compile(rb'-|(?:\[(?:[^\]"\\]|\\.|"(?:[^"\\]|\\.)*")*\])+')
@@ -80,7 +82,11 @@ def parse_message(message: bytes) -> SyslogMessage:
         message = message[len(_BOM) :]
     text = message.decode("utf-8", "replace").replace("\n", " ").replace("\r", " ")
     return SyslogMessage(
-        host=None if host is None or host == b"-" else host.decode("utf-8", "replace"),
+        host=(
+            None
+            if host is None or host == b"-"
+            else host[:MAX_KEY_CHARS].decode("utf-8", "replace")
+        ),
         text=text,
         severity=severity,
         tag=None if tag is None or tag == b"-" else tag.decode("utf-8", "replace"),

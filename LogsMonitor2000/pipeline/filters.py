@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from typing import Any
 
+from ..bounds import remember
+from ..errors import UsageError
 from .batch import Batch
 from .reorder import Downstream
 
@@ -105,6 +107,16 @@ class Selection:
             )
             if given
         ]
+
+    def check_applies(self, filters: frozenset[str], described: str) -> None:
+        """``UsageError`` for a filter that means nothing for the run's events (a
+        family's ``filters`` are those that do): a usage error, not silence."""
+        given = [option for option in self.options() if option not in filters]
+        if given:
+            raise UsageError(
+                f"{' and '.join(given)} {'means' if len(given) == 1 else 'mean'} nothing for "
+                f"{described}"
+            )
 
     def to_json(self) -> dict[str, Any]:
         """What a checkpoint records (a restart with other filters is refused)."""
@@ -189,9 +201,7 @@ class Filter:
                 verdict = False  # a host name is in no network
             else:
                 verdict = any(address in network for network in self.selection.networks)
-            if len(self._sources) >= MEMO_SIZE:
-                self._sources.clear()
-            self._sources[source] = verdict
+            remember(self._sources, source, verdict, MEMO_SIZE)
         return verdict
 
 
@@ -308,8 +318,6 @@ class Anonymizer:
             hidden = known.get(source)
             if hidden is None:
                 hidden = anonymous(source)
-                if len(known) >= MEMO_SIZE:
-                    known.clear()
-                known[source] = hidden
+                remember(known, source, hidden, MEMO_SIZE)
             merged[hidden] = merged.get(hidden, 0) + count
         return merged

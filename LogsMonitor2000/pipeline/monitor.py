@@ -195,7 +195,7 @@ class Monitor:
         summary = self.summary()
         self.notifier.finish(summary)
         if summary.dropped:
-            self.warn(f"{summary.dropped:,} datagrams were dropped: the queue was full")
+            self.warn(f"{summary.dropped:,} datagrams were dropped (a full queue or socket buffer)")
         for stage in self.inputs:
             if stage.nothing_valid():
                 stage.say_nothing_was_valid()
@@ -272,7 +272,7 @@ class Monitor:
     def _build_stages(self, factory: ParserFactory) -> None:
         settings = self.settings
         family = self.family = factory.family
-        _check_filters(settings, family)
+        settings.selection.check_applies(family.filters, family.described)
         context = Context(
             settings=settings,
             family=family,
@@ -336,6 +336,9 @@ class Monitor:
         parsers = [stage.parser for stage in self.inputs if stage.parser is not None]
         filters = [stage.filter for stage in self.inputs if stage.filter is not None]
         unfinished = [found for p in parsers if (found := p.unfinished()) is not None]
+        # (MongoDB's skipped rows are its operations' earlier iterations, no records)
+        mongo = self.family is None or self.family.unfinished
+        others = 0 if mongo else sum(parser.skipped for parser in parsers)
         return Summary(
             events=sum(t.events for t in per_input),
             invalid=sum(t.invalid for t in per_input),
@@ -346,13 +349,7 @@ class Monitor:
             lateness_seconds=self.settings.lateness,
             filtered=sum(f.filtered for f in filters) if self.settings.selection else None,
             unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
-            # (MongoDB's skipped rows are its operations' earlier iterations: no
-            # records of another kind)
-            other=(
-                sum(parser.skipped for parser in parsers)
-                if self.family and not self.family.unfinished
-                else 0
-            ),
+            other=others,
             nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
             totals=self._totals(),
             rules=tuple(rule.state() for rule in self._rules_so_far()),
@@ -496,13 +493,3 @@ class Monitor:
             return
         self._saved_newest = self._newest()
         self._unsaved_lines = False
-
-
-def _check_filters(settings: Settings, family: Family) -> None:
-    """A filter that means nothing for the run's events is a usage error, not silence."""
-    given = [option for option in settings.selection.options() if option not in family.filters]
-    if given:
-        raise UsageError(
-            f"{' and '.join(given)} {'means' if len(given) == 1 else 'mean'} nothing for "
-            f"{family.described}"
-        )
