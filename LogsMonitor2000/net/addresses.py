@@ -87,6 +87,41 @@ def reachable_from_outside(host: str) -> bool:
         return True  # (every interface "", or a name: it may be)
 
 
+def host_names(host: str) -> frozenset[str]:
+    """The names a ``Host`` header may give a server bound to ``host`` (lower case),
+    beyond an IP address, which is always allowed: ``localhost``, the name it was bound
+    to, and - bound to every interface or an address of the machine's - the machine's
+    own name (``gethostname``: no DNS asked)."""
+    names = {"localhost", host.lower().rstrip(".")}
+    if host == EVERY_INTERFACE or _is_address(host) and reachable_from_outside(host):
+        names.add(socket.gethostname().lower())
+    return frozenset(name for name in names if name)
+
+
+def host_allowed(header: str | None, names: frozenset[str]) -> bool:
+    """Whether a request's ``Host`` (``name``, ``name:port``, ``[v6]:port``) names this
+    server: an IP address, a name of ``names`` or one under ``.localhost``.  A page
+    elsewhere whose name was pointed at 127.0.0.1 (DNS rebinding) is refused; a client
+    that sends no Host (HTTP/1.0) is not a browser."""
+    if header is None:
+        return True
+    host = header.strip().lower()
+    if host.startswith("["):
+        host = host[1 : host.find("]")] if "]" in host else host
+    elif host.count(":") == 1:
+        host = host.partition(":")[0]
+    host = host.rstrip(".")
+    return bool(host) and (_is_address(host) or host in names or host.endswith(".localhost"))
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
 def tcp_socket(address: tuple[str, int], backlog: int) -> socket.socket:
     """A listening TCP socket on ``address``: every interface, IPv6 and IPv4 where the
     system has both, for the host ``EVERY_INTERFACE``."""

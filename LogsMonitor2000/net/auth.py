@@ -22,7 +22,11 @@ def basic_authorization(credentials: str | None) -> bytes | None:
 
 
 def authorized(expected: bytes | None, given: str | None) -> bool:
-    """Whether the ``Authorization`` header ``given`` is ``expected``, in constant time."""
+    """Whether the ``Authorization`` header ``given`` is ``expected``, in constant time
+    (its scheme in any case: ``basic`` is ``Basic``, RFC 9110 11.1)."""
     if expected is None:
         return True
+    scheme, _, rest = (given or "").strip().partition(" ")
+    if scheme.lower() == "basic":
+        given = "Basic " + rest.strip()
     return hmac.compare_digest((given or "").encode("latin-1", "replace"), expected)

@@ -6,7 +6,9 @@ The core reads requests and writes answers; an *app* decides what they mean
 
 * a request head is read whole (at most ``MAX_HEAD`` bytes and ``MAX_HEADERS`` lines:
   ``431``), then checked: a request line that is no HTTP/1.x ``400`` (another version
-  ``505``), chunks or no ``Content-Length`` on a POST ``411``;
+  ``505``), chunks or no ``Content-Length`` on a POST ``411``, a ``Host`` that is no
+  IP address nor a name of this server's ``421`` (DNS rebinding; a server whose app
+  asks for credentials, or refuses browsers' requests, takes ``any_host``);
 * the app may refuse it before its body is read (``App.refusal``: a wrong path,
   missing credentials, a body too large); a refused request that had no body keeps
   the connection open, and the request pipelined after it is served;
@@ -18,8 +20,13 @@ The core reads requests and writes answers; an *app* decides what they mean
 * a client that pipelines and reads no answer is held back: once ``loop.HIGH_WATER``
   bytes of answers are unsent, its requests wait, and once a body's worth of them
   wait, it is not read;
-* an answer the app doesn't give within ``answer_seconds`` is a ``503``; a connection
-  with nothing read or sent for ``idle_seconds`` (and no answer awaited) is closed;
+* a head must be whole ``HEAD_SECONDS`` after its first byte, a body come at
+  ``MIN_RATE`` bytes a second after ``BODY_SECONDS`` (``server.py``), or ``408``: a
+  client that sends a byte now and then holds a connection seconds, not for ever;
+* an answer the app doesn't give within ``answer_seconds`` is a ``503`` - unless the
+  app says it can't take the request back any more (``Exchange.on_late``: a payload
+  being counted is answered with its count, never a 503); a connection with nothing
+  read or sent for ``idle_seconds`` (and no answer awaited) is closed;
 * an answer may also be a *stream* (Server-Sent Events): its head is sent at once, its
   body written as the app pleases, and it ends when either side closes.
 
@@ -39,9 +46,9 @@ from http import HTTPStatus
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .addresses import peer_host
+from .addresses import host_allowed, host_names, peer_host
 from .loop import Stream
-from .server import Server
+from .server import BODY_SECONDS, HEAD_SECONDS, MIN_RATE, Server
 
 #: The largest request head (request line and headers), and number of headers.
 MAX_HEAD = 64 << 10
@@ -156,7 +163,7 @@ class Exchange:
     """One request and its answer, given once: ``reply`` (in the loop's thread, now or
     later; ``reply_soon`` from another thread) or ``stream``."""
 
-    __slots__ = ("connection", "request", "since", "on_close", "answered")
+    __slots__ = ("connection", "request", "since", "on_close", "on_late", "answered")
 
     def __init__(self, connection: _Connection, request: Request) -> None:
         self.connection = connection
@@ -164,10 +171,14 @@ class Exchange:
         self.since = time.monotonic()
         #: A stream's end (the client closed it, or the server did).
         self.on_close: Callable[[], None] | None = None
+        #: Asked when the answer is late: whether the request may still be answered
+        #: 503 (its work withdrawn); False: the answer is on its way, it is awaited.
+        self.on_late: Callable[[], bool] | None = None
         self.answered = False
 
     def reply(self, reply: Reply) -> None:
         """Answer (in the loop's thread); nothing when answered already."""
+        self.on_late = None  # (the app's work it names may name this exchange: no cycle)
         if not self.answered:
             self.answered = True
             self.connection.answered(self, reply)
@@ -198,6 +209,11 @@ class _Connection:
         self.keep_alive = True
         self.writable = True
         self.reading = True
+        #: When the head being read began to come (None: none is), when its body did.
+        self.head_since: float | None = None
+        self.body_since = 0.0
+        #: Since when it has had nothing under way (``idle_since``).
+        self.quiet_since = time.monotonic()
 
     # the stream's side (``loop.Protocol``)
 
@@ -224,8 +240,27 @@ class _Connection:
     def data_received(self, data: bytes) -> None:
         if self.waiting is not None and self.waiting.answered:  # (a stream: ignored)
             return
+        if not self.buffer and self.request is None and self.head_since is None:
+            self.head_since = time.monotonic()
         self.buffer += data
         self.serve()
+
+    def idle_since(self) -> float | None:
+        if self.waiting is not None or self.request is not None:
+            return None  # (a body being read, an answer awaited, a stream)
+        return self.quiet_since if self.head_since is None else self.head_since
+
+    def late(self, now: float) -> Reply | None:
+        """The 408 of a head or body that is too slow to come (None: it is not)."""
+        if self.waiting is not None or not (self.writable and self.reading):
+            return None  # (an answer awaited, or its requests held back by us)
+        if self.request is not None:
+            allowed = BODY_SECONDS + len(self.buffer) / MIN_RATE
+            if now - self.body_since > allowed:
+                return Reply(HTTPStatus.REQUEST_TIMEOUT, "the body came too slowly")
+        elif self.head_since is not None and now - self.head_since > HEAD_SECONDS:
+            return Reply(HTTPStatus.REQUEST_TIMEOUT, f"no whole head in {HEAD_SECONDS:g} s")
+        return None
 
     def pause_writing(self) -> None:
         self.writable = False  # (a client that reads no answers: none of its requests is served)
@@ -259,6 +294,7 @@ class _Connection:
             request.body = bytes(self.buffer[: request.length])
             del self.buffer[: request.length]
             self.request = None
+            self.head_since = None
             self.waiting = Exchange(self, request)
             self.server.app.handle(request, self.waiting)
         # Part of a request held, to come to the app: a stop waits for it (not for a
@@ -297,6 +333,8 @@ class _Connection:
         head = bytes(self.buffer[: found.start()])
         del self.buffer[: found.end()]
         self.scanned = 0
+        self.head_since = time.monotonic() if self.buffer else None  # (the next one's)
+        self.body_since = time.monotonic()
         try:
             request = read_head(head)
         except Refused as refused:
@@ -305,7 +343,13 @@ class _Connection:
             return None
         request.peer = self.sender
         self.keep_alive = request.keep_alive
-        refusal = self.server.app.refusal(request)
+        names = self.server.names
+        if names is not None and not host_allowed(request.headers.get("host"), names):
+            refusal: Reply | None = Reply(
+                HTTPStatus.MISDIRECTED_REQUEST, "the Host is not this server's name"
+            )
+        else:
+            refusal = self.server.app.refusal(request)
         if refusal is None and request.length > self.server.max_body:
             refusal = Reply(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "the body is too large")
         if refusal is not None:
@@ -321,6 +365,9 @@ class _Connection:
         if self.waiting is not exchange or self.transport is None:
             return  # (the client went away, or it was answered already)
         self.waiting = None
+        self.quiet_since = time.monotonic()
+        if self.buffer and self.head_since is None:
+            self.head_since = self.quiet_since  # (a pipelined one: its time begins)
         self.send(reply, head_only=exchange.request.method == "HEAD")
         self.serve()
 
@@ -384,6 +431,7 @@ class HttpServer(Server):
         answer_seconds: float = 30.0,
         late: str = "not answered in time",
         tls: ssl.SSLContext | None = None,
+        any_host: bool = False,
     ) -> None:
         super().__init__(
             address,
@@ -394,6 +442,9 @@ class HttpServer(Server):
             refusal=REFUSAL,
         )
         self.app = app
+        #: The names its clients may give as ``Host`` (and any IP address); None: any
+        #: name (the app asks for credentials, which a page elsewhere can't send).
+        self.names = None if any_host else host_names(address[0])
         self.max_body = max_body
         self.idle_seconds = idle_seconds
         self.answer_seconds = answer_seconds
@@ -430,8 +481,13 @@ class HttpServer(Server):
         for connection in list(self.connections_open):
             waiting, transport = connection.waiting, connection.transport
             if waiting is not None and not waiting.answered:
-                if now - waiting.since > self.answer_seconds:
+                if now - waiting.since > self.answer_seconds and (
+                    waiting.on_late is None or waiting.on_late()
+                ):
                     waiting.reply(Reply(HTTPStatus.SERVICE_UNAVAILABLE, self.late))
+            elif (too_slow := connection.late(now)) is not None:
+                connection.keep_alive = False
+                connection.send(too_slow)
             elif waiting is None and transport and transport.idle(now, self.idle_seconds):
                 if connection.writable:
                     transport.close()

@@ -46,6 +46,11 @@ class Protocol(Interface):
 
     def resume_writing(self) -> None: ...
 
+    def idle_since(self) -> float | None:
+        """Since when (``time.monotonic``) it has done nothing a client needs - no
+        request or message under way, no answer awaited - or None while it does: a
+        full server lets the one idle longest go for a new connection."""
+
 
 class Stream:
     """A connection in the loop: what comes in goes to its protocol, what it writes is

@@ -2,7 +2,10 @@
 monitor shares - the HTTP listener, the live page, TCP syslog.
 
 * a protocol per connection (``loop.Protocol``), made by the server's owner;
-* at most ``max_connections`` at once: the next one is sent ``refusal`` and closed;
+* at most ``max_connections`` at once: a new one takes the place of the connection
+  idle longest (``Protocol.idle_since``: one that sends nothing, or a request a byte at
+  a time, can't keep a place from a client with something to say); when every one is
+  busy, the new one is sent ``refusal`` and closed;
 * TLS when given a context: the handshake runs in the loop, and a client that doesn't
   finish it within ``HANDSHAKE_SECONDS`` is let go (it holds up nobody meanwhile);
 * ``TCP_NODELAY``: an answer's last segment never waits for the client's delayed ACK;
@@ -23,6 +26,12 @@ from .loop import Loop, Protocol, Stream
 
 #: Seconds a client has to finish its TLS handshake.
 HANDSHAKE_SECONDS = 10.0
+#: Seconds from the first byte of a request head (a syslog message) to its end.
+HEAD_SECONDS = 10.0
+#: A body's grace, then the least rate it must come at (bytes a second): a client that
+#: sends slower is let go (as Apache's ``mod_reqtimeout``: header=10 body=10,MinRate=500).
+BODY_SECONDS = 10.0
+MIN_RATE = 500
 #: Connections the kernel may hold for us before we accept them.
 BACKLOG = 128
 #: How long a stop waits for the loop to have accepted the backlog.
@@ -51,6 +60,8 @@ class Server:
         self.loop = Loop(name)
         #: Set once the server accepts no more (in the loop's thread).
         self.stopping = False
+        #: Connections let go for new ones (``_make_room``).
+        self.evicted = 0
         self._bound = self.socket.getsockname()
 
     @property
@@ -97,7 +108,7 @@ class Server:
 
     def _open(self, client: socket.socket, address: object) -> None:
         client.setblocking(False)
-        if len(self.loop.streams) >= self.max_connections:
+        if len(self.loop.streams) >= self.max_connections and not self._make_room():
             try:
                 client.send(self.refusal)
             except OSError:
@@ -113,6 +124,19 @@ class Server:
             Stream(self.loop, client, address, self.protocol(), HANDSHAKE_SECONDS)
         except OSError:  # (the client has gone already)
             client.close()
+
+    def _make_room(self) -> bool:
+        """Let the connection idle longest go (False: every one is busy)."""
+        idlest: tuple[float, Stream] | None = None
+        for stream in self.loop.streams:
+            since = stream.protocol.idle_since()
+            if since is not None and (idlest is None or since < idlest[0]):
+                idlest = (since, stream)
+        if idlest is None:
+            return False
+        idlest[1].abort()
+        self.evicted += 1
+        return True
 
     def _stop_accepting(self, done: threading.Event) -> None:
         self.stopping = True

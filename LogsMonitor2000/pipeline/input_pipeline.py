@@ -16,7 +16,6 @@ payload; the receiver is told the verdict on each payload once it is counted.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,10 +49,9 @@ from ..parsers.pylog import (
     is_record,
     json_lines,
     record_line,
-    syslog_record,
+    syslog_lines,
     watch_row,
 )
-from ..parsers.syslog_header import parse_message
 from .reorder import Reorderer
 from ..settings import Settings
 
@@ -136,6 +134,7 @@ class InputPipeline:
         self._warned_invalid = False
         self._warned_dropped = False
         self._warned_format = False
+        self._warned_cut_short = False
         self._lines_merged = 0  # lines of the chunks merged so far
         #: A listener's: what counts its events' syslog hosts.
         self.tally: HostTally | None = None
@@ -170,7 +169,7 @@ class InputPipeline:
             dropped = self.source.dropped()
             if dropped and not self._warned_dropped:
                 self._warned_dropped = True
-                self.say(f"warning: the queue is full: datagrams are being dropped ({dropped:,})")
+                self.say(f"warning: datagrams are being dropped: a full queue ({dropped:,})")
             if self.parser is None and self._holds_lines():
                 self._start_with_pending()
             if self.reorderer is not None:
@@ -189,7 +188,10 @@ class InputPipeline:
 
     def receive(self, item: Received) -> None:
         """A payload from a listener: parsed, counted, and its verdict told to its
-        receiver (an HTTP request is answered with it)."""
+        receiver (an HTTP request is answered with it).  One already answered 503
+        (its answer was due before its turn came) is not counted."""
+        if not item.claim():
+            return
         invalid, valid = self.rejects.count, self.valid_records()
         try:
             refused = self._take(item)
@@ -216,21 +218,12 @@ class InputPipeline:
         """Feed the payload's lines; why it can't be read at all (None: it could)."""
         if item.kind == SYSLOG:
             records = PYLOG in (self.settings.log_format, self.parser and self.parser.name)
-            by_host: dict[str, list[str]] = {}
-            for message in item.messages:
-                parsed = parse_message(message)
-                host, text = parsed.host or item.sender, parsed.text
-                if records and not text.lstrip().startswith("{"):
-                    text = syslog_record(
-                        text,
-                        severity=parsed.severity,
-                        tag=parsed.tag,
-                        sender=host,
-                        created=parsed.time if parsed.time is not None else time.time(),
-                    )
-                by_host.setdefault(host, []).append(text + "\n")
-            for host, lines in by_host.items():
-                self._feed_received("".join(lines), host)
+            messages = item.messages
+            if item.truncated:
+                *messages, part = messages
+                self._cut_short(part)
+            for host, lines in syslog_lines(messages, item.sender, records=records).items():
+                self._feed_received(lines, host)
             return None
         if item.kind == RECORD:
             text = item.body.decode("latin-1")
@@ -272,6 +265,17 @@ class InputPipeline:
             text += "\n"
         self._feed_received(text)
         return None
+
+    def _cut_short(self, part: bytes) -> None:
+        """A syslog message its sender did not finish: invalid, and said once."""
+        text = part.decode("utf-8", "replace")
+        self.rejects.add(0, text, "a syslog message cut short by its connection's end")
+        if not self._warned_cut_short:
+            self._warned_cut_short = True
+            self.say(
+                "warning: a syslog sender's connection ended in the middle of a message "
+                "(or it came too slowly): such messages are counted invalid"
+            )
 
     def _feed_received(self, text: str, host: str | None = None) -> None:
         if not text.strip():

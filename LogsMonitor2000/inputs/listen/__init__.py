@@ -44,27 +44,45 @@ SCHEMES = {
 
 
 class Listener(Defaults):
-    """A listener as an input: the payloads of its inbox, ``Idle`` when there is none."""
+    """A listener as an input: the payloads of its inbox, ``Idle`` when there is none.
+
+    The payloads taken from the inbox are handed over a connection (a UDP sender) at a
+    time, in turn: a sender that filled the inbox with its messages has the next
+    payload of every other one counted before its own second one.  What is taken and
+    not handed over yet is at most an inbox's worth (so the payloads held are at most
+    two inboxes')."""
 
     live = True
 
     def __init__(self, receiver: Receiver, inbox: Inbox) -> None:
         self.receiver = receiver
         self.inbox = inbox
-        #: Taken from the inbox, not handed over yet (a stop hands them over too).
-        self._taken: deque[Received] = deque()
+        #: Taken from the inbox, not handed over yet, by origin, in turn (a stop hands
+        #: them over too).
+        self._taken: dict[object, deque[Received]] = {}
+        self._taken_bytes = self._taken_items = 0
 
     @property
     def url(self) -> str:
         return self.receiver.url
 
     def __iter__(self) -> Iterator[Received | Idle]:
-        taken = self._taken
+        taken, inbox = self._taken, self.inbox
         while True:
-            if not taken:
-                taken.extend(self.inbox.take())
+            if self._taken_bytes < inbox.max_bytes and self._taken_items < inbox.max_items:
+                for item in inbox.take():
+                    taken.setdefault(item.origin, deque()).append(item)
+                    self._taken_bytes += item.size
+                    self._taken_items += 1
             if taken:
-                yield taken.popleft()
+                origin, items = next(iter(taken.items()))
+                del taken[origin]  # (its next payload waits for the others' turn)
+                item = items.popleft()
+                if items:
+                    taken[origin] = items
+                self._taken_bytes -= item.size
+                self._taken_items -= 1
+                yield item
             else:
                 yield Idle(time.monotonic())
 
@@ -72,15 +90,17 @@ class Listener(Defaults):
         return self.inbox.waitable()
 
     def dropped(self) -> int | None:
-        return self.inbox.dropped
+        """Datagrams lost: turned away by the full inbox, or by the system."""
+        return self.inbox.dropped + self.receiver.kernel_drops()
 
     def drain(self) -> list[Received]:
         """The run stops: accept nothing more, wait (a little) for what is being
         received, and hand over all that is held."""
         self.receiver.stop_accepting()
         deadline = time.monotonic() + DRAIN_SECONDS
-        items = list(self._taken)
+        items = [item for queued in self._taken.values() for item in queued]
         self._taken.clear()
+        self._taken_bytes = self._taken_items = 0
         while self.receiver.busy() and time.monotonic() < deadline:
             items += self.inbox.take()  # (room for a stream being read to its end)
             time.sleep(0.01)

@@ -9,12 +9,13 @@
 The body goes raw into the listener's inbox; the answer waits until the pipeline has
 counted it: 200 with ``{"records": N, "invalid": M}``, or 400 with one line of reason
 when none of its records was valid.  Other answers: 401 without the credentials of
-``--listen-auth``, 404 for another path, 405 for another method, 411 without a
+``--listen-auth``, 403 for a request a web page makes (a browser's, with ``Origin`` or
+``Sec-Fetch-Site``), 404 for another path, 405 for another method, 411 without a
 ``Content-Length``, 413 for a body over ``--max-body``, 415 for another content type,
 431 for a request head over 64 KiB, 503 with ``Retry-After`` when the inbox is full.
 
 It is an app of the monitor's HTTP server (``net/http.py``: the framing, keep-alive,
-pipelining, limits and TLS live there), one thread for every connection: a client
+pipelining, limits and TLS live there), one thread for all connections: a client
 such as ``HTTPHandler`` opens a connection per record and waits for each answer, and a
 thread per connection (``http.server``) cost it more than the whole pipeline did.
 """
@@ -66,6 +67,8 @@ class Ingest:
         """Why ``request`` is not taken, before its body."""
         if request.path != PATH:
             return Reply(HTTPStatus.NOT_FOUND, "the path is /ingest")
+        if _from_a_page(request):
+            return Reply(HTTPStatus.FORBIDDEN, "a web page may not send records")
         if not authorized(self.authorization, request.headers.get("authorization")):
             return Reply(
                 HTTPStatus.UNAUTHORIZED, "send credentials", {"WWW-Authenticate": CHALLENGE}
@@ -99,7 +102,9 @@ class Ingest:
         def settle(verdict: Verdict) -> None:
             exchange.reply_soon(_answer(verdict))
 
-        if not self.inbox.offer(Received(kind, request.peer, body=body, settle=settle)):
+        item = Received(kind, request.peer, body=body, settle=settle, origin=exchange.connection)
+        exchange.on_late = item.expire  # (a 503 only for what will never be counted)
+        if not self.inbox.offer(item):
             exchange.reply(
                 Reply(
                     HTTPStatus.SERVICE_UNAVAILABLE,
@@ -107,6 +112,16 @@ class Ingest:
                     {"Retry-After": str(RETRY_AFTER_SECONDS)},
                 )
             )
+
+
+def _from_a_page(request: Request) -> bool:
+    """Whether a browser sends the request for a page: a page of any site may POST
+    ``text/plain`` or load ``GET /ingest?...`` without asking, and one whose name was
+    pointed at this machine (DNS rebinding) is a site of its own.  Browsers say where
+    a request comes from (``Origin``, ``Sec-Fetch-Site``); senders of logs never do.
+    (``Sec-Fetch-Site: none``: the user typed the URL.)"""
+    headers = request.headers
+    return "origin" in headers or headers.get("sec-fetch-site", "none") != "none"
 
 
 def _kind(request: Request) -> str | None:
@@ -148,6 +163,7 @@ class HttpReceiver:
             answer_seconds=ANSWER_SECONDS,
             late="not counted in time",
             tls=tls,
+            any_host=True,  # (senders name it as they please: browsers are refused)
         )
         self.url = self.server.url("https" if tls else "http") + PATH
 
@@ -159,6 +175,9 @@ class HttpReceiver:
 
     def busy(self) -> bool:
         return self.server.busy()
+
+    def kernel_drops(self) -> int:
+        return 0
 
     def close(self) -> None:
         self.server.close()

@@ -8,7 +8,9 @@ items, and the pipeline parses it.  When the inbox is full, HTTP answers 503 wit
 feels it), and a UDP datagram is dropped and counted (``dropped``).  The pipeline's
 ``Verdict`` on a payload goes back to its receiver (``Received.settle``): an HTTP
 request is answered once its payload has been counted, so whatever got a 2xx is in the
-summary.
+summary - and whatever got an error is not: a payload the pipeline has not begun to
+count when its answer is due is answered 503 and never counted (``Received.expire``),
+one it has begun is awaited (``Received.claim``).
 
 The inbox wakes the monitor through a pipe (``waitable``), so a payload is parsed as
 soon as it arrives.
@@ -58,6 +60,11 @@ class Verdict:
     dropped: bool = False
 
 
+#: Whether a payload is counted or answered 503 is decided under this lock.
+_DECIDING = threading.Lock()
+WAITING, CLAIMED, EXPIRED = 0, 1, 2
+
+
 @dataclass(slots=True)
 class Received:
     """One payload as it came: what kind, from where, and for an HTTP request the
@@ -68,10 +75,34 @@ class Received:
     body: bytes = b""
     messages: list[bytes] = field(default_factory=list)
     settle: Callable[[Verdict], None] | None = None
+    #: Its last message was cut short: the sender closed in the middle of it.
+    truncated: bool = False
+    #: What it came through (a connection; a UDP sender): the pipeline takes the
+    #: payloads of each in turn (``Listener``).
+    origin: object = None
+    state: int = WAITING
 
     @property
     def size(self) -> int:
         return len(self.body) + sum(len(message) for message in self.messages)
+
+    def claim(self) -> bool:
+        """(The pipeline, before counting it.)  False when it was answered 503 already:
+        it is not to be counted."""
+        with _DECIDING:
+            if self.state == EXPIRED:
+                return False
+            self.state = CLAIMED
+            return True
+
+    def expire(self) -> bool:
+        """(Its receiver, the answer late.)  Whether it may be answered 503 - it will
+        never be counted - or, False, it is being counted and its verdict is coming."""
+        with _DECIDING:
+            if self.state == CLAIMED:
+                return False
+            self.state = EXPIRED
+            return True
 
 
 class Inbox:
@@ -166,6 +197,10 @@ class Receiver(Protocol):
 
     def busy(self) -> bool:
         """Whether a payload is being received (and will reach the inbox)."""
+
+    def kernel_drops(self) -> int:
+        """Datagrams the system dropped before the receiver could read them (its
+        socket's buffer was full); 0 for streams, which the system never drops."""
 
     def close(self) -> None: ...
 

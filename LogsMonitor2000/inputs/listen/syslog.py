@@ -6,7 +6,9 @@ A stream is cut into messages as RFC 6587 says: a frame that starts with a digit
 ``TCP_Framing="octet-counted"`` send); otherwise the message ends at a newline (or a NUL:
 Python's ``SysLogHandler`` ends its messages with one).  A message longer than
 ``--max-body`` is cut there.  A full inbox stops the connection's reading until there is
-room: the sender's writes then wait, as TCP makes them.  A datagram that finds the inbox
+room: the sender's writes then wait, as TCP makes them.  A message its sender
+does not finish - the connection closes in its middle, or it takes over 20 s to come
+- is counted invalid.  A datagram that finds the inbox
 full is dropped and counted.  Headers are parsed by the pipeline
 (``parsers/syslog_header.py``).
 
@@ -17,6 +19,7 @@ own.
 
 from __future__ import annotations
 
+import os
 import socket
 import ssl
 import threading
@@ -25,7 +28,7 @@ from typing import Any
 
 from ...net.addresses import bound_url, peer_host, udp_socket
 from ...net.loop import Stream
-from ...net.server import Server
+from ...net.server import BODY_SECONDS, HEAD_SECONDS, Server
 from .inbox import IDLE_SECONDS, MAX_CONNECTIONS, SYSLOG, Inbox, ListenOptions, Received
 
 #: The largest datagram.
@@ -37,27 +40,40 @@ _COUNT_DIGITS = 9
 
 
 class Framer:
-    """A stream's bytes in, its messages out (octet-counted or newline-ended)."""
+    """A stream's bytes in, its messages out (octet-counted or newline-ended).
+
+    Never more than ``max_message`` bytes of a message are held: a longer one is cut
+    there, and the rest of it skipped as it comes."""
 
     def __init__(self, max_message: int) -> None:
         self.max_message = max_message
         self._buffer = bytearray()
-        self._skipping = False  # the rest of a message cut at max_message
+        self._skipping = False  # the rest of a newline-ended message cut at max_message
+        self._discard = 0  # bytes of an octet-counted frame cut at max_message, to skip
         self._counted: int | None = None  # bytes of the octet-counted frame being read
+        #: When the message held in part began to come (None: none is).
+        self.partial_since: float | None = None
 
     def feed(self, data: bytes) -> list[bytes]:
         """The messages that ``data`` completes."""
+        if self._discard:
+            skipped = min(self._discard, len(data))
+            self._discard -= skipped
+            data = data[skipped:]
         buffer = self._buffer
         buffer += data
         messages: list[bytes] = []
         while buffer:
             if self._counted is not None:
-                if len(buffer) < self._counted:
+                wanted = min(self._counted, self.max_message)
+                if len(buffer) < wanted:
                     break
-                message = bytes(buffer[: self._counted])
-                del buffer[: self._counted]
+                messages.append(bytes(buffer[:wanted]))
+                rest = self._counted - wanted
+                skipped = min(rest, len(buffer) - wanted)
+                del buffer[: wanted + skipped]
+                self._discard = rest - skipped
                 self._counted = None
-                messages.append(message[: self.max_message])
                 continue
             if self._skipping:
                 end = _message_end(buffer)
@@ -89,13 +105,52 @@ class Framer:
                 break
             messages.append(bytes(buffer[: min(end, self.max_message)]))
             del buffer[: end + 1]
+        if not self.holds_part():
+            self.partial_since = None
+        elif self.partial_since is None:
+            self.partial_since = time.monotonic()
         return messages
+
+    def holds_part(self) -> bool:
+        """Whether part of a message is held (what ``feed`` leaves in its buffer
+        starts with a message, or the digits of its length)."""
+        return self._counted is not None or (bool(self._buffer) and not self._skipping)
+
+    def cut_short(self) -> bytes | None:
+        """The stream ended: what is held of a message cut short (empty when an
+        octet-counted frame's message had not begun; None: no message was)."""
+        if not self.holds_part():
+            return None
+        part = bytes(self._buffer)
+        self._buffer.clear()
+        self._counted, self.partial_since = None, None
+        return part
 
 
 def _message_end(buffer: bytearray) -> int:
     """Where the newline-ended (or NUL-ended) message at the start ends (-1: not yet)."""
     ends = [at for at in (buffer.find(b"\n"), buffer.find(b"\0")) if at >= 0]
     return min(ends) if ends else -1
+
+
+def socket_drops(sock: socket.socket) -> int:
+    """The datagrams Linux dropped for ``sock`` (its receive buffer was full): the
+    ``drops`` of its line in ``/proc/net/udp`` or ``udp6``, found by its inode; 0 where
+    there is no such file."""
+    try:
+        inode = str(os.fstat(sock.fileno()).st_ino)
+    except OSError:
+        return 0
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        try:
+            with open(table, encoding="ascii") as lines:
+                for line in lines:
+                    fields = line.split()
+                    if len(fields) > 12 and fields[9] == inode:
+                        return int(fields[-1])
+        except (OSError, ValueError):
+            continue
+    return 0
 
 
 class UdpReceiver:
@@ -117,6 +172,7 @@ class UdpReceiver:
         self._max = options.max_body
         self._stopping = threading.Event()
         self._receiving = False
+        self._drops, self._drops_at = 0, -1.0
         self._thread = threading.Thread(target=self._run, name="syslog-udp", daemon=True)
 
     def start(self) -> None:
@@ -143,7 +199,8 @@ class UdpReceiver:
         self._receiving = False
 
     def _take(self, data: bytes, address: Any) -> None:
-        item = Received(SYSLOG, peer_host(address), messages=[data[: self._max]])
+        sender = peer_host(address)
+        item = Received(SYSLOG, sender, messages=[data[: self._max]], origin=sender)
         if not self._inbox.offer(item):
             self._inbox.dropped += 1
 
@@ -153,6 +210,15 @@ class UdpReceiver:
     def busy(self) -> bool:
         """Until the datagrams received before the stop are in the inbox."""
         return self._receiving
+
+    def kernel_drops(self) -> int:
+        """The socket's drops as Linux counts them (``/proc/net/udp``), looked up at
+        most once a second (0 elsewhere)."""
+        now = time.monotonic()
+        if now - self._drops_at >= 1.0:
+            self._drops_at = now
+            self._drops = socket_drops(self._socket)
+        return self._drops
 
     def close(self) -> None:
         self._stopping.set()
@@ -171,6 +237,8 @@ class _SyslogStream:
         self.sender = ""
         #: Messages that found the inbox full.
         self.held: Received | None = None
+        #: When the last whole message came (or the connection).
+        self.quiet_since = time.monotonic()
 
     def connection_made(self, transport: Stream) -> None:
         self.transport = transport
@@ -180,15 +248,34 @@ class _SyslogStream:
     def data_received(self, data: bytes) -> None:
         messages = self.framer.feed(data)
         if messages:
-            self._put(Received(SYSLOG, self.sender, messages=messages))
+            self.quiet_since = time.monotonic()
+            self._put(Received(SYSLOG, self.sender, messages=messages, origin=self))
 
     def eof_received(self) -> None:
+        self._cut_short()
         if self.transport is not None and self.held is None:
             self.transport.close()
 
     def connection_lost(self) -> None:
+        self._cut_short()  # (reset, let go for another, or too slow)
         self.receiver.streams.discard(self)
         self.transport = None
+
+    def idle_since(self) -> float | None:
+        if self.held is not None:
+            return None
+        return self.framer.partial_since or self.quiet_since
+
+    def _cut_short(self) -> None:
+        """A message the sender began and did not finish is counted invalid."""
+        part = self.framer.cut_short()
+        if part is None:
+            return
+        if self.held is not None:  # (after those that wait for room)
+            self.held.messages.append(part)
+            self.held.truncated = True
+        else:
+            self._put(Received(SYSLOG, self.sender, messages=[part], truncated=True, origin=self))
 
     def pause_writing(self) -> None:
         pass
@@ -257,6 +344,9 @@ class TcpReceiver:
             for stream in streams
         )
 
+    def kernel_drops(self) -> int:
+        return 0
+
     def close(self) -> None:
         self.server.stop()
 
@@ -278,5 +368,10 @@ class TcpReceiver:
             stream.retry()
         for stream in list(self.streams):
             transport = stream.transport
-            if transport is not None and stream.held is None and transport.idle(now, IDLE_SECONDS):
+            if transport is None or stream.held is not None:
+                continue
+            began = stream.framer.partial_since
+            if began is not None and now - began > HEAD_SECONDS + BODY_SECONDS:
+                transport.abort()  # (a message a byte now and then: counted cut short)
+            elif transport.idle(now, IDLE_SECONDS):
                 transport.close()

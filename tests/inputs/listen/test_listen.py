@@ -84,7 +84,7 @@ def post(
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE)
     headers = {"Content-Type": kind}
     if auth is not None:
-        headers["Authorization"] = basic(auth)
+        headers.update(basic(auth))
     try:
         connection.request(method, path, body=body, headers=headers)
         answer = connection.getresponse()
@@ -839,23 +839,30 @@ class AddressTest(unittest.TestCase):
 @slow
 class LimitsTest(unittest.TestCase):
     def test_idle_connections_are_closed_and_connections_are_bounded(self) -> None:
+        """256 connections at most: a new one takes the place of the idlest, and when
+        every one is busy (a body under way) it gets a 503; an idle one is closed
+        after 30 s, one whose body stopped coming after 10 s (408)."""
         with listen(
             "--listen", "http://127.0.0.1:0", "--listen", "syslog+tcp://127.0.0.1:0"
         ) as live:
             (_, _, http_port), (_, _, tcp_port) = addresses(live, 2)
-            idle = [socket.create_connection(("127.0.0.1", p)) for p in (http_port, tcp_port)]
-            many = [socket.create_connection(("127.0.0.1", http_port)) for _ in range(255)]
+            idle = socket.create_connection(("127.0.0.1", tcp_port))
+            started = time.monotonic()
+            busy = [socket.create_connection(("127.0.0.1", http_port)) for _ in range(256)]
+            for sock in busy:
+                sock.sendall(b"POST /ingest HTTP/1.1\r\nContent-Length: 10\r\n\r\nhalf")
             time.sleep(0.5)
             with socket.create_connection(("127.0.0.1", http_port), timeout=PATIENCE) as extra:
                 self.assertIn(b" 503 ", extra.recv(100))
-            for sock in many:
+            for sock in busy:  # (cut off for the body that stopped coming)
+                sock.settimeout(20)
+                self.assertIn(b" 408 ", sock.recv(100))
                 sock.close()
-            started = time.monotonic()
-            for sock in idle:
-                sock.settimeout(40)
-                self.assertEqual(sock.recv(100), b"", "closed")
-                sock.close()
+            self.assertLess(time.monotonic() - started, 20)
+            idle.settimeout(40)
+            self.assertEqual(idle.recv(100), b"", "closed")
             self.assertGreater(time.monotonic() - started, 25)
+            idle.close()
             live.stop()
 
     def test_a_tls_handshake_never_finished_is_let_go(self) -> None:
