@@ -35,9 +35,11 @@ def _exit_quietly(signum: int, frame: FrameType | None) -> None:
 
 
 def stop_quietly_on_signals() -> None:
-    """Until the monitor runs (and prints a summary when stopped), Ctrl-C and SIGTERM
-    end the program at once with 130 / 143, without a traceback."""
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    """Until the monitor runs (and prints a summary when stopped), Ctrl-C, SIGTERM and
+    SIGHUP end the program at once with 130 / 143 / 129, without a traceback."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        if signum == signal.SIGHUP and signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # (nohup: it stays ignored)
         signal.signal(signum, _exit_quietly)
 
 

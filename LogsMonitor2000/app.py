@@ -4,7 +4,7 @@ It opens the inputs (files, followed files, workers for a large file, listeners)
 a ``--state`` checkpoint, builds the notifiers (text or JSON on stdout, the report, the
 live server, the dashboard, alert forwarding, the progress line), hands them to the
 ``Monitor`` and runs it under the run's signal handlers: SIGINT and SIGTERM ask it to
-stop (it prints its summary), SIGHUP makes followed files be looked at again.  Files
+stop (it prints its summary), and SIGHUP too; SIGUSR1 makes followed files be looked at again.  Files
 named on the command line (``--listen-auth @FILE``) are read here, at start.
 
 Nothing here decides an exit status: errors are raised to ``cli`` (``cli/__init__.py``).
@@ -36,7 +36,7 @@ from .output.text import TextNotifier
 from .pipeline.monitor import Monitor
 from .reports import Summary
 from .settings import Settings
-from .words import local_time
+from .words import local_time, printable
 
 if TYPE_CHECKING:  # (ssl, the live server and curses: imported only when used)
     import ssl
@@ -45,6 +45,8 @@ if TYPE_CHECKING:  # (ssl, the live server and curses: imported only when used)
     from .output.html.live import LiveServer, ServeNotifier
 
 PROG = "LogsMonitor2000"
+#: The longest USER:PASSWORD a credentials file may hold.
+MAX_CREDENTIALS = 4096
 
 
 class Run:
@@ -67,15 +69,19 @@ class Run:
         self.sources: list[Source] = []
         self.progress: list[ProgressLine] = []  # (cleared before anything else is said)
         self.views = _Views(settings, self.warn)
+        self.monitor: Monitor | None = None
 
     def warn(self, message: str) -> None:
         """One line on stderr (the progress line cleared first)."""
         for line in self.progress:
             line.clear()
-        print(f"{PROG}: {message}", file=self.stderr, flush=True)
+        try:
+            print(f"{PROG}: {printable(message)}", file=self.stderr, flush=True)
+        except (OSError, ValueError):  # (its terminal hung up: nobody to tell)
+            pass
 
     def run(self) -> Summary:
-        settings = _with_credentials(self.settings)
+        settings = _with_credentials(self.settings, self.warn)
         self.views.settings = settings
         warn, sources = self.warn, self.sources
         checkpoint, saved = _load_state(settings, self)
@@ -89,7 +95,7 @@ class Run:
         if _shows_progress(settings, sources, self.stderr):
             self.progress.append(ProgressLine(self.stderr, lambda: _measured(sources, monitor)))
             notifier = Tee([self.progress[0], notifier])
-        monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
+        monitor = self.monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
         names = [
             *settings.paths,
             *(source.url for source in sources if isinstance(source, Listener)),
@@ -105,6 +111,11 @@ class Run:
         with _signals(monitor):
             return monitor.run()
 
+    @property
+    def failed(self) -> bool:
+        """Whether an output the run had to leave behind could not be written."""
+        return self.views.report is not None and self.views.report.failed
+
     def close(self) -> None:
         for source in self.sources:
             source.close()
@@ -113,26 +124,35 @@ class Run:
             self.checkpoint.release()
 
 
-def _with_credentials(settings: Settings) -> Settings:
+def _with_credentials(settings: Settings, warn: Callable[[str], None]) -> Settings:
     """``--serve-auth @FILE`` and ``--listen-auth @FILE`` read from their files."""
     if settings.serve_auth is not None and settings.serve_auth.startswith("@"):
-        settings = replace(settings, serve_auth=_read_credentials(settings.serve_auth[1:]))
+        credentials = _read_credentials(settings.serve_auth[1:], "--serve-auth", warn)
+        settings = replace(settings, serve_auth=credentials)
     if settings.listen_auth is not None and settings.listen_auth.startswith("@"):
-        credentials = _read_credentials(settings.listen_auth[1:], "--listen-auth")
+        credentials = _read_credentials(settings.listen_auth[1:], "--listen-auth", warn)
         settings = replace(settings, listen_auth=credentials)
     return settings
 
 
-def _read_credentials(path: str, option: str = "--serve-auth") -> str:
-    """USER:PASSWORD from a file (its first line): kept out of ``ps`` and the history."""
+def _read_credentials(path: str, option: str, warn: Callable[[str], None]) -> str:
+    """USER:PASSWORD from a file (its first line, of at most ``MAX_CREDENTIALS``
+    characters): kept out of ``ps`` and the history.  A file that other users may read
+    is warned about."""
     try:
         with open(path, encoding="utf-8") as file:
-            credentials = file.readline().rstrip("\r\n")
+            credentials = file.readline(MAX_CREDENTIALS + 1).rstrip("\r\n")
+            shared = os.fstat(file.fileno()).st_mode & 0o044
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else error
         raise UsageError(f"cannot read {option} @{path}: {reason}") from None
-    if ":" not in credentials:
-        raise UsageError(f"{option} @{path}: the file's first line is not USER:PASSWORD")
+    if ":" not in credentials or len(credentials) > MAX_CREDENTIALS:
+        raise UsageError(
+            f"{option} @{path}: the file's first line is not USER:PASSWORD "
+            f"(of at most {MAX_CREDENTIALS:,} characters)"
+        )
+    if shared:
+        warn(f"warning: {option} @{path} can be read by other users (chmod 600 it)")
     return credentials
 
 
@@ -253,6 +273,8 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         return notifier
     from .output import forward  # ssl, http.client, logging: only when alerts leave
 
+    if settings.alert_log is not None:
+        _not_an_input("--alert-log", settings.alert_log, settings)
     forwarder = forward.AlertForwarder(
         url=settings.alert_url, log_path=settings.alert_log, warn=warn
     )
@@ -353,10 +375,16 @@ def _report(settings: Settings, warn: Callable[[str], None]) -> ReportNotifier:
         atomic.check_writable(path)
     except OSError as error:
         raise UsageError(f"cannot write the report {path}: {error.strerror or error}") from None
+    _not_an_input("--report", path, settings)
+    return ReportNotifier(path, interval=settings.stats_interval, live=settings.follow, warn=warn)
+
+
+def _not_an_input(option: str, path: str, settings: Settings) -> None:
+    """``UsageError`` when the file ``path`` (which the run writes) is an input, under
+    another name (a link) too."""
     for other in settings.paths:
         if other != "-" and os.path.exists(path) and _same_file(other, path):
-            raise UsageError(f"--report {path} is one of the inputs")
-    return ReportNotifier(path, interval=settings.stats_interval, live=settings.follow, warn=warn)
+            raise UsageError(f"{option} {path} is one of the inputs")
 
 
 def _same_file(one: str, other: str) -> bool:
@@ -426,8 +454,9 @@ def _server(settings: Settings) -> LiveServer:
 
 @contextlib.contextmanager
 def _signals(monitor: Monitor) -> Iterator[None]:
-    """SIGINT and SIGTERM ask the monitor to stop (and print its summary); SIGHUP makes
-    followed files be looked at again (logrotate's postrotate)."""
+    """SIGINT, SIGTERM and SIGHUP (its terminal closed) ask the monitor to stop (and
+    print its summary); SIGUSR1 makes followed files be looked at again (logrotate's
+    postrotate, as nginx reopens its logs)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -440,8 +469,10 @@ def _signals(monitor: Monitor) -> Iterator[None]:
             stage.source.reopen()
 
     handlers = {signal.SIGINT: stop, signal.SIGTERM: stop}
+    if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # (nohup: it stays so)
+        handlers[signal.SIGHUP] = stop
     if any(stage.source.live for stage in monitor.inputs):
-        handlers[signal.SIGHUP] = reopen
+        handlers[signal.SIGUSR1] = reopen
     previous = {signum: signal.signal(signum, handler) for signum, handler in handlers.items()}
     try:
         yield

@@ -21,7 +21,7 @@ def replace(path: str, write: Callable[[TextIO], None], *, mode: int | None = No
         prefix=os.path.basename(path) + ".", suffix=".tmp", dir=folder
     )
     try:
-        with open(descriptor, "w", encoding="utf-8") as file:
+        with open(descriptor, "w", encoding="utf-8", errors="replace") as file:
             write(file)
             file.flush()
             if mode is not None:

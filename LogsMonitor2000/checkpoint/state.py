@@ -22,6 +22,7 @@ when the write fails.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -79,9 +80,11 @@ class StateFile:
         for name in inputs:
             if name != "-" and os.path.realpath(name) == os.path.realpath(self.path):
                 raise StateError(f"--state {self.path} is {name}, one of the inputs")
-        try:
-            descriptor = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # (never through a link: it could point at any file the user may write)
+            descriptor = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise StateError(f"cannot use {self.path}.lock: it is a symbolic link") from None
             raise StateError(f"cannot write the state file {self.path}: {error.strerror}") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

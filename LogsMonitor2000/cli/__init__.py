@@ -2,10 +2,12 @@
 a run (``app.py``), and the one place that maps errors to exit codes.
 
 Exit statuses (``ExitStatus``): 0 when the run ends normally, and also when whoever
-reads the output goes away (``| head``); 1 for an internal error, or when the input held
-records and none of them was valid (a wrong ``--format``); 2 for a usage or input
-error, reported on one line of stderr with no traceback; 130 after Ctrl-C (SIGINT) and
-143 after SIGTERM, both once the summary of what was read has been printed.
+reads the output goes away (``| head``); 1 for an internal error, when the input held
+records and none of them was valid (a wrong ``--format``), or when the report can't be
+written at the end; 2 for a usage or input
+error, reported on one line of stderr with no traceback; 130 after Ctrl-C (SIGINT), 143
+after SIGTERM and 129 after SIGHUP (its terminal closed), once the summary of what was
+read has been printed (after SIGHUP, where it still can be).
 
 ``main`` runs in the calling process without touching it beyond the run: the garbage
 collector's tuning and the first moments' signal handling are ``__main__``'s.
@@ -26,6 +28,7 @@ from ..errors import MonitorError, UsageError
 from ..output import OutputError
 from ..pipeline.monitor import StopRequested
 from ..reports import Summary
+from ..words import printable
 from .options import PROG
 from .rules import parse_settings
 
@@ -38,6 +41,7 @@ class ExitStatus(IntEnum):
     USAGE = 2
     INTERRUPTED = 128 + signal.SIGINT
     TERMINATED = 128 + signal.SIGTERM
+    HUNG_UP = 128 + signal.SIGHUP
 
 
 def main(
@@ -59,7 +63,7 @@ def main(
     try:
         settings = parse_settings(argv, stdout=out)
     except UsageError as error:
-        print(f"{PROG}: error: {error} (see --help)", file=err)
+        print(f"{PROG}: error: {printable(str(error))} (see --help)", file=err)
         return ExitStatus.USAGE
     except SystemExit as done:  # --help, --version
         return int(done.code or 0)
@@ -67,6 +71,8 @@ def main(
     try:
         summary = run.run()
     except OutputError as error:  # a full disk, say: the reader is not gone
+        if run.monitor is not None and run.monitor.stopped_by == signal.SIGHUP:
+            return ExitStatus.HUNG_UP  # (its terminal is gone, and the summary with it)
         run.warn(f"error: {error}")
         return ExitStatus.ERROR
     except MonitorError as error:
@@ -85,6 +91,8 @@ def main(
         return ExitStatus.ERROR
     finally:
         run.close()
+    if run.failed and summary.stopped_by is None:
+        return ExitStatus.ERROR  # (said on stderr)
     return exit_status(summary)
 
 

@@ -147,7 +147,7 @@ examples:
       --listen-auth @/etc/monitor.auth --serve 127.0.0.1:8080
 
 exit status: 0 done, 1 no valid record (a wrong --format?) or an internal error, 2 a usage
-or input error, 130 Ctrl-C (SIGINT), 143 SIGTERM: the summary printed first."""
+or input error, 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP: the summary printed first."""
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter):

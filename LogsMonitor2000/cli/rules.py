@@ -7,6 +7,7 @@ when the run starts).  A rule broken is a ``UsageError``: one line, exit 2.
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -114,11 +115,37 @@ def _check_views(settings: Settings) -> None:
         raise UsageError("--tls-key needs --tls-cert")
     if settings.dashboard and settings.output == "json":
         raise UsageError("--dashboard takes the terminal: --output json can't go with it")
-    if settings.report is not None and settings.report in settings.paths:
-        raise UsageError(f"--report {settings.report} is one of the inputs")
+    _check_written_files(settings)
     auth = settings.serve_auth
     if auth is not None and not auth.startswith("@") and ":" not in auth:
         raise UsageError("--serve-auth is USER:PASSWORD (or @FILE)")
+
+
+def _check_written_files(settings: Settings) -> None:
+    """The files a run writes are none of its inputs, and not one another (by their
+    paths; ``app`` also compares the files that exist, links and all)."""
+    written = [
+        (option, path)
+        for option, path in [
+            ("--report", settings.report),
+            ("--state", settings.state),
+            ("--alert-log", settings.alert_log),
+        ]
+        if path is not None
+    ]
+    inputs = {_absolute(path): path for path in settings.paths if path != "-"}
+    seen: dict[str, str] = {}
+    for option, path in written:
+        absolute = _absolute(path)
+        if absolute in inputs:
+            raise UsageError(f"{option} {path} is one of the inputs")
+        if absolute in seen:
+            raise UsageError(f"{option} {path} is the file of {seen[absolute]} too")
+        seen[absolute] = option
+
+
+def _absolute(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
 
 
 def _format_options(requested: str, format_string: str | None) -> dict[str, Any]:

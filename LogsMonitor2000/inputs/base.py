@@ -79,7 +79,7 @@ class Source(Protocol):
         look again after a while, as for a file)."""
 
     def reopen(self) -> None:
-        """Look at the path again now (SIGHUP, from logrotate); nothing for most."""
+        """Look at the path again now (SIGUSR1, from logrotate); nothing for most."""
 
     def progress(self) -> tuple[int, int] | None:
         """A finished regular file: (bytes read, its size), for the progress line

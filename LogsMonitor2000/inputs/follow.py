@@ -93,7 +93,7 @@ class FollowedFile(Defaults):
     * absent: waited for (one message);
     * replaced by something it can't read (a directory, a file without permission):
       waited for as if absent, with one warning, until a readable file is there;
-    * ``request_reopen`` (SIGHUP) checks the path at once.
+    * ``request_reopen`` (SIGUSR1) checks the path at once.
 
     At the end of the file it yields ``Idle``; asked again (after ``POLL_SECONDS``, as
     the monitor waits), it looks again: an ``os.stat`` of the path, a ``pread`` of the
@@ -126,7 +126,7 @@ class FollowedFile(Defaults):
         self._trouble: str | None = None
 
     def reopen(self) -> None:
-        """Look at the path again now (logrotate's postrotate sends SIGHUP)."""
+        """Look at the path again now (logrotate's postrotate sends SIGUSR1)."""
         self._reopen = True
 
     def position(self) -> Position | None:

@@ -70,7 +70,10 @@ class DashboardNotifier:
         self._keys()
         now = time.monotonic()
         if now - self._drawn_at >= (REDRAW_SECONDS if self._changed else 1.0):
-            self.draw()
+            try:
+                self.draw()
+            except curses.error:  # (the terminal is gone: SIGHUP ends the run)
+                self._drawn_at = now
 
     def finish(self, summary: Summary) -> None:
         self.close()
@@ -109,14 +112,22 @@ class DashboardNotifier:
         self.screen = screen
 
     def close(self) -> None:
-        """Give the terminal back as it was."""
-        if self.screen is None:
+        """Give the terminal back as it was - each step tried whatever the one before
+        did: a terminal that hung up answers them with errors."""
+        screen, self.screen = self.screen, None
+        if screen is None:
             return
-        self.screen.keypad(False)
-        curses.nocbreak()
-        curses.echo()
-        curses.endwin()
-        self.screen = None
+        steps: list[Callable[[], object]] = [
+            lambda: screen.keypad(False),
+            curses.nocbreak,
+            curses.echo,
+            curses.endwin,
+        ]
+        for step in steps:
+            try:
+                step()
+            except curses.error:
+                pass
 
     def _keys(self) -> None:
         assert self.screen is not None
@@ -166,7 +177,7 @@ class DashboardNotifier:
         lines: list[Line] = []
         title = "LogsMonitor2000"
         if run is not None:
-            title += f"  {run.path} ({run.format_description or 'no format yet'})"
+            title += f"  {printable(run.path)} ({run.format_description or 'no format yet'})"
         lines.append((title, self._style(TITLE, curses.A_BOLD)))
         summary = state.summary if state else None
         for rule in summary.rules if summary is not None else ():

@@ -8,11 +8,15 @@ filtered come from the summary so far; the gauges from the alert rules.
 
 from __future__ import annotations
 
+import re
+
 from ..calculators.counters import BUCKETS, Histogram
 from ..families.base import BOUNDED, BY, HISTOGRAM, TOTAL
 from . import LiveState
 
 PREFIX = "logsmonitor2000_"
+#: What a label's value never holds as it is (``_escaped``).
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 #: The Content-Type Prometheus expects.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -86,7 +90,11 @@ def _labels(**labels: str) -> str:
 
 
 def _escaped(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """A label's value as the format escapes it; control characters (a terminal would
+    run ``curl /metrics``'s ESC sequences), bidirectional overrides and lone
+    surrogates are U+FFFD."""
+    value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return value if value.isprintable() else _UNPRINTABLE.sub("\ufffd", value)
 
 
 def _value(value: float) -> str:

@@ -86,7 +86,7 @@ class TextNotifier:
 
     def start(self, run: RunInfo) -> None:
         self.start_quietly(run)
-        source = "standard input" if run.path == "-" else run.path
+        source = "standard input" if run.path == "-" else printable(run.path)
         what = run.format_description or "empty input"
         follow = ", following" if run.follow else ""
         settings = header_settings(run, ", ")

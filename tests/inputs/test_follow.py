@@ -143,13 +143,13 @@ class FollowTest(unittest.TestCase):
         self.assertEqual(summary_of(monitor)["invalid"], 0)
 
     @slow
-    def test_sighup_keeps_running_and_reads_the_new_file(self) -> None:
+    def test_sigusr1_keeps_running_and_reads_the_new_file(self) -> None:
         append(self.log, self.now_rows(1))
         with LiveMonitor(str(self.log), *FAST) as monitor:
             monitor.wait_for(lambda r: hits_seen(r) == 1)
             os.rename(self.log, self.log.with_suffix(".log.1"))
             append(self.log, self.now_rows(2))
-            monitor.process.send_signal(signal.SIGHUP)
+            monitor.process.send_signal(signal.SIGUSR1)
             monitor.wait_for(lambda r: hits_seen(r) == 3)
             self.assertIsNone(monitor.process.poll())
             monitor.stop()

@@ -237,7 +237,8 @@ def _last_seen(header: str | None, query: str) -> int | None:
     """The last record a client has seen: ``Last-Event-ID``, else ``?after=``."""
     after = parse_qs(query).get("after") or []
     for value in (header, after[0] if after else None):
-        if value is not None and value.strip().isdigit() and len(value.strip()) < 19:
+        value = (value or "").strip()
+        if value.isdigit() and value.isascii() and len(value) < 19:  # (not "²")
             return int(value)
     return None
 
@@ -261,6 +262,7 @@ class LiveServer:
             max_body=0,
             idle_seconds=REQUEST_SECONDS,
             tls=tls,
+            any_host=credentials is not None,
         )
         self.broadcaster = self.app.broadcaster = Broadcaster(self.server)
         self.url = self.server.url("https" if tls else "http") + "/"
@@ -316,8 +318,11 @@ class ServeNotifier:
     def _publish(self, state: LiveState, summary: Summary | None = None) -> None:
         summary = summary or state.summary
         published = self.server.published
-        published.page = render(self.run, self.history, summary, live=True).encode()
+        # (what the parsers let through is UTF-8 already: "replace" only to be sure)
+        published.page = render(self.run, self.history, summary, live=True).encode(
+            "utf-8", "replace"
+        )
         published.summary = json.dumps(summary.to_json()).encode()
-        published.metrics = exposition(state).encode()
+        published.metrics = exposition(state).encode("utf-8", "replace")
         self._changed = False
         self._published_at = time.monotonic()

@@ -39,6 +39,8 @@ class ReportNotifier:
         self.summary_so_far: Callable[[], Summary] | None = None
         self._due = False
         self._warned = False
+        #: The last write, at the end of the run, failed (the run exits 1).
+        self.failed = False
 
     def start(self, run: RunInfo) -> None:
         self.run = run
@@ -54,13 +56,18 @@ class ReportNotifier:
             self.write(self.summary_so_far())
 
     def finish(self, summary: Summary) -> None:
-        self.write(summary)
+        self.write(summary, final=True)
 
-    def write(self, summary: Summary) -> None:
+    def write(self, summary: Summary, *, final: bool = False) -> None:
+        """Replace the report; a failure is warned about once while the run goes on,
+        and is an error at its end (the report the user asked for is not there)."""
         page = render(self.run, self.history, summary, live=False)
         try:
             atomic.replace(self.path, lambda file: print(page, end="", file=file), mode=REPORT_MODE)
         except OSError as error:
-            if not self._warned:
+            self.failed = final
+            if final:
+                self.warn(f"error: cannot write the report {self.path}: {error}")
+            elif not self._warned:
                 self._warned = True
                 self.warn(f"warning: cannot write the report {self.path}: {error}")

@@ -140,7 +140,7 @@ class ServeTest(unittest.TestCase):
         stuck = socket.create_connection(("127.0.0.1", _port(url)))
         self.addCleanup(stuck.close)
         stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
         self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 1, "subscribed")
         # 20,000 windows: some 10 MB of records it never reads.
         append(self.log, windows(1010, 20_000))
@@ -313,7 +313,7 @@ class BroadcasterTest(unittest.TestCase):
         port = _port(self.live.url)
         with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
             sock.sendall(
-                b"GET /events HTTP/1.1\r\nHost: x\r\n"
+                b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + f"Last-Event-ID: {last_event_id}\r\n\r\n".encode()
             )
             sock.settimeout(0.5)
