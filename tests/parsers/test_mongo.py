@@ -3,12 +3,8 @@ the slow-operations alert, on fixtures written by pymongowatch itself."""
 
 from __future__ import annotations
 
-import os
 import random
-import time
 import unittest
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from LogsMonitor2000.calculators.slow import SortedBag
 from LogsMonitor2000.families.mongo import MongoBatch
@@ -19,7 +15,7 @@ from LogsMonitor2000.parsers.base import Rejects
 from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches, parse
 from tests.reference import mongo_reference
-from tests.support import DATA, json_lines, run_monitor, slow
+from tests.support import DATA, json_lines, run_monitor, slow, time_zone
 
 HEADER = (
     "WatcherName,WatchID,Iteration,StartTime,EndTime,DB,Collection,Operation,Filter,Duration,"
@@ -47,22 +43,6 @@ def row(wid: str, iteration: str, end: str = "2024-03-01 12:00:00.500000", **fie
         f"{values['collection']},{values['operation']},{values['query']},{values['duration']},"
         ",,,,\n"
     )
-
-
-@contextmanager
-def local_zone(name: str) -> Iterator[None]:
-    """Run with another local time zone (TZ and tzset), then put it back."""
-    before = os.environ.get("TZ")
-    os.environ["TZ"] = name
-    time.tzset()
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ["TZ"]
-        else:
-            os.environ["TZ"] = before
-        time.tzset()
 
 
 class ShapeTest(unittest.TestCase):
@@ -203,7 +183,7 @@ class MongoParserTest(unittest.TestCase):
         self.assertEqual(rejects.count, 0)
 
     def test_times_are_local(self) -> None:
-        with local_zone("Asia/Tokyo"):
+        with time_zone("Asia/Tokyo"):
             batches, _, _ = parse("mongo", row("w1", "final"))
         self.assertEqual(sorted(batches), [NOON_UTC - 9 * 3600])
 
@@ -308,7 +288,7 @@ class MongoEndToEndTest(unittest.TestCase):
                 args = []
                 for key, value in options.items():
                     args += ["--" + key.replace("_", "-"), str(value)]
-                with local_zone("UTC"):
+                with time_zone("UTC"):
                     expected = mongo_reference(text, **options)  # type: ignore[arg-type]
                 self.assertEqual(self.run_json(str(DATA / "mongo-traffic.csv"), *args), expected)
 
