@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP, Panel
+from .families.base import CLASSES, PANELS, PERCENTILES, SIZE, SLOWEST, TOP, Panel
 
 #: A top list: (key, count), count descending then key ascending; the summary's entries
 #: are (key, count, overcount) once its counts are estimates.
@@ -62,6 +62,8 @@ class Figure:
             return dict(value)
         if shape == PERCENTILES:
             return dict(value.items())
+        if shape == PANELS:
+            return value
         if shape == SLOWEST:
             return [
                 {"ms": ms, "namespace": namespace, "operation": operation, "shape": masked}
@@ -69,6 +71,15 @@ class Figure:
             ]
         assert shape == SIZE
         return value
+
+
+def add_figures(data: dict[str, Any], figures: tuple[Figure, ...]) -> None:
+    """Each figure under its panel's key (the panels' keys are the summary's own)."""
+    for figure in figures:
+        if figure.panel.shape == PANELS:
+            data.update(figure.to_json())
+        else:
+            data[figure.panel.key] = figure.to_json()
 
 
 class Report:
@@ -117,8 +128,7 @@ class StatsReport(Report):
             "end": self.end,
             "hits": self.hits,
         }
-        for figure in self.figures:
-            data[figure.panel.key] = figure.to_json()
+        add_figures(data, self.figures)
         return data
 
 
@@ -266,6 +276,5 @@ class Summary:
         if self.inputs is not None:
             data["inputs"] = [totals.to_json() for totals in self.inputs]
         if self.totals is not None:  # the whole run, in the shapes of a stats record
-            for figure in self.totals.figures:
-                data[figure.panel.key] = figure.to_json()
+            add_figures(data, self.totals.figures)
         return data

@@ -140,12 +140,15 @@ class DurationSketch:
         self.zeros = 0
         self.count = 0
         self.max = 0.0
+        #: Their sum (an average's numerator).
+        self.total = 0.0
 
     def add(self, values: list[float]) -> None:
         if not values:
             return
         self.count += len(values)
         self.max = max(self.max, max(values))
+        self.total += sum(values)
         if self.exact is not None:
             self.exact.update(values)
             self._sketch_if_too_many()
@@ -158,6 +161,7 @@ class DurationSketch:
             return
         self.count += other.count
         self.max = max(self.max, other.max)
+        self.total += other.total
         if other.exact is not None:
             if self.exact is not None:
                 self.exact.update(other.exact)
@@ -208,6 +212,7 @@ class DurationSketch:
             "zeros": self.zeros,
             "count": self.count,
             "max": self.max,
+            "total": self.total,
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -220,3 +225,4 @@ class DurationSketch:
         self.buckets = {validate.integer(index): validate.count(n) for index, n in pairs}
         self.zeros, self.count = validate.count(data["zeros"]), validate.count(data["count"])
         self.max = validate.duration(data["max"])
+        self.total = validate.duration(data.get("total", 0.0))  # (older checkpoints lack it)

@@ -16,10 +16,11 @@ from typing import Any
 from ..bounds import add_capped
 from ..checkpoint import validate
 from ..families import Family, Panel
-from ..families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP
+from ..families.base import CLASSES, PANELS, PERCENTILES, SIZE, SLOWEST, TOP
 from ..pipeline.batch import Batch, Largest
 from ..reports import Figure, Percentiles, StatsReport
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
+from .panels import Panels
 
 #: The panels the inputs' formats carry, by key (``vhosts``, ``hosts``): an optional
 #: panel is shown when its key is here, or when it has counted something.
@@ -195,6 +196,30 @@ class SlowestTally(Tally):
         self.largest = sorted(self.aggregate.from_json(data), reverse=True)
 
 
+class PanelsTally(Tally):
+    """``PANELS``: what and who, for the whole run (``panels.py``)."""
+
+    def __init__(self, panel: Panel, *, bounded: bool, family: Family) -> None:
+        super().__init__(panel, bounded=bounded, family=family)
+        self.panels = Panels()
+
+    def count(self, batch: Batch) -> None:
+        self.panels.count(batch)
+
+    def value(self, top_n: int, carried: Carried) -> Any:
+        return self.panels.value(top_n)
+
+    def merge(self, other: Tally) -> None:
+        assert isinstance(other, PanelsTally)
+        self.panels.merge(other.panels)
+
+    def to_json(self) -> Any:
+        return self.panels.to_json()
+
+    def restore(self, data: Any) -> None:
+        self.panels.restore(validate.mapping(data))
+
+
 #: Shape -> how a panel of that shape counts.
 TALLIES: dict[str, type[Tally]] = {
     TOP: TopTally,
@@ -202,6 +227,7 @@ TALLIES: dict[str, type[Tally]] = {
     SIZE: SizeTally,
     PERCENTILES: PercentileTally,
     SLOWEST: SlowestTally,
+    PANELS: PanelsTally,
 }
 
 
@@ -226,7 +252,9 @@ class Stats:
         family, bounded = self.family, self.bounded
         self.hits = 0
         self.tallies = [
-            TALLIES[panel.shape](panel, bounded=bounded, family=family) for panel in family.panels
+            TALLIES[panel.shape](panel, bounded=bounded, family=family)
+            for panel in family.panels
+            if bounded or not panel.summary_only
         ]
         self._counts = [tally.count for tally in self.tallies]
 

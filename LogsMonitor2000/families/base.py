@@ -15,7 +15,10 @@ Shapes (what a panel's value is):
 * ``CLASSES``: counts of a few classes, ``{key: count}`` (status classes, levels);
 * ``PERCENTILES``: p50, p95, p99 and the maximum of durations, in ms;
 * ``SIZE``: a number of bytes;
-* ``SLOWEST``: the slowest queries, ``[(ms, namespace, operation, shape), ...]``.
+* ``SLOWEST``: the slowest queries, ``[(ms, namespace, operation, shape), ...]``;
+* ``PANELS``: the whole run's panels of an access log (``calculators/panels.py``), a
+  dict of the summary's keys (``requests``, ``not_found``... ``unique_visitors``),
+  each spread into the summary as a key of its own.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ CLASSES = "classes"
 PERCENTILES = "percentiles"
 SIZE = "size"
 SLOWEST = "slowest"
+PANELS = "panels"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -60,6 +64,8 @@ class Panel:
     #: ``TOP``: the key that stands for none (a record read from a file has no sender:
     #: ``-``); a list of it alone says nothing, and the views leave it out.
     unknown: str | None = None
+    #: Counted for the whole run only (the summary), not per stats window.
+    summary_only: bool = False
 
     @property
     def text_label(self) -> str:

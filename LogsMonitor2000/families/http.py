@@ -8,14 +8,15 @@ carries them, the virtual hosts and the request times.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from ..pipeline.batch import Aggregate, Batch, Counts, Total, Values
+from ..pipeline.batch import Aggregate, Batch, Counts, Total, Values, Visits
 from .base import (
     BOUNDED,
     BY,
     CLASSES,
     HISTOGRAM,
+    PANELS,
     PERCENTILES,
     SIZE,
     TOP,
@@ -37,6 +38,9 @@ class HttpBatch(Batch):
     vhosts: dict[str, int] = field(default_factory=dict)
     #: Request times, in ms.
     durations_ms: list[float] = field(default_factory=list)
+    #: (source, user, URL, status, referrer, user agent) -> [hits, bytes, ms...]:
+    #: what the whole run's panels count (``calculators/panels.py``).
+    visits: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)
 
     FIELDS: ClassVar[tuple[Aggregate, ...]] = Batch.FIELDS + (
         Counts("sources"),
@@ -44,6 +48,7 @@ class HttpBatch(Batch):
         Total("bytes_total", key="bytes"),
         Counts("vhosts"),
         Values("durations_ms"),
+        Visits("visits", optional=True),
     )
 
 
@@ -90,6 +95,14 @@ HTTP = Family(
             title="Syslog hosts",
             column="host",
             optional=True,
+        ),
+        Panel(
+            key="panels",
+            field="visits",
+            shape=PANELS,
+            title="What and who",
+            optional=True,
+            summary_only=True,
         ),
     ),
     counters=(

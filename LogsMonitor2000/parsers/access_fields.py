@@ -8,7 +8,9 @@
   and its method its first token (``-`` when there is none);
 * status: three digits, 100-599; bytes: digits, or ``-`` meaning 0;
 * section: the path without query and fragment, cut after its first segment:
-  ``/api/user`` -> ``/api``, ``/report`` -> ``/report``, ``/`` -> ``/``.
+  ``/api/user`` -> ``/api``, ``/report`` -> ``/report``, ``/`` -> ``/``; then
+  percent-decoded (``/caf%C3%A9/x`` -> ``/café``: ``%2F`` never splits a section);
+* URL (for the panels): the request's target as written, percent-decoded the same way.
 
 A record is invalid only when its structure, time, status or bytes can't be read.
 """
@@ -18,12 +20,13 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import cast
+from typing import Any, cast
 
 from ..bounds import MAX_KEY_CHARS, remember
 from ..families.http import HttpBatch
 from ..pipeline.filters import Filter
 from .base import EventSink
+from .urls import decode, target
 
 #: Method, whitespace, then the section of a relative path (group 1) or of an absolute
 #: URL (group 2, absent when the URL has no path).
@@ -145,19 +148,31 @@ class HttpEvents:
         self._to_second = to_second
         self._header = header
         self._selection = selection
-        self._sections: dict[str, str] = {}
+        #: request -> (its section, its target): the same requests come again and again.
+        self._requests: dict[str, tuple[str, str]] = {}
         #: The request field holds the URI alone (the method comes apart).
         self._uri = uri
         self._section_of = uri_section if uri else request_section
         #: The log's unit of request time, in milliseconds.
         self._scale = duration_scale
 
+    def _request(self, request: str) -> tuple[str, str]:
+        """The section and the URL (``urls.target``) of a request field, both cut as
+        written then percent-decoded (``urls.decode``), remembered."""
+        found = self._requests.get(request)
+        if found is None:
+            written = request if self._uri else target(request)
+            found = (decode(self._section_of(request)), decode(written[:MAX_KEY_CHARS]))
+            remember(self._requests, request, found, MEMO_SIZE)
+        return found
+
     def fold(
-        self, records: Iterable[Sequence[str]], unusual: Callable[[int, str | None], None]
+        self, records: Iterable[Sequence[Any]], unusual: Callable[[int, str | None], None]
     ) -> None:
-        """Count the events of ``records`` (7 fields).  ``unusual(index, reason)`` hears
-        of the others: reason None for a record without 7 fields or a header, otherwise
-        why the record is invalid.
+        """Count the events of ``records`` (7 fields, or 9: Combined's referrer and user
+        agent after them, None when the line has none).  ``unusual(index, reason)``
+        hears of the others: reason None for a record without 7 or 9 fields or a
+        header, otherwise why the record is invalid.
 
         This is a fast path: the plain one, ``fold_each``, with the checks inlined and
         the reorderer asked only when the time changes.  It is taken when no filter is
@@ -166,22 +181,34 @@ class HttpEvents:
             self.fold_each(records, unusual, self._selection)
             return
         header = self._header
-        sections, classes = self._sections, STATUS_CLASSES
+        requests, request_of, classes = self._requests, self._request, STATUS_CLASSES
         batch_for, to_second = self._batch_for, self._to_second
         current: str | None = None  # the time of ``batch``
         batch = None
         hits = nbytes_total = 0  # not yet added to ``batch``
         for index, record in enumerate(records):
-            if len(record) != 7 or record[0] == header:
+            if len(record) == 9:
+                source, _, user, when, request, status, size, referrer, agent = record
+                if referrer is None:
+                    referrer = agent = "-"
+            elif len(record) == 7 and record[0] != header:
+                source, _, user, when, request, status, size = record
+                referrer = agent = "-"
+            else:
                 unusual(index, None)
                 continue
-            source, _, _, when, request, status, size = record
-            if len(source) > MAX_KEY_CHARS:  # (bounds.py: a key is cut before it is kept)
-                source = source[:MAX_KEY_CHARS]
-            section = sections.get(request)
-            if section is None:
-                section = request_section(request)
-                remember(sections, request, section, MEMO_SIZE)
+            if (
+                len(source) > MAX_KEY_CHARS  # (bounds.py: a key is cut before it is kept)
+                or len(user) > MAX_KEY_CHARS
+                or len(referrer) > MAX_KEY_CHARS
+                or len(agent) > MAX_KEY_CHARS
+            ):
+                source, user = source[:MAX_KEY_CHARS], user[:MAX_KEY_CHARS]
+                referrer, agent = referrer[:MAX_KEY_CHARS], agent[:MAX_KEY_CHARS]
+            found = requests.get(request)
+            if found is None:
+                found = request_of(request)
+            section, url = found
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -189,11 +216,11 @@ class HttpEvents:
             if len(size) < 19 and size.isdigit() and size.isascii():
                 nbytes = int(size)  # parse_bytes, inlined for the usual case
             else:
-                found = parse_bytes(size)
-                if found is None:
+                parsed = parse_bytes(size)
+                if parsed is None:
                     unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
                     continue
-                nbytes = found
+                nbytes = parsed
             if when != current:
                 if batch is not None:
                     batch.hits += hits
@@ -212,11 +239,19 @@ class HttpEvents:
                 counts_sections = batch.sections
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
+                visits = batch.visits
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
+            visit = (source, user, url, status, referrer, agent)
+            counted = visits.get(visit)
+            if counted is None:
+                visits[visit] = [1, nbytes]
+            else:
+                counted[0] += 1
+                counted[1] += nbytes
         if batch is not None:
             batch.hits += hits
             batch.bytes_total += nbytes_total
@@ -224,27 +259,37 @@ class HttpEvents:
     def fold_timed(
         self, records: Iterable[Sequence[str]], unusual: Callable[[int, str | None], None]
     ) -> None:
-        """``fold`` for records of 10 fields: the request time and the virtual host
-        counted too.  The other fast path; the tests compare it with ``fold_each``."""
+        """``fold`` for records of 12 fields: the request time, the virtual host, the
+        method, the referrer and the user agent after the 7 (an empty field is one
+        the format doesn't carry).  The other fast path; the tests compare it with
+        ``fold_each``."""
         if self._selection is not None:
             self.fold_each(records, unusual, self._selection)
             return
-        sections, classes, section_of = self._sections, STATUS_CLASSES, self._section_of
+        requests, request_of, classes = self._requests, self._request, STATUS_CLASSES
         batch_for, to_second, scale, inf = self._batch_for, self._to_second, self._scale, math.inf
         current: str | None = None  # the time of ``batch``
         batch = None
         hits = nbytes_total = 0  # not yet added to ``batch``
         for index, record in enumerate(records):
-            if len(record) != 10:
+            if len(record) != 12:
                 unusual(index, None)
                 continue
-            source, _, _, when, request, status, size, taken, vhost, _ = record
-            if len(source) > MAX_KEY_CHARS or len(vhost) > MAX_KEY_CHARS:  # (bounds.py)
+            source, _, user, when, request, status, size, taken, vhost, _, referrer, agent = record
+            if (
+                len(source) > MAX_KEY_CHARS  # (bounds.py)
+                or len(vhost) > MAX_KEY_CHARS
+                or len(user) > MAX_KEY_CHARS
+                or len(referrer) > MAX_KEY_CHARS
+                or len(agent) > MAX_KEY_CHARS
+            ):
                 source, vhost = source[:MAX_KEY_CHARS], vhost[:MAX_KEY_CHARS]
-            section = sections.get(request)
-            if section is None:
-                section = section_of(request)
-                remember(sections, request, section, MEMO_SIZE)
+                user, referrer = user[:MAX_KEY_CHARS], referrer[:MAX_KEY_CHARS]
+                agent = agent[:MAX_KEY_CHARS]
+            found = requests.get(request)
+            if found is None:
+                found = request_of(request)
+            section, url = found
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -252,11 +297,11 @@ class HttpEvents:
             if len(size) < 19 and size.isdigit() and size.isascii():
                 nbytes = int(size)  # parse_bytes, inlined for the usual case
             else:
-                found = parse_bytes(size)
-                if found is None:
+                parsed = parse_bytes(size)
+                if parsed is None:
                     unusual(index, "bytes is neither digits up to 2^63 - 1 nor '-'")
                     continue
-                nbytes = found
+                nbytes = parsed
             if taken in NO_DURATION:
                 ms = None
             else:  # parse_duration, inlined
@@ -287,6 +332,7 @@ class HttpEvents:
                 counts_statuses = batch.statuses
                 counts_vhosts = batch.vhosts
                 durations = batch.durations_ms
+                visits = batch.visits
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
@@ -294,15 +340,22 @@ class HttpEvents:
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
             if vhost:
                 counts_vhosts[vhost] = counts_vhosts.get(vhost, 0) + 1
+            visit = (source, user, url, status, referrer, agent)
+            counted = visits.get(visit)
+            if counted is None:
+                counted = visits[visit] = [0, 0]
+            counted[0] += 1
+            counted[1] += nbytes
             if ms is not None:
                 durations.append(ms)
+                counted.append(ms)
         if batch is not None:
             batch.hits += hits
             batch.bytes_total += nbytes_total
 
     def fold_each(
         self,
-        records: Iterable[Sequence[str]],
+        records: Iterable[Sequence[Any]],
         unusual: Callable[[int, str | None], None],
         selection: Filter | None,
     ) -> None:
@@ -310,13 +363,22 @@ class HttpEvents:
         a valid record that fails them is counted as filtered before the reorderer
         sees it."""
         for index, record in enumerate(records):
-            if len(record) not in (7, 10) or record[0] == self._header:
+            if len(record) not in (7, 9, 12) or record[0] == self._header:
                 unusual(index, None)
                 continue
-            source, when, request, status, size = (record[i] for i in (0, 3, 4, 5, 6))
-            taken, vhost, method = record[7:] if len(record) == 10 else ("", "", "")
-            source, vhost = source[:MAX_KEY_CHARS], vhost[:MAX_KEY_CHARS]
-            section = self._section_of(request)
+            fields = [value or "" for value in record]
+            source, user, when, request, status, size = (fields[i] for i in (0, 2, 3, 4, 5, 6))
+            taken, vhost, method = fields[7:10] if len(fields) == 12 else ("", "", "")
+            referrer, agent = fields[-2:] if len(fields) > 7 else ("-", "-")
+            if len(fields) == 9 and record[7] is None:
+                referrer = agent = "-"
+            source, vhost, user = (
+                source[:MAX_KEY_CHARS],
+                vhost[:MAX_KEY_CHARS],
+                user[:MAX_KEY_CHARS],
+            )
+            referrer, agent = referrer[:MAX_KEY_CHARS], agent[:MAX_KEY_CHARS]
+            section, url = self._request(request)
             status_class = STATUS_CLASSES.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -358,5 +420,9 @@ class HttpEvents:
                 counts.append((batch.vhosts, vhost))
             for totals, key in counts:
                 totals[key] = totals.get(key, 0) + 1
+            counted = batch.visits.setdefault((source, user, url, status, referrer, agent), [0, 0])
+            counted[0] += 1
+            counted[1] += nbytes
             if ms is not None:
                 batch.durations_ms.append(ms)
+                counted.append(ms)

@@ -22,9 +22,13 @@ from ..pipeline.filters import Filter
 from .base import EventSink, LineParser, Rejects
 from .access_fields import HttpEvents
 
-#: The 7 fields of a line, in the order of access CSV's columns.  The user may hold
-#: spaces (any client can send Basic credentials for ``bob smith``).
-_LINE = re.compile(r'(\S+) (\S+) (.*?) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)(?=\s|$)')
+#: The 7 fields of a line, in the order of access CSV's columns, then Combined's referrer
+#: and user agent (None when the line has none; a quote inside escaped as ``\"``).
+#: The user may hold spaces (any client can send Basic credentials for ``bob smith``).
+_LINE = re.compile(
+    r'(\S+) (\S+) (.*?) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)'
+    r'(?: "([^"\\]*(?:\\.[^"\\]*)*)" "([^"\\]*(?:\\.[^"\\]*)*)")?(?=\s|$)'
+)
 _TIMESTAMP = re.compile(
     r"([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) "
     r"([+-])([0-9]{2})([0-9]{2})"

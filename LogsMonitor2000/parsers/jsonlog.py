@@ -61,7 +61,16 @@ KEYS: dict[str, tuple[str, ...]] = {
     "duration": ("request_time", "duration", "Duration", "request_duration", "duration_ms",
                  "latency_ms"),
     "vhost": ("host", "request.host", "RequestHost", "server_name", "http_host", "vhost"),
+    "user": ("remote_user", "user_id", "ClientUsername", "user"),
+    "referrer": ("http_referer", "request.headers.Referer", "request_Referer", "referer",
+                 "referrer"),
+    "agent": ("http_user_agent", "request.headers.User-Agent", "request_User-Agent",
+              "user_agent", "agent"),
 }  # fmt: skip
+
+#: The roles only the panels read: a value that is a list (Caddy's headers) counts by
+#: its first item; a role the log has, missing from a line, is ``-``.
+_PANEL_ROLES = ("user", "referrer", "agent")
 
 #: The top-level keys that may hold a time, a status (``_resolve``).
 _ROOTS = {
@@ -260,6 +269,25 @@ class JsonLogParser(LineParser):
         self._pick = self._picker(found, uri)
         return True
 
+    @staticmethod
+    def _panel_fields(
+        found: dict[str, tuple[str, float | None]],
+    ) -> Callable[[dict[str, Any]], tuple[str, str, str]]:
+        """The user, referrer and user agent of an object ("" for a role the log
+        doesn't have)."""
+        getters = [_getter(found[role][0]) if role in found else None for role in _PANEL_ROLES]
+
+        def value(get: Callable[[dict[str, Any]], Any] | None, obj: dict[str, Any]) -> str:
+            if get is None:
+                return ""
+            found = get(obj)
+            if type(found) is list and found:
+                found = found[0]
+            return found if type(found) is str and found else "-"
+
+        user, referrer, agent = getters
+        return lambda obj: (value(user, obj), value(referrer, obj), value(agent, obj))
+
     def _picker(
         self, found: dict[str, tuple[str, float | None]], uri: bool
     ) -> Callable[[dict[str, Any]], tuple[Any, ...] | None]:
@@ -274,6 +302,7 @@ class JsonLogParser(LineParser):
             "method",
         )
         fetch = _fetcher([found[role][0] if role in found else None for role in roles])
+        panel_fields = self._panel_fields(found)
         statuses = _STATUSES
 
         def pick(obj: dict[str, Any]) -> tuple[Any, ...] | None:
@@ -296,10 +325,11 @@ class JsonLogParser(LineParser):
                 taken = ""
             elif type(taken) not in (int, float, str):
                 taken = "x"
+            user, referrer, agent = panel_fields(obj)
             return (
                 source if type(source) is str else _scalar(source),
                 "",
-                "",
+                user,
                 when,
                 target if type(target) is str else "-",
                 status,
@@ -307,6 +337,8 @@ class JsonLogParser(LineParser):
                 taken,
                 vhost if type(vhost) is str else "",
                 method if type(method) is str else "",
+                referrer,
+                agent,
             )
 
         return pick

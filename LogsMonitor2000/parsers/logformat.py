@@ -19,6 +19,9 @@ bytes          ``$body_bytes_sent`` ``$bytes_sent``     ``%b`` ``%B`` ``%O``
 request time   ``$request_time`` (s)                    ``%D`` (us) ``%T`` (s)
                                                         ``%{ms}T`` ``%{us}T`` ``%{s}T``
 virtual host   ``$host`` ``$server_name`` ``$http_host``  ``%v`` ``%V``
+user           ``$remote_user``                         ``%u``
+referrer       ``$http_referer``                        ``%{Referer}i``
+user agent     ``$http_user_agent``                     ``%{User-Agent}i``
 =============  =======================================  ===============================
 
 A field between double quotes takes everything up to its closing quote (as the server
@@ -88,8 +91,8 @@ _UPSTREAM_STATUSES = r"([0-9]{3}|-)(?:(?:, | : )(?:[0-9]{3}|-))*"
 _QUOTED = r'[^"\\]*(?:\\.[^"\\]*)*'
 
 
-#: Roles of a record, in the order of ``fold_timed``'s 10 fields (the two opaque ones
-#: of access CSV, ident and user, are never used).
+#: Roles of a record, in the order of ``fold_timed``'s 12 fields (ident, the opaque one
+#: of access CSV, is never used).
 ROLES = (
     "source",
     "ident",
@@ -101,6 +104,8 @@ ROLES = (
     "duration",
     "vhost",
     "method",
+    "referrer",
+    "agent",
 )
 
 
@@ -141,6 +146,8 @@ def _nginx_field(name: str) -> _Field:
             "duration", _UPSTREAM_TIMES, scale=1000.0, fallback=True, captures=True
         ),
         "upstream_status": _Field("status", _UPSTREAM_STATUSES, fallback=True, captures=True),
+        "http_referer": _Field("referrer", _LAZY),
+        "http_user_agent": _Field("agent", _LAZY),
         "host": _Field("vhost", r"\S*"),  # (empty for a request nginx could not read)
         "server_name": _Field("vhost", r"\S*"),
         "http_host": _Field("vhost", r"\S*"),
@@ -180,12 +187,19 @@ def _apache_field(letter: str, argument: str | None) -> _Field:
         "q": _Field(None, r"(?:\?\S*)?"),  # (the query string, with its "?", or "")
         "H": _Field(None, _WORD),
     }
+    if letter == "i" and argument is not None and argument.lower() in _HEADERS:
+        return _Field(_HEADERS[argument.lower()], _LAZY)
     if argument is not None and letter in "aCeinoxp":
         if letter == "a" and argument == "c":
             return _Field("source", _WORD)
         return _Field(None, _LAZY)
     return table.get(letter, _Field(None, _LAZY))
 
+
+#: Apache's request headers (``%{Referer}i``) the panels read, by role.
+_HEADERS = {"referer": "referrer", "user-agent": "agent"}
+#: The roles whose value, between quotes, may hold spaces as the server escapes them.
+_WORDS_QUOTED = (None, "user", "vhost", "uri", "source", "method", "referrer", "agent")
 
 _NGINX = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 _APACHE = re.compile(r"%(?:[<>]?(?:!?[0-9]+(?:,[0-9]+)*)?(?:\{([^}]*)\})?[<>]?([A-Za-z%]))")
@@ -229,7 +243,7 @@ class LogFormat:
 
     text: str
     regex: re.Pattern[str]
-    #: A match's groups -> the record of 10 fields.
+    #: A match's groups -> the record of 12 fields.
     pick: Callable[[Sequence[str]], Sequence[str]]
     to_second: Callable[[str], int | None]
     #: The request field holds the URI alone (``$request_uri``, ``%U``).
@@ -265,12 +279,12 @@ def compile_format(text: str) -> LogFormat:
         # escapes it; a value of a known shape keeps it.
         if quoted and token.role == "request":
             pattern = _LAZY
-        elif quoted and token.role in (None, "user", "vhost", "uri", "source", "method"):
+        elif quoted and token.role in _WORDS_QUOTED:
             pattern = r'[^"]*' if nginx else _QUOTED  # (nginx writes no quote in a value)
         else:
             pattern = token.pattern
         opening, closing = (re.escape(side) for side in token.around)
-        counted = token.role is not None and token.role != "user"
+        counted = token.role is not None
         if token.fallback and token.role in given:
             counted = False
         if not counted or token.role in fields:  # the first of a role counts

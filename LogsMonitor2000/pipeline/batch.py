@@ -136,7 +136,48 @@ class Largest:
         return items
 
 
-Aggregate = Counts | Total | Values | Largest
+@dataclass(frozen=True)
+class Visits:
+    """A field that counts requests by what the panels tell apart (source, user, URL,
+    status, referrer, user agent): ``dict[tuple[str, ...], list]``, each value
+    ``[hits, bytes, request times in ms...]``.  Let go with the ``Values`` fields."""
+
+    name: str
+    key: str = ""
+    optional: bool = False
+
+    def empty(self) -> dict[tuple[str, ...], list[Any]]:
+        return {}
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        mine = getattr(into, self.name)
+        for key, counted in getattr(other, self.name).items():
+            found = mine.get(key)
+            if found is None:
+                mine[key] = list(counted)
+            else:
+                found[0] += counted[0]
+                found[1] += counted[1]
+                found += counted[2:]
+
+    def to_json(self, value: Any) -> Any:
+        return [[list(key), counted] for key, counted in value.items()]
+
+    def from_json(self, data: Any) -> Any:
+        visits: dict[tuple[str, ...], list[Any]] = {}
+        for pair in validate.listed(data):
+            key, counted = validate.listed(pair)
+            names = tuple(validate.text(name) for name in validate.listed(key))
+            counted = validate.listed(counted)
+            if len(names) != 6 or len(counted) < 2:
+                raise ValueError("a visit is 6 keys and at least hits and bytes")
+            visits[names] = [validate.count(counted[0]), validate.count(counted[1])] + [
+                validate.duration(ms) for ms in counted[2:]
+            ]
+        return visits
+
+
+Aggregate = Counts | Total | Values | Largest | Visits
 
 
 def keep_largest(heap: list[Any], item: Any, keep: int) -> None:
@@ -179,8 +220,8 @@ class Batch:
     def drop_values(self) -> None:
         """Let the ``Values`` fields go (every window has counted them)."""
         for aggregate in self.FIELDS:
-            if isinstance(aggregate, Values) and getattr(self, aggregate.name):
-                setattr(self, aggregate.name, [])
+            if isinstance(aggregate, (Values, Visits)) and getattr(self, aggregate.name):
+                setattr(self, aggregate.name, aggregate.empty())
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (for ``--state`` checkpoints)."""

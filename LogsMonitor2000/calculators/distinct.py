@@ -1,0 +1,111 @@
+"""Distinct visitors of a day: exact up to ``EXACT_VISITORS``, then HyperLogLog.
+
+A visitor is named by a stable 64-bit hash of its source and user agent (``visitor_id``:
+the same in every process, so checkpoints and merged halves agree).  ``DayVisitors``
+keeps the day's visitors exactly until there are ``EXACT_VISITORS`` of them; past that
+it counts them with HyperLogLog (Flajolet et al., 2007) of 2^14 registers, whose
+standard error is 1.04 / 2^7 = 0.8% (docs/panels.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from typing import Any
+
+from ..checkpoint import validate
+
+#: Distinct visitors a day counts exactly.
+EXACT_VISITORS = 100_000
+#: HyperLogLog: 2^PRECISION registers.
+PRECISION = 14
+_REGISTERS = 1 << PRECISION
+_ALPHA = 0.7213 / (1 + 1.079 / _REGISTERS)
+
+
+def visitor_id(source: str, agent: str) -> int:
+    """A stable 64-bit hash of a visitor (its date is where it is counted)."""
+    text = f"{source}\0{agent}".encode("utf-8", "surrogatepass")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+
+
+class DayVisitors:
+    """The distinct visitors of one day (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        #: (source, agent) -> its id, while exact; then only those seen before.
+        self.ids: dict[tuple[str, str], int] = {}
+        self.registers: bytearray | None = None
+
+    def id_of(self, source: str, agent: str) -> int:
+        """The visitor's id, counting it."""
+        key = (source, agent)
+        found = self.ids.get(key)
+        if found is not None:
+            return found
+        found = visitor_id(source, agent)
+        if self.registers is None:
+            self.ids[key] = found
+            if len(self.ids) > EXACT_VISITORS:
+                self.registers = bytearray(_REGISTERS)
+                for known in self.ids.values():
+                    self._register(known)
+        else:
+            self._register(found)
+        return found
+
+    def _register(self, hashed: int) -> None:
+        assert self.registers is not None
+        index = hashed >> (64 - PRECISION)
+        rest = hashed & ((1 << (64 - PRECISION)) - 1)
+        rank = (64 - PRECISION) - rest.bit_length() + 1
+        if rank > self.registers[index]:
+            self.registers[index] = rank
+
+    def count(self) -> int:
+        registers = self.registers
+        if registers is None:
+            return len(self.ids)
+        estimate = _ALPHA * _REGISTERS**2 / sum(2.0**-rank for rank in registers)
+        zeros = registers.count(0)
+        if estimate <= 2.5 * _REGISTERS and zeros:
+            estimate = _REGISTERS * math.log(_REGISTERS / zeros)
+        return round(estimate)
+
+    def merge(self, other: DayVisitors) -> None:
+        if other.registers is None and self.registers is None:
+            self.ids.update(other.ids)
+            if len(self.ids) <= EXACT_VISITORS:
+                return
+            self.registers = bytearray(_REGISTERS)
+            for known in self.ids.values():
+                self._register(known)
+            return
+        if self.registers is None:
+            self.registers = bytearray(_REGISTERS)
+            for known in self.ids.values():
+                self._register(known)
+        if other.registers is None:
+            for known in other.ids.values():
+                self._register(known)
+        else:
+            mine = self.registers
+            for index, rank in enumerate(other.registers):
+                if rank > mine[index]:
+                    mine[index] = rank
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ids": [list(key) for key in self.ids],
+            "registers": None if self.registers is None else self.registers.hex(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.ids = {}
+        for pair in validate.listed(data["ids"]):
+            source, agent = (validate.text(part) for part in validate.listed(pair))
+            self.ids[(source, agent)] = visitor_id(source, agent)
+        registers = data["registers"]
+        self.registers = None if registers is None else bytearray.fromhex(validate.text(registers))
+        if self.registers is not None and len(self.registers) != _REGISTERS:
+            raise ValueError("not as many registers as HyperLogLog keeps")
