@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from LogsMonitor2000.calculators.panels import TOP_PANELS
 from LogsMonitor2000.cli import main
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.output import RunInfo
@@ -103,8 +104,23 @@ def run_process(
     )
 
 
-def json_lines(stdout: str) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in stdout.splitlines()]
+def json_lines(stdout: str, *, panels: bool = False) -> list[dict[str, Any]]:
+    """The JSON records of an output; without the summary's panels (docs/panels.md)
+    unless asked: the references of docs/counting.md's other sections don't have them
+    (tests/calculators/test_panels.py compares the panels with their own)."""
+    records = [json.loads(line) for line in stdout.splitlines()]
+    return records if panels else [without_panels(record) for record in records]
+
+
+def without_panels(record: dict[str, Any]) -> dict[str, Any]:
+    """A summary without the panels' keys (anything else as it is)."""
+    if record.get("type") != "summary":
+        return record
+    return {key: value for key, value in record.items() if key not in PANEL_KEYS}
+
+
+#: The summary's keys that are panels of an access log (docs/panels.md).
+PANEL_KEYS = (*TOP_PANELS, "visit_time", "visitors", "unique_visitors")
 
 
 class Collector:
@@ -114,6 +130,7 @@ class Collector:
         self.run: RunInfo | None = None
         self.records: list[dict[str, Any]] = []
         self.summary: dict[str, Any] | None = None
+        self.panels: dict[str, Any] = {}
 
     def start(self, run: RunInfo) -> None:
         self.run = run
@@ -125,7 +142,10 @@ class Collector:
         pass
 
     def finish(self, summary: Summary) -> None:
-        self.summary = summary.to_json()
+        data = summary.to_json()
+        #: The summary's panels (docs/panels.md), kept apart (see ``json_lines``).
+        self.panels = {key: data[key] for key in PANEL_KEYS if key in data}
+        self.summary = without_panels(data)
 
 
 class Blocks(Defaults):

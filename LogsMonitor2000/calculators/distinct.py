@@ -1,6 +1,6 @@
 """Distinct visitors of a day: exact up to ``EXACT_VISITORS``, then HyperLogLog.
 
-A visitor is named by a stable 64-bit hash of its source and user agent (``visitor_id``:
+A visitor is named by a stable 56-bit hash of its source and user agent (``visitor_id``:
 the same in every process, so checkpoints and merged halves agree).  ``DayVisitors``
 keeps the day's visitors exactly until there are ``EXACT_VISITORS`` of them; past that
 it counts them with HyperLogLog (Flajolet et al., 2007) of 2^14 registers, whose
@@ -21,12 +21,14 @@ EXACT_VISITORS = 100_000
 PRECISION = 14
 _REGISTERS = 1 << PRECISION
 _ALPHA = 0.7213 / (1 + 1.079 / _REGISTERS)
+#: The bits of a visitor's id (a checkpoint's integers stay below 2^63).
+HASH_BITS = 56
 
 
 def visitor_id(source: str, agent: str) -> int:
-    """A stable 64-bit hash of a visitor (its date is where it is counted)."""
+    """A stable hash of a visitor (its date is where it is counted)."""
     text = f"{source}\0{agent}".encode("utf-8", "surrogatepass")
-    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big")
+    return int.from_bytes(hashlib.blake2b(text, digest_size=HASH_BITS // 8).digest(), "big")
 
 
 class DayVisitors:
@@ -56,9 +58,9 @@ class DayVisitors:
 
     def _register(self, hashed: int) -> None:
         assert self.registers is not None
-        index = hashed >> (64 - PRECISION)
-        rest = hashed & ((1 << (64 - PRECISION)) - 1)
-        rank = (64 - PRECISION) - rest.bit_length() + 1
+        index = hashed >> (HASH_BITS - PRECISION)
+        rest = hashed & ((1 << (HASH_BITS - PRECISION)) - 1)
+        rank = (HASH_BITS - PRECISION) - rest.bit_length() + 1
         if rank > self.registers[index]:
             self.registers[index] = rank
 

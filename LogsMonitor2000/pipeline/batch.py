@@ -136,6 +136,19 @@ class Largest:
         return items
 
 
+def add_visit(
+    visits: dict[tuple[str, ...], list[Any]], key: tuple[str, ...], counted: list[Any]
+) -> None:
+    """``visits[key] += counted`` (hits, bytes, then request times)."""
+    found = visits.get(key)
+    if found is None:
+        visits[key] = list(counted)
+    else:
+        found[0] += counted[0]
+        found[1] += counted[1]
+        found += counted[2:]
+
+
 @dataclass(frozen=True)
 class Visits:
     """A field that counts requests by what the panels tell apart (source, user, URL,
@@ -152,13 +165,7 @@ class Visits:
     def merge(self, into: Batch, other: Batch) -> None:
         mine = getattr(into, self.name)
         for key, counted in getattr(other, self.name).items():
-            found = mine.get(key)
-            if found is None:
-                mine[key] = list(counted)
-            else:
-                found[0] += counted[0]
-                found[1] += counted[1]
-                found += counted[2:]
+            add_visit(mine, key, counted)
 
     def to_json(self, value: Any) -> Any:
         return [[list(key), counted] for key, counted in value.items()]

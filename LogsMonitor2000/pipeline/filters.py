@@ -29,7 +29,7 @@ from typing import Any
 
 from ..bounds import remember
 from ..errors import UsageError
-from .batch import Batch
+from .batch import Batch, add_visit
 from .reorder import Downstream
 
 #: Distinct sources remembered with their verdict (``--source``) or anonymous form.
@@ -299,6 +299,8 @@ class Anonymizer:
                 counts = getattr(batch, name)
                 if counts:
                     setattr(batch, name, self._merged(counts.items()))
+            if getattr(batch, "visits", None):
+                setattr(batch, "visits", self._visits(getattr(batch, "visits")))
         self.downstream.close(batches, through, beat)
 
     def shown(self, batch: Batch) -> Batch:
@@ -306,7 +308,26 @@ class Anonymizer:
         changes: dict[str, Any] = {
             name: self._merged(getattr(batch, name).items()) for name in self.fields
         }
+        if getattr(batch, "visits", None):
+            changes["visits"] = self._visits(getattr(batch, "visits"))
         return dataclasses.replace(batch, **changes)
+
+    def _visits(self, visits: dict[tuple[str, ...], list[Any]]) -> dict[tuple[str, ...], list[Any]]:
+        """The panels' visits (``calculators/panels.py``) with anonymous sources, no
+        user names (``-`` for every user the format has) and URLs and referrers without
+        their queries (which may hold tokens)."""
+        shown: dict[tuple[str, ...], list[Any]] = {}
+        for (source, user, url, status, referrer, agent), counted in visits.items():
+            key = (
+                self._merged([(source, 0)]).popitem()[0],
+                "-" if user else "",
+                url.partition("?")[0],
+                status,
+                referrer.partition("?")[0],
+                agent,
+            )
+            add_visit(shown, key, counted)
+        return shown
 
     def finish(self) -> None:
         self.downstream.finish()
