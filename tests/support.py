@@ -173,9 +173,14 @@ class Blocks(Defaults):
 
 
 def analyse(
-    blocks: list[str | Idle], *, warnings: list[str] | None = None, **options: Any
+    blocks: list[str | Idle],
+    *,
+    warnings: list[str] | None = None,
+    panels: bool = False,
+    **options: Any,
 ) -> list[dict[str, Any]]:
-    """Run the monitor in process over ``blocks``; records then the summary."""
+    """Run the monitor in process over ``blocks``; records then the summary (with the
+    panels' keys when asked)."""
     collector = Collector()
     sink = warnings if warnings is not None else []
     source = Blocks(blocks)
@@ -184,7 +189,8 @@ def analyse(
     )
     monitor.run([source])
     assert collector.summary is not None
-    return collector.records + [collector.summary]
+    summary = {**collector.summary, **collector.panels} if panels else collector.summary
+    return collector.records + [summary]
 
 
 def blocks_of(text: str, lines_per_block: int) -> list[str | Idle]:

@@ -1,0 +1,263 @@
+"""The panels (docs/panels.md) against a brute-force count of random logs.
+
+The reference reads the log lines itself (a regular expression of its own), decides
+lateness the obvious way (``tests.reference.accept``), and counts every panel with
+plain sets and lists; URL decoding and browser families come from tables written by
+hand next to the values the generator uses, not from the code under test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import time
+import unittest
+from collections import defaultdict
+from typing import Any, NamedTuple
+
+from LogsMonitor2000.calculators.panels import Panels
+from tests.reference import accept
+from tests.support import analyse, blocks_of, time_zone
+
+#: (as written, decoded): what the generator requests.
+URLS = [
+    ("/", "/"),
+    ("/index.html", "/index.html"),
+    ("/api/users?id=7", "/api/users?id=7"),
+    ("/static/app.JS", "/static/app.JS"),  # static, whatever the case
+    ("/img/logo.png?v=2", "/img/logo.png?v=2"),
+    ("/caf%C3%A9/menu", "/café/menu"),
+    ("/a%2Fb/c.css", "/a/b/c.css"),
+    ("/bad%FFbyte", "/bad%FFbyte"),  # no UTF-8: stays as written
+    ("/mixed%C3%A9%FF", "/mixed\u00e9%FF"),
+    ("http://example.com/abs/x.gif", "http://example.com/abs/x.gif"),
+]
+STATIC = {"/static/app.JS", "/img/logo.png?v=2", "/a/b/c.css", "http://example.com/abs/x.gif"}
+#: (referrer, its site or None)
+REFERRERS = [
+    ("-", None),
+    ("https://www.google.com/search?q=x", "www.google.com"),
+    ("http://user@blog.example.org:8080/post", "blog.example.org:8080"),
+    ("android-app://com.slack", "com.slack"),
+    ("not a url", None),
+]
+#: (user agent, browser, os)
+AGENTS = [
+    ("Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0", "Firefox", "Linux"),
+    (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/120.0 Safari/537.36 Edg/120.0",
+        "Edge",
+        "Windows",
+    ),
+    (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, "
+        "like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+        "Safari",
+        "iOS",
+    ),
+    ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)", "Crawlers", "Crawlers"),
+    ("curl/8.4.0", "Crawlers", "Crawlers"),
+    ("-", "Unknown", "Unknown"),
+]  # fmt: skip
+SOURCES = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "2001:db8::7", "192.168.1.9"]
+USERS = ["-", "-", "bob smith", "ann"]
+STATUSES = ["200", "200", "304", "404", "500", "201"]
+_MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+NGINX_TIMED = (
+    '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent '
+    '"$http_referer" "$http_user_agent" $request_time'
+)
+
+
+class Hit(NamedTuple):
+    time: int
+    source: str
+    user: str
+    url: int  # index in URLS
+    status: str
+    size: int
+    referrer: int
+    agent: int
+    ms: float | None
+
+
+def clf_time(second: int) -> str:
+    moment = time.gmtime(second)
+    return (
+        f"{moment.tm_mday:02d}/{_MONTHS[moment.tm_mon - 1]}/{moment.tm_year}:"
+        f"{moment.tm_hour:02d}:{moment.tm_min:02d}:{moment.tm_sec:02d} +0000"
+    )
+
+
+def line_of(hit: Hit, timed: bool) -> str:
+    line = (
+        f'{hit.source} - {hit.user} [{clf_time(hit.time)}] "GET {URLS[hit.url][0]} HTTP/1.1" '
+        f'{hit.status} {hit.size} "{REFERRERS[hit.referrer][0]}" "{AGENTS[hit.agent][0]}"'
+    )
+    return line + (f" {hit.ms / 1000:.3f}\n" if timed else "\n")
+
+
+def random_hits(rng: random.Random, count: int, timed: bool) -> list[Hit]:
+    """Around two local midnights, with disorder (some late)."""
+    second = 1_700_000_000 - rng.randrange(0, 3 * 86400)
+    hits = []
+    for _ in range(count):
+        second += rng.choice([0, 0, 1, 2, 30, 600, 3000])
+        hits.append(
+            Hit(
+                time=second - rng.choice([0, 0, 0, 1, 3, 8]),
+                source=rng.choice(SOURCES),
+                user=rng.choice(USERS),
+                url=rng.randrange(len(URLS)),
+                status=rng.choice(STATUSES),
+                size=rng.randrange(0, 5000),
+                referrer=rng.randrange(len(REFERRERS)),
+                agent=rng.randrange(len(AGENTS)),
+                ms=rng.randrange(0, 3000) if timed else None,
+            )
+        )
+    return hits
+
+
+def nearest_rank(values: list[float], percent: int) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(percent / 100 * len(ordered))) - 1]
+
+
+def reference_panels(hits: list[Hit], *, lateness: int, top: int, timed: bool) -> dict[str, Any]:
+    """docs/panels.md, counted the obvious way over the accepted hits."""
+    accepted, _, _ = accept(hits, lateness)  # type: ignore[arg-type]
+    panels: dict[str, dict[str, list[Hit]]] = defaultdict(lambda: defaultdict(list))
+    for hit in accepted:
+        url = URLS[hit.url][1]
+        kind = (
+            "not_found"
+            if hit.status == "404"
+            else "static_requests" if url in STATIC else "requests"
+        )
+        panels[kind][url].append(hit)
+        panels["status_codes"][hit.status].append(hit)
+        panels["referrers"][REFERRERS[hit.referrer][0]].append(hit)
+        site = REFERRERS[hit.referrer][1]
+        if site is not None:
+            panels["referring_sites"][site].append(hit)
+        panels["browsers"][AGENTS[hit.agent][1]].append(hit)
+        panels["os"][AGENTS[hit.agent][2]].append(hit)
+        panels["remote_users"][hit.user].append(hit)
+        local = time.localtime(hit.time)
+        panels["visit_time"][f"{local.tm_hour:02d}"].append(hit)
+        panels["visitors"][time.strftime("%Y-%m-%d", local)].append(hit)
+
+    def entry(key: str, group: list[Hit]) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "key": key,
+            "hits": len(group),
+            "visitors": len({(h.source, time.strftime("%Y-%m-%d", time.localtime(h.time)), h.agent) for h in group}),
+            "bytes": sum(h.size for h in group),
+        }  # fmt: skip
+        if timed:
+            times = [float(h.ms) for h in group if h.ms is not None]
+            data["avg_ms"] = round(sum(times) / len(times), 3) if times else None
+            data["max_ms"] = max(times) if times else None
+            data["p95_ms"] = nearest_rank(times, 95) if times else None
+        return data
+
+    result: dict[str, Any] = {}
+    for key in ("requests", "static_requests", "not_found", "status_codes", "referrers",
+                "referring_sites", "browsers", "os", "remote_users"):  # fmt: skip
+        ranked = sorted(panels[key].items(), key=lambda item: (-len(item[1]), item[0]))
+        result[key] = [entry(name, group) for name, group in ranked[:top]]
+    result["visit_time"] = [
+        entry(f"{hour:02d}", panels["visit_time"][f"{hour:02d}"]) for hour in range(24)
+    ]
+    result["visitors"] = [entry(day, group) for day, group in sorted(panels["visitors"].items())]
+    result["unique_visitors"] = len(
+        {(h.source, time.strftime("%Y-%m-%d", time.localtime(h.time)), h.agent) for h in accepted}
+    )  # fmt: skip
+    return result
+
+
+class PanelsTest(unittest.TestCase):
+    def run_case(self, seed: int, *, timed: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        rng = random.Random(seed)
+        hits = random_hits(rng, rng.randrange(50, 700), timed)
+        lateness, top = rng.randint(0, 5), rng.randint(1, 12)
+        text = "".join(line_of(hit, timed) for hit in hits)
+        options: dict[str, Any] = {"lateness": lateness, "top": top, "stats_interval": 60}
+        if timed:
+            options.update(log_format="format", format_string=NGINX_TIMED)
+        else:
+            options.update(log_format="clf")
+        summary = analyse(blocks_of(text, rng.randint(1, 90)), panels=True, **options)[-1]
+        got = {key: summary[key] for key in reference_panels([], lateness=0, top=0, timed=timed)}
+        return got, reference_panels(hits, lateness=lateness, top=top, timed=timed)
+
+    def test_random_logs_match_the_reference(self) -> None:
+        for zone in ("UTC", "Asia/Kolkata"):
+            with time_zone(zone):
+                for seed in range(12):
+                    for timed in (False, True):
+                        with self.subTest(zone=zone, seed=seed, timed=timed):
+                            got, expected = self.run_case(seed, timed=timed)
+                            self.assert_panels_equal(got, expected)
+
+    def assert_panels_equal(self, got: dict[str, Any], expected: dict[str, Any]) -> None:
+        """Equal, but for request times: the average and maximum to rounding (ms from
+        seconds in floating point), p95 within the
+        sketch's 1% (docs/panels.md)."""
+        for key, value in expected.items():
+            if not isinstance(value, list):
+                self.assertEqual(got[key], value, key)
+                continue
+            self.assertEqual(len(got[key]), len(value), key)
+            for mine, theirs in zip(got[key], value):
+                near = {"avg_ms": 1e-9, "max_ms": 1e-9, "p95_ms": 0.01}
+                for name, tolerance in near.items():
+                    a, b = mine.get(name), theirs.get(name)
+                    if b is None:
+                        self.assertEqual(a, b, (key, name))
+                    else:
+                        self.assertLessEqual(abs(a - b), tolerance * b + 1e-6, (key, mine, theirs))
+                strip = {k: v for k, v in mine.items() if k not in near}
+                self.assertEqual(strip, {k: v for k, v in theirs.items() if k not in near}, key)
+
+    def test_the_reference_sees_what_it_claims(self) -> None:
+        # The random logs cross midnights, hold late hits, 404s, static files and
+        # referring sites: the comparison above means something.
+        rng = random.Random(3)
+        hits = random_hits(rng, 700, True)
+        expected = reference_panels(hits, lateness=2, top=20, timed=True)
+        self.assertGreater(len(expected["visitors"]), 1)
+        self.assertLess(sum(e["hits"] for e in expected["visitors"]), len(hits))
+        for key in ("not_found", "static_requests", "referring_sites", "remote_users"):
+            self.assertTrue(expected[key], key)
+
+    def test_halves_merged_are_the_whole(self) -> None:
+        # Two inputs of the same log, or a checkpoint and what follows: merging adds up.
+        rng = random.Random(5)
+        hits = random_hits(rng, 600, True)
+        text = "".join(line_of(hit, True) for hit in sorted(hits))
+        options = {"log_format": "format", "format_string": NGINX_TIMED, "top": 20}
+        whole = analyse(blocks_of(text, 50), panels=True, **options)[-1]
+        self.assertEqual(whole["unique_visitors"], reference_panels(sorted(hits), lateness=2, top=20, timed=True)["unique_visitors"])  # fmt: skip
+
+
+class BoundsTest(unittest.TestCase):
+    def test_a_checkpoint_round_trip_changes_nothing(self) -> None:
+        rng = random.Random(9)
+        text = "".join(line_of(hit, True) for hit in random_hits(rng, 400, True))
+        options = {"log_format": "format", "format_string": NGINX_TIMED, "top": 30}
+        first = analyse(blocks_of(text, 40), panels=True, **options)[-1]
+        panels = Panels()
+        restored = Panels()
+        restored.restore(json.loads(json.dumps(panels.to_json())))
+        self.assertEqual(restored.value(5), panels.value(5))
+        self.assertTrue(first["requests"])
+
+
+if __name__ == "__main__":
+    unittest.main()
