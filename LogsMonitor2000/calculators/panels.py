@@ -45,6 +45,9 @@ TOP_PANELS = (
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
 #: Request times an entry keeps as they are before its sketch takes over.
 EXACT_TIMES = 64
+#: Distinct visits of an hour gathered before they are spread onto the panels (a
+#: bound on the memory they hold: their URLs, referrers, user agents).
+PENDING_VISITS = 20_000
 #: Distinct strings remembered with what they are classified as.
 MEMO_SIZE = 65536
 
@@ -142,6 +145,35 @@ class Entry:
         return entry
 
 
+class Gathered:
+    """Visits gathered for a key before they are added to its entry once."""
+
+    __slots__ = ("hits", "bytes", "seen", "times")
+
+    def __init__(self) -> None:
+        self.hits = self.bytes = 0
+        self.seen: set[int] = set()
+        self.times: list[float] | None = None
+
+    def add(self, hits: int, nbytes: int, visitor: int, times: list[float] | None) -> None:
+        self.hits += hits
+        self.bytes += nbytes
+        self.seen.add(visitor)
+        if times is not None:
+            if self.times is None:
+                self.times = []
+            self.times += times
+
+    def into(self, table: Table, key: str, day: str) -> None:
+        entry = table.entry(key, self.hits)
+        entry.bytes += self.bytes
+        if entry.day != day:
+            entry.visit(day, next(iter(self.seen)))
+        entry.seen |= self.seen
+        if self.times is not None:
+            entry.time(self.times)
+
+
 class Table:
     """A panel's entries: exact up to ``capacity`` keys, Space-Saving beyond."""
 
@@ -166,6 +198,29 @@ class Table:
         found = entries[key] = Entry(floor + hits, floor)
         heapq.heappush(self._heap, (found.hits, key))
         return found
+
+    def add(
+        self,
+        key: str,
+        hits: int,
+        nbytes: int,
+        day: str,
+        visitor: int,
+        times: list[float] | None,
+    ) -> None:
+        """Count ``hits`` requests of ``visitor`` on ``day`` for ``key``."""
+        entry = self.entries.get(key)
+        if entry is None:
+            entry = self.entry(key, hits)
+        else:
+            entry.hits += hits
+        entry.bytes += nbytes
+        if entry.day == day:
+            entry.seen.add(visitor)
+        else:
+            entry.visit(day, visitor)
+        if times is not None:
+            entry.time(times)
 
     def _pop_smallest(self) -> int:
         """Push out the entry with the fewest hits; its hits."""
@@ -229,27 +284,63 @@ class Panels:
         self._sites: dict[str, str | None] = {}
         self._agents: dict[str, tuple[str, str]] = {}
         self._second = -1
-        self._day = ""
-        self._hour = ""
+        self._when_found = ("", "")
+        #: The visits of the hour ``_pending_at`` (day, hour) not yet spread.
+        self._pending: dict[tuple[str, ...], list[Any]] = {}
+        self._pending_at = ("", "")
 
     def count(self, batch: Batch) -> None:
+        """Add a Batch's visits to those of its hour, which are spread onto the panels
+        at once (``_spread``): the same visit comes again within an hour, and a merge
+        costs less than a spread."""
         visits = getattr(batch, "visits", None)
         if not visits:
             return
-        day, hour = self._when(batch.second)
+        when = self._when(batch.second)
+        if when != self._pending_at or len(self._pending) >= PENDING_VISITS:
+            self._spread()
+            self._pending_at = when
+        pending = self._pending
+        for key, counted in visits.items():
+            found = pending.get(key)
+            if found is None:
+                pending[key] = counted.copy()  # (the Batch may be counted again)
+            else:
+                found[0] += counted[0]
+                found[1] += counted[1]
+                if len(counted) > 2:
+                    found += counted[2:]
+
+    def _spread(self) -> None:
+        """Spread the pending visits onto the panels."""
+        pending = self._pending
+        if not pending:
+            return
+        self._pending = {}
+        day, hour = self._pending_at
         visitors = self.visitors.get(day)
         if visitors is None:
             visitors = self._new_day(day)
         id_of = visitors.id_of
-        requests, static, not_found = (self.tables[key] for key in TOP_PANELS[:3])
-        codes, referrers, sites, browsers, systems, users = (
-            self.tables[key] for key in TOP_PANELS[3:]
+        tables = self.tables
+        requests, static, not_found = (
+            tables["requests"],
+            tables["static_requests"],
+            tables["not_found"],
         )
-        hour_table, day_table = self.hours[hour], self.days[day]
+        codes, referrers, users = (
+            tables["status_codes"],
+            tables["referrers"],
+            tables["remote_users"],
+        )
         urls, known_sites, agents = self._urls, self._sites, self._agents
-        for (source, user, url, status, referrer, agent), counted in visits.items():
+        # What a few keys share is gathered here first, then added once a key.
+        by_agent: dict[str, Gathered] = {}
+        by_site: dict[str, Gathered] = {}
+        every = Gathered()
+        for (source, user, url, status, referrer, agent), counted in pending.items():
             hits, nbytes = counted[0], counted[1]
-            times = counted[2:]
+            times = counted[2:] if len(counted) > 2 else None
             visitor = id_of(source, agent)
             if status == "404":
                 table = not_found
@@ -261,45 +352,43 @@ class Panels:
                 table = static if static_url else requests
             if referrer == "":
                 referrer = "-"
+            table.add(url, hits, nbytes, day, visitor, times)
+            codes.add(status, hits, nbytes, day, visitor, times)
+            referrers.add(referrer, hits, nbytes, day, visitor, times)
+            if user:
+                users.add(user, hits, nbytes, day, visitor, times)
             site = known_sites.get(referrer, "")
             if site == "":
                 site = referring_site(referrer)
                 remember(known_sites, referrer, site, MEMO_SIZE)
+            for groups, key in ((by_agent, agent), (by_site, site)):
+                if key is not None:
+                    gathered = groups.get(key)
+                    if gathered is None:
+                        gathered = groups[key] = Gathered()
+                    gathered.add(hits, nbytes, visitor, times)
+            every.add(hits, nbytes, visitor, times)
+        self._users = self._users or bool(users.entries)
+        for agent, gathered in by_agent.items():
             families = agents.get(agent)
             if families is None:
                 families = classify(agent)
                 remember(agents, agent, families, MEMO_SIZE)
-            keyed = [
-                (table, url),
-                (codes, status),
-                (referrers, referrer),
-                (browsers, families[0]),
-                (systems, families[1]),
-                (hour_table, ""),
-                (day_table, ""),
-            ]
-            if site is not None:
-                keyed.append((sites, site))
-            if user:
-                keyed.append((users, user))
-                self._users = True
-            for panel, key in keyed:
-                entry = panel.entry(key, hits)
-                entry.bytes += nbytes
-                entry.visit(day, visitor)
-                if times:
-                    entry.time(times)
-            if times:
-                self.timed = True
+            gathered.into(tables["browsers"], families[0], day)
+            gathered.into(tables["os"], families[1], day)
+        for site, gathered in by_site.items():
+            gathered.into(tables["referring_sites"], site, day)
+        every.into(self.hours[hour], "", day)
+        every.into(self.days[day], "", day)
+        self.timed = self.timed or every.times is not None
 
     def _when(self, second: int) -> tuple[str, str]:
         """The local date and hour of a second (a Batch is one second)."""
         if second != self._second:
             moment = time.localtime(second)
             self._second = second
-            self._day = time.strftime("%Y-%m-%d", moment)
-            self._hour = HOURS[moment.tm_hour]
-        return self._day, self._hour
+            self._when_found = (time.strftime("%Y-%m-%d", moment), HOURS[moment.tm_hour])
+        return self._when_found
 
     def _new_day(self, day: str) -> DayVisitors:
         """Start counting the visitors of ``day``; those of days before the one before
@@ -313,10 +402,12 @@ class Panels:
         return found
 
     def unique_visitors(self) -> int:
+        self._spread()
         return self.finished_visitors + sum(day.count() for day in self.visitors.values())
 
     def value(self, top_n: int) -> dict[str, Any]:
         """The summary's keys (docs/json.md, "Panels")."""
+        self._spread()
         timed = self.timed
         data: dict[str, Any] = {}
         for key, table in self.tables.items():
@@ -342,6 +433,8 @@ class Panels:
         return entry.to_json(timed=timed, estimated=False)
 
     def merge(self, other: Panels) -> None:
+        self._spread()
+        other._spread()
         for key, table in self.tables.items():
             table.merge(other.tables[key])
         for hour, table in self.hours.items():
@@ -358,6 +451,7 @@ class Panels:
         self._users = self._users or other._users
 
     def to_json(self) -> dict[str, Any]:
+        self._spread()
         return {
             "tables": {key: table.to_json() for key, table in self.tables.items()},
             "hours": {hour: table.to_json() for hour, table in self.hours.items()},
