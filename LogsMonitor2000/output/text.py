@@ -13,9 +13,10 @@ log are escaped before they reach the terminal.
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 from .. import __version__
-from ..families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP
+from ..families.base import CLASSES, PANELS, PERCENTILES, SIZE, SLOWEST, TOP
 from ..reports import AlertReport, Figure, Percentiles, Report, StatsReport, Summary, Top
 from ..words import clock_time, counted, local_time, milliseconds, printable, shortened, size
 from . import RunInfo, Stream
@@ -33,7 +34,17 @@ KEY_CHARS = 40
 #: The order of a window's lines by the shape of their panel: the classes and the
 #: durations first, then the top lists, then the slowest queries (bytes are on the
 #: first line).
-LINE_ORDER = {CLASSES: 0, PERCENTILES: 0, TOP: 1, SLOWEST: 2}
+LINE_ORDER = {CLASSES: 0, PERCENTILES: 0, TOP: 1, PANELS: 2, SLOWEST: 2}
+#: The panels of docs/panels.md the text summary shows (the others: --output json,
+#: the report), with their labels.
+TEXT_PANELS = {
+    "requests": "urls",
+    "not_found": "not found",
+    "static_requests": "static",
+    "referring_sites": "referrers",
+    "browsers": "browsers",
+    "os": "systems",
+}
 
 
 def wrapped(text: str, indent: str = "   ", first: str = "") -> list[str]:
@@ -155,11 +166,26 @@ class TextNotifier:
             return self._listing(label, [(f"{k} {n:,}", f"{k} {n:,}") for k, n in value.items()])
         if shape == PERCENTILES:
             return self._durations(label, value)
+        if shape == PANELS:
+            return self._panels(value)
         lines = []
         for i, (ms, namespace, operation, masked) in enumerate(value):
             head = f"  {label if i == 0 else '':<11}{milliseconds(ms):>10}  "
             rest = f"{printable(namespace)}  {printable(operation)}  {printable(masked)}"
             lines.append(head + shortened(rest, WIDTH - len(head)))
+        return lines
+
+    def _panels(self, panels: dict[str, Any]) -> list[str]:
+        """The main panels as top lists of hits, then the visitors."""
+        lines = []
+        for key, label in TEXT_PANELS.items():
+            entries = panels.get(key) or []
+            top: Top = [(entry["key"], entry["hits"]) for entry in entries]
+            if any("overcount" in entry for entry in entries):
+                top = [(entry["key"], entry["hits"], entry["overcount"]) for entry in entries]
+            lines += self._top_lines(label, top)
+        visitors = f"{panels['unique_visitors']:,}"
+        lines += self._listing("visitors", [(visitors, self.paint(visitors, CYAN))])
         return lines
 
     def _durations(self, label: str, d: Percentiles) -> list[str]:
