@@ -21,6 +21,7 @@ from dataclasses import replace
 from types import FrameType
 from typing import IO, TYPE_CHECKING, TextIO
 
+from .calculators.panels import chunk_panels
 from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
@@ -175,6 +176,8 @@ def _open(
             jobs=settings.jobs,
             format_string=settings.format_string,
             json_fields=settings.json_fields,
+            # (the panels count anonymous sources: that is done in the main process)
+            summarize=None if settings.anonymize else chunk_panels,
         )
         if parallel is not None:
             return parallel

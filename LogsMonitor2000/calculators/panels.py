@@ -24,6 +24,7 @@ from typing import Any
 
 from ..bounds import remember
 from ..checkpoint import validate
+from ..families.base import PANELS
 from ..parsers.agents import classify
 from ..parsers.urls import is_static, referring_site
 from ..pipeline.batch import Batch
@@ -55,27 +56,37 @@ MEMO_SIZE = 65536
 class Entry:
     """A panel's key: its hits, bytes, visitors and request times."""
 
-    __slots__ = ("hits", "bytes", "overcount", "done", "day", "seen", "times")
+    __slots__ = ("hits", "bytes", "overcount", "done", "days", "times")
 
     def __init__(self, hits: int = 0, overcount: int = 0) -> None:
         self.hits = hits
         self.bytes = 0
         self.overcount = overcount
-        #: Visitors of the days before ``day``; those of ``day`` (ids) in ``seen``.
+        #: The visitors (ids) of its latest two days, and the number of those before:
+        #: a file read in chunks or two inputs may still bring the day before.
+        self.days: dict[str, set[int]] = {}
         self.done = 0
-        self.day = ""
-        self.seen: set[int] = set()
         self.times: DurationSketch | None = None
 
+    def seen_on(self, day: str) -> set[int] | None:
+        """The visitors of ``day`` (a new set for a new day); None for a day before the
+        two it keeps (its visitors only counted)."""
+        days = self.days
+        found = days.get(day)
+        if found is None:
+            if len(days) >= 2 and day < min(days):
+                return None
+            found = days[day] = set()
+            if len(days) > 2:
+                self.done += len(days.pop(min(days)))
+        return found
+
     def visit(self, day: str, visitor: int) -> None:
-        if day != self.day:
-            if day < self.day:  # (a day already closed: cannot be in ``seen``)
-                self.done += 1
-                return
-            self.done += len(self.seen)
-            self.seen = set()
-            self.day = day
-        self.seen.add(visitor)
+        seen = self.seen_on(day)
+        if seen is None:
+            self.done += 1
+        else:
+            seen.add(visitor)
 
     def time(self, values: list[float]) -> None:
         if self.times is None:
@@ -84,20 +95,19 @@ class Entry:
 
     @property
     def visitors(self) -> int:
-        return self.done + len(self.seen)
+        return self.done + sum(len(seen) for seen in self.days.values())
 
     def merge(self, other: Entry) -> None:
         self.hits += other.hits
         self.bytes += other.bytes
         self.overcount += other.overcount
-        if other.day == self.day:
-            self.done += other.done
-            self.seen |= other.seen
-        elif other.day > self.day:
-            self.done += other.done + len(self.seen)
-            self.day, self.seen = other.day, set(other.seen)
-        else:
-            self.done += other.visitors
+        self.done += other.done
+        for day, theirs in sorted(other.days.items()):
+            mine = self.seen_on(day)
+            if mine is None:
+                self.done += len(theirs)
+            else:
+                mine |= theirs
         if other.times is not None:
             if self.times is None:
                 self.times = DurationSketch(EXACT_TIMES)
@@ -127,18 +137,21 @@ class Entry:
             self.bytes,
             self.overcount,
             self.done,
-            self.day,
-            sorted(self.seen),
+            {day: sorted(seen) for day, seen in self.days.items()},
             times,
         ]
 
     @classmethod
     def from_state(cls, data: Any) -> Entry:
-        hits, nbytes, overcount, done, day, seen, times = validate.listed(data)
+        hits, nbytes, overcount, done, days, times = validate.listed(data)
         entry = cls(validate.count(hits), validate.count(overcount))
         entry.bytes, entry.done = validate.count(nbytes), validate.count(done)
-        entry.day = validate.text(day)
-        entry.seen = {validate.count(visitor) for visitor in validate.listed(seen)}
+        entry.days = {
+            validate.text(day): {validate.count(visitor) for visitor in validate.listed(seen)}
+            for day, seen in validate.mapping(days).items()
+        }
+        if len(entry.days) > 2:
+            raise ValueError("an entry keeps the visitors of two days")
         if times is not None:
             entry.times = DurationSketch(EXACT_TIMES)
             entry.times.restore(validate.mapping(times))
@@ -155,21 +168,26 @@ class Gathered:
         self.seen: set[int] = set()
         self.times: list[float] | None = None
 
-    def add(self, hits: int, nbytes: int, visitor: int, times: list[float] | None) -> None:
-        self.hits += hits
-        self.bytes += nbytes
-        self.seen.add(visitor)
-        if times is not None:
-            if self.times is None:
-                self.times = []
-            self.times += times
+    def add_times(self, times: list[float]) -> None:
+        if self.times is None:
+            self.times = []
+        self.times += times
+
+    def merge(self, other: Gathered) -> None:
+        self.hits += other.hits
+        self.bytes += other.bytes
+        self.seen |= other.seen
+        if other.times is not None:
+            self.add_times(other.times)
 
     def into(self, table: Table, key: str, day: str) -> None:
         entry = table.entry(key, self.hits)
         entry.bytes += self.bytes
-        if entry.day != day:
-            entry.visit(day, next(iter(self.seen)))
-        entry.seen |= self.seen
+        seen = entry.seen_on(day)
+        if seen is None:
+            entry.done += len(self.seen)
+        else:
+            seen |= self.seen
         if self.times is not None:
             entry.time(self.times)
 
@@ -215,8 +233,9 @@ class Table:
         else:
             entry.hits += hits
         entry.bytes += nbytes
-        if entry.day == day:
-            entry.seen.add(visitor)
+        seen = entry.days.get(day)
+        if seen is not None:
+            seen.add(visitor)
         else:
             entry.visit(day, visitor)
         if times is not None:
@@ -267,6 +286,18 @@ class Table:
         self._heap = []
 
 
+def chunk_panels(batches: list[Batch]) -> dict[str, Any]:
+    """The panels of a chunk of a file read by a worker (``inputs/parallel.py``), its
+    Batches' visits taken out: the worker spreads them, the main process merges."""
+    panels = Panels()
+    for batch in sorted(batches, key=lambda batch: batch.second):
+        if getattr(batch, "visits", None):
+            panels.count(batch)
+            setattr(batch, "visits", {})
+    panels.settle()
+    return {PANELS: panels}
+
+
 class Panels:
     """The whole run's panels (see the module's docstring)."""
 
@@ -312,7 +343,10 @@ class Panels:
                     found += counted[2:]
 
     def _spread(self) -> None:
-        """Spread the pending visits onto the panels."""
+        """Spread the pending visits onto the panels.  A visit's URL goes to its table
+        at once; what the other panels key by (status, referrer, user agent, user) has
+        few distinct values, so visits are gathered by those first and added to those
+        panels once a group."""
         pending = self._pending
         if not pending:
             return
@@ -321,27 +355,18 @@ class Panels:
         visitors = self.visitors.get(day)
         if visitors is None:
             visitors = self._new_day(day)
-        id_of = visitors.id_of
+        known_visitors, id_of = visitors.ids, visitors.id_of
         tables = self.tables
-        requests, static, not_found = (
-            tables["requests"],
-            tables["static_requests"],
-            tables["not_found"],
-        )
-        codes, referrers, users = (
-            tables["status_codes"],
-            tables["referrers"],
-            tables["remote_users"],
-        )
-        urls, known_sites, agents = self._urls, self._sites, self._agents
-        # What a few keys share is gathered here first, then added once a key.
-        by_agent: dict[str, Gathered] = {}
-        by_site: dict[str, Gathered] = {}
-        every = Gathered()
+        requests = tables["requests"]
+        static, not_found = tables["static_requests"], tables["not_found"]
+        urls = self._urls
+        groups: dict[tuple[str, str, str, str], Gathered] = {}
         for (source, user, url, status, referrer, agent), counted in pending.items():
             hits, nbytes = counted[0], counted[1]
             times = counted[2:] if len(counted) > 2 else None
-            visitor = id_of(source, agent)
+            visitor = known_visitors.get((source, agent))
+            if visitor is None:
+                visitor = id_of(source, agent)
             if status == "404":
                 table = not_found
             else:
@@ -350,34 +375,44 @@ class Panels:
                     static_url = is_static(url)
                     remember(urls, url, static_url, MEMO_SIZE)
                 table = static if static_url else requests
-            if referrer == "":
-                referrer = "-"
             table.add(url, hits, nbytes, day, visitor, times)
-            codes.add(status, hits, nbytes, day, visitor, times)
-            referrers.add(referrer, hits, nbytes, day, visitor, times)
-            if user:
-                users.add(user, hits, nbytes, day, visitor, times)
+            group = groups.get((status, referrer, agent, user))
+            if group is None:
+                group = groups[(status, referrer, agent, user)] = Gathered()
+            group.hits += hits
+            group.bytes += nbytes
+            group.seen.add(visitor)
+            if times is not None:
+                group.add_times(times)
+        self._spread_groups(groups, day, hour)
+
+    def _spread_groups(
+        self, groups: dict[tuple[str, str, str, str], Gathered], day: str, hour: str
+    ) -> None:
+        """Add the gathered visits to the panels keyed by what they were gathered by."""
+        tables, known_sites, agents = self.tables, self._sites, self._agents
+        every = Gathered()
+        for (status, referrer, agent, user), group in groups.items():
+            if referrer == "":  # (a format without one)
+                referrer = "-"
             site = known_sites.get(referrer, "")
             if site == "":
                 site = referring_site(referrer)
                 remember(known_sites, referrer, site, MEMO_SIZE)
-            for groups, key in ((by_agent, agent), (by_site, site)):
-                if key is not None:
-                    gathered = groups.get(key)
-                    if gathered is None:
-                        gathered = groups[key] = Gathered()
-                    gathered.add(hits, nbytes, visitor, times)
-            every.add(hits, nbytes, visitor, times)
-        self._users = self._users or bool(users.entries)
-        for agent, gathered in by_agent.items():
             families = agents.get(agent)
             if families is None:
                 families = classify(agent)
                 remember(agents, agent, families, MEMO_SIZE)
-            gathered.into(tables["browsers"], families[0], day)
-            gathered.into(tables["os"], families[1], day)
-        for site, gathered in by_site.items():
-            gathered.into(tables["referring_sites"], site, day)
+            group.into(tables["status_codes"], status, day)
+            group.into(tables["referrers"], referrer, day)
+            group.into(tables["browsers"], families[0], day)
+            group.into(tables["os"], families[1], day)
+            if site is not None:
+                group.into(tables["referring_sites"], site, day)
+            if user:
+                group.into(tables["remote_users"], user, day)
+                self._users = True
+            every.merge(group)
         every.into(self.hours[hour], "", day)
         every.into(self.days[day], "", day)
         self.timed = self.timed or every.times is not None
@@ -391,15 +426,23 @@ class Panels:
         return self._when_found
 
     def _new_day(self, day: str) -> DayVisitors:
-        """Start counting the visitors of ``day``; those of days before the one before
-        are final (seconds come in order, give or take the seconds a summary counts
-        while they are open)."""
-        for older in sorted(self.visitors):
-            if older < day and len(self.visitors) >= 2:
-                self.finished_visitors += self.visitors.pop(older).count()
+        """Start counting the visitors of ``day``."""
         found = self.visitors[day] = DayVisitors()
         self.days.setdefault(day, Table(None))
+        self._finish_days()
         return found
+
+    def _finish_days(self) -> None:
+        """The visitors of the days before the latest two are final: seconds come in
+        order (give or take a file's chunks and the seconds still open that a summary
+        counts), and only their number is kept."""
+        for older in sorted(self.visitors)[:-2]:
+            self.finished_visitors += self.visitors.pop(older).count()
+
+    def settle(self) -> None:
+        """Spread what is pending and let the memos go (before it is pickled)."""
+        self._spread()
+        self._urls, self._sites, self._agents = {}, {}, {}
 
     def unique_visitors(self) -> int:
         self._spread()
@@ -447,6 +490,7 @@ class Panels:
                 mine = self.visitors[day] = DayVisitors()
             mine.merge(visitors)
         self.finished_visitors += other.finished_visitors
+        self._finish_days()
         self.timed = self.timed or other.timed
         self._users = self._users or other._users
 

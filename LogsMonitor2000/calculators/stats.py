@@ -52,6 +52,10 @@ class Tally:
     def restore(self, data: Any) -> None:
         raise NotImplementedError
 
+    def add_part(self, part: Any) -> None:
+        """Add what was counted elsewhere of Batches it will not see (a worker's)."""
+        raise NotImplementedError
+
 
 class TopTally(Tally):
     """``TOP``: counts of keys, exact in a window, bounded for the whole run."""
@@ -219,6 +223,10 @@ class PanelsTally(Tally):
     def restore(self, data: Any) -> None:
         self.panels.restore(validate.mapping(data))
 
+    def add_part(self, part: Any) -> None:
+        assert isinstance(part, Panels)
+        self.panels.merge(part)
+
 
 #: Shape -> how a panel of that shape counts.
 TALLIES: dict[str, type[Tally]] = {
@@ -268,6 +276,14 @@ class Stats:
         self.hits += other.hits
         for mine, theirs in zip(self.tallies, other.tallies, strict=True):
             mine.merge(theirs)
+
+    def add_parts(self, parts: dict[str, Any]) -> None:
+        """Add what a worker counted of Batches whose counts it took out (the parts,
+        by panel key: see ``inputs/parallel.py``)."""
+        for tally in self.tallies:
+            part = parts.get(tally.panel.key)
+            if part is not None:
+                tally.add_part(part)
 
     def copy(self) -> Stats:
         twin = Stats(self.family, top_n=self.top_n, bounded=self.bounded, carried=self.carried)

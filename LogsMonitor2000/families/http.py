@@ -97,7 +97,7 @@ HTTP = Family(
             optional=True,
         ),
         Panel(
-            key="panels",
+            key=PANELS,  # (its keys are the summary's own; see calculators/panels.py)
             field="visits",
             shape=PANELS,
             title="What and who",

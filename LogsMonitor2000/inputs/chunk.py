@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..parsers.base import Rejects
 from ..pipeline.reorder import Reorderer
@@ -27,6 +28,12 @@ class Chunk:
     filtered: int
     #: The stats interval whose windows the counts were gathered by (0: per second).
     gathered: int = 0
+    #: What the whole run's summary counts of the chunk's Batches, counted in the worker
+    #: (the panels: ``Summarizer``), by panel key; the Batches no longer hold it.
+    summary: dict[str, Any] | None = None
+    #: The first second ``summary`` counts: the Batches before it keep their counts
+    #: (whether they are late is only known when the chunk is merged).
+    summary_from: int = 0
     #: The same chunk read again in this process, with its counts per second (set in
     #: the main process).
     read_again: Callable[[], Chunk] | None = None

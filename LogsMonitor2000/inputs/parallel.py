@@ -29,7 +29,7 @@ import os
 import signal
 import stat
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -46,12 +46,22 @@ if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in p
     from multiprocessing.pool import AsyncResult, Pool
 
 CHUNK_BYTES = 1 << 21
+#: The seconds at a chunk's start whose counts for the whole run's summary are left to
+#: the main process: the ones the merge may turn away as late (a file's lines a few
+#: seconds out of order across a chunk's start).  Should it turn away later ones, the
+#: chunk is read again there.
+SUMMARY_LEAD = 30
 #: Smaller files are not worth the workers.
 MIN_BYTES = 8 << 20
 #: Chunks read ahead per worker.
 IN_FLIGHT = 2
 #: The formats whose records are independent of each other.
 FORMATS = ("csv", "clf", "vhost_combined", "json", FORMAT_STRING)
+
+
+#: Counts what the whole run's summary counts of a chunk's Batches and takes it out of
+#: them (a worker then does that work, not the main process): the parts by panel key.
+Summarizer = Callable[[list[Batch]], dict[str, Any]]
 
 
 class _Nowhere:
@@ -76,10 +86,12 @@ def read_chunk(
     carried: str,
     last: bool,
     gather: int,
+    summarize: Summarizer | None = None,
 ) -> Chunk:
     """Parse bytes ``[start, end)`` of the open file ``descriptor`` after ``carried``
     (a record left open by the chunk before), counts gathered by stats windows of
-    ``gather`` seconds (0: left per second).  Runs in a worker, or in the main process
+    ``gather`` seconds (0: left per second), and what the whole run counts of them
+    counted by ``summarize`` (when gathered).  Runs in a worker, or in the main process
     for a chunk read again."""
     # The parser of the chunk before is in a reference cycle (a parser holds its own
     # bound methods) with its reorderer's Batches; with the young-generation threshold
@@ -97,7 +109,12 @@ def read_chunk(
     if last:
         parser.finish()
     pending = parser.pending()
+    summary, summary_from = None, 0
     if gather:
+        batches = reorderer.open_batches()
+        if summarize is not None and batches:
+            summary_from = min(batch.second for batch in batches) + SUMMARY_LEAD
+            summary = summarize([batch for batch in batches if batch.second >= summary_from])
         _gather(reorderer, gather)
     return Chunk(
         reorderer=reorderer,
@@ -108,6 +125,8 @@ def read_chunk(
         pending=pending,
         filtered=chosen.filtered if chosen else 0,
         gathered=gather,
+        summary=summary,
+        summary_from=summary_from,
     )
 
 
@@ -190,8 +209,10 @@ class ParallelFile(Defaults):
         descriptor: int | None = None,
         format_string: str | None = None,
         json_fields: str | None = None,
+        summarize: Summarizer | None = None,
     ) -> None:
         self.path = path
+        self.summarize = summarize
         self.format_string = format_string
         self.json_fields = json_fields
         #: The file, opened once: workers (forked) read it through ``pread``.
@@ -272,6 +293,7 @@ class ParallelFile(Defaults):
             carried,
             last,
             gather,
+            self.summarize,
         )
 
 
@@ -318,6 +340,7 @@ def parallel_source(
     jobs: int,
     format_string: str | None = None,
     json_fields: str | None = None,
+    summarize: Summarizer | None = None,
 ) -> ParallelFile | None:
     """The parallel reading of ``path`` when it is worth it: a regular file of at
     least ``MIN_BYTES`` in a format whose records are independent (decided from its
@@ -357,4 +380,5 @@ def parallel_source(
         descriptor=descriptor,
         format_string=format_string,
         json_fields=json_fields,
+        summarize=summarize,
     )

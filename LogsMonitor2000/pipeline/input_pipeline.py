@@ -138,6 +138,8 @@ class InputPipeline:
         self._lines_merged = 0  # lines of the chunks merged so far
         #: A listener's: what counts its events' syslog hosts.
         self.tally: HostTally | None = None
+        #: Takes what a worker counted for the whole run of a chunk's Batches.
+        self.add_summary: Callable[[dict[str, Any]], None] | None = None
 
     @property
     def listens_to_syslog(self) -> bool:
@@ -332,12 +334,18 @@ class InputPipeline:
             self.start(chunk.format_name)
             self.sample = chunk.sample
         assert self.parser is not None and self.reorderer is not None
-        if chunk.gathered and self.reorderer.merge_splits(chunk.reorderer, chunk.gathered):
+        if chunk.gathered and (
+            self.reorderer.merge_splits(chunk.reorderer, chunk.gathered)
+            or (chunk.summary and self.reorderer.turns_away(chunk.summary_from))
+        ):
             # Some of a window's seconds are late here and others not: the counts of
-            # those seconds are needed apart.
+            # those seconds are needed apart (and the summary's part counted without
+            # the late ones).
             assert chunk.read_again is not None
             chunk = chunk.read_again()
         self.reorderer.merge(chunk.reorderer)
+        if chunk.summary and self.add_summary is not None:
+            self.add_summary(chunk.summary)
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines
         self.parser.skipped += chunk.skipped

@@ -144,6 +144,7 @@ class Monitor:
                     clock=self.clock,
                 )
             )
+            self.inputs[-1].add_summary = self._add_summary
 
     def run(self, sources: Sequence[Source] | None = None) -> Summary:
         """Read the inputs to their end (or until stopped); notify; the summary.  With
@@ -414,6 +415,10 @@ class Monitor:
             max_lateness=reorderer.max_lateness if reorderer else 0,
         )
 
+    def _add_summary(self, parts: dict[str, Any]) -> None:
+        if self.totals is not None:
+            self.totals.add_parts(parts)
+
     def _totals(self) -> StatsReport | None:
         """The whole run's counts, with the seconds still open (a run stopped by a
         signal does not report them in windows, but the summary counts every event)."""
@@ -425,6 +430,7 @@ class Monitor:
             if stage.reorderer is not None:
                 still_open += stage.reorderer.open_batches()
         if still_open:
+            still_open.sort(key=lambda batch: batch.second)  # (the panels' days in order)
             totals = totals.copy()
             for batch in still_open:
                 totals.count(self.anonymizer.shown(batch) if self.anonymizer else batch)

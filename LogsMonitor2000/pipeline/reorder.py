@@ -163,6 +163,10 @@ class Reorderer:
         if m0 is None or chunk.newest > m0:
             self.newest = self.event_newest = chunk.newest
 
+    def turns_away(self, second: int) -> bool:
+        """Whether ``merge`` would turn events of ``second`` away as late."""
+        return self.newest is not None and second < self.newest - self.lateness_seconds
+
     def merge_splits(self, chunk: Reorderer, span: int) -> bool:
         """Whether ``merge`` would take some of the chunk's Batches of an aligned window
         of ``span`` seconds and turn away others as late."""
