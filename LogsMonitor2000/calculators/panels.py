@@ -44,6 +44,8 @@ TOP_PANELS = (
     "remote_users",
 )
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
+#: Request times an entry gathers before it adds them to its sketch.
+FRESH_TIMES = 512
 #: Request times an entry keeps as they are before its sketch takes over.
 EXACT_TIMES = 64
 #: Distinct visits of an hour gathered before they are spread onto the panels (a
@@ -56,7 +58,7 @@ MEMO_SIZE = 65536
 class Entry:
     """A panel's key: its hits, bytes, visitors and request times."""
 
-    __slots__ = ("hits", "bytes", "overcount", "done", "days", "times")
+    __slots__ = ("hits", "bytes", "overcount", "done", "days", "times", "fresh")
 
     def __init__(self, hits: int = 0, overcount: int = 0) -> None:
         self.hits = hits
@@ -67,6 +69,8 @@ class Entry:
         self.days: dict[str, set[int]] = {}
         self.done = 0
         self.times: DurationSketch | None = None
+        #: Request times not yet in ``times`` (added a few hundred at a time).
+        self.fresh: list[float] | None = None
 
     def seen_on(self, day: str) -> set[int] | None:
         """The visitors of ``day`` (a new set for a new day); None for a day before the
@@ -89,9 +93,21 @@ class Entry:
             seen.add(visitor)
 
     def time(self, values: list[float]) -> None:
-        if self.times is None:
-            self.times = DurationSketch(EXACT_TIMES)
-        self.times.add(values)
+        fresh = self.fresh
+        if fresh is None:
+            self.fresh = fresh = []
+        fresh += values
+        if len(fresh) >= FRESH_TIMES:
+            self.settle_times()
+
+    def settle_times(self) -> DurationSketch | None:
+        """The request times, every one in the sketch (None: none)."""
+        if self.fresh:
+            if self.times is None:
+                self.times = DurationSketch(EXACT_TIMES)
+            self.times.add(self.fresh)
+        self.fresh = None
+        return self.times
 
     @property
     def visitors(self) -> int:
@@ -108,15 +124,16 @@ class Entry:
                 self.done += len(theirs)
             else:
                 mine |= theirs
-        if other.times is not None:
+        sketch = other.settle_times()
+        if sketch is not None:
             if self.times is None:
                 self.times = DurationSketch(EXACT_TIMES)
-            self.times.merge(other.times)
+            self.times.merge(sketch)
 
     def to_json(self, *, timed: bool, estimated: bool) -> dict[str, Any]:
         data: dict[str, Any] = {"hits": self.hits, "visitors": self.visitors, "bytes": self.bytes}
         if timed:
-            sketch = self.times
+            sketch = self.settle_times()
             found = sketch.percentiles() if sketch is not None else None
             if sketch is None or found is None:
                 data.update(avg_ms=None, max_ms=None, p95_ms=None)
@@ -131,7 +148,8 @@ class Entry:
         return data
 
     def state(self) -> list[Any]:
-        times = self.times.to_json() if self.times is not None else None
+        sketch = self.settle_times()
+        times = sketch.to_json() if sketch is not None else None
         return [
             self.hits,
             self.bytes,
