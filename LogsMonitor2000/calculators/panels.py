@@ -44,6 +44,8 @@ TOP_PANELS = (
     "remote_users",
 )
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
+#: The days whose visitors an entry keeps one by one: its first and its latest two.
+KEPT_DAYS = 3
 #: Request times an entry gathers before it adds them to its sketch.
 FRESH_TIMES = 512
 #: Request times an entry keeps as they are before its sketch takes over.
@@ -51,6 +53,7 @@ EXACT_TIMES = 64
 #: Distinct visits of an hour gathered before they are spread onto the panels (a
 #: bound on the memory they hold: their URLs, referrers, user agents).
 PENDING_VISITS = 20_000
+PENDING_CHARS = 4_000_000
 #: Distinct strings remembered with what they are classified as.
 MEMO_SIZE = 65536
 
@@ -64,8 +67,9 @@ class Entry:
         self.hits = hits
         self.bytes = 0
         self.overcount = overcount
-        #: The visitors (ids) of its latest two days, and the number of those before:
-        #: a file read in chunks or two inputs may still bring the day before.
+        #: The visitors (ids) of its first day and of its latest two, and the number
+        #: of those between: a part counted elsewhere (a chunk of a file, another
+        #: input) merged here may bring more of them (``KEPT_DAYS``).
         self.days: dict[str, set[int]] = {}
         self.done = 0
         self.times: DurationSketch | None = None
@@ -78,11 +82,11 @@ class Entry:
         days = self.days
         found = days.get(day)
         if found is None:
-            if len(days) >= 2 and day < min(days):
+            if len(days) >= KEPT_DAYS and day < sorted(days)[-2]:
                 return None
             found = days[day] = set()
-            if len(days) > 2:
-                self.done += len(days.pop(min(days)))
+            if len(days) > KEPT_DAYS:
+                self.done += len(days.pop(sorted(days)[1]))
         return found
 
     def visit(self, day: str, visitor: int) -> None:
@@ -168,8 +172,8 @@ class Entry:
             validate.text(day): {validate.count(visitor) for visitor in validate.listed(seen)}
             for day, seen in validate.mapping(days).items()
         }
-        if len(entry.days) > 2:
-            raise ValueError("an entry keeps the visitors of two days")
+        if len(entry.days) > KEPT_DAYS:
+            raise ValueError(f"an entry keeps the visitors of {KEPT_DAYS} days")
         if times is not None:
             entry.times = DurationSketch(EXACT_TIMES)
             entry.times.restore(validate.mapping(times))
@@ -337,6 +341,8 @@ class Panels:
         #: The visits of the hour ``_pending_at`` (day, hour) not yet spread.
         self._pending: dict[tuple[str, ...], list[Any]] = {}
         self._pending_at = ("", "")
+        #: The length of the URLs, referrers and user agents they hold.
+        self._pending_chars = 0
 
     def count(self, batch: Batch) -> None:
         """Add a Batch's visits to those of its hour, which are spread onto the panels
@@ -346,19 +352,26 @@ class Panels:
         if not visits:
             return
         when = self._when(batch.second)
-        if when != self._pending_at or len(self._pending) >= PENDING_VISITS:
+        if (
+            when != self._pending_at
+            or len(self._pending) >= PENDING_VISITS
+            or self._pending_chars >= PENDING_CHARS
+        ):
             self._spread()
             self._pending_at = when
         pending = self._pending
+        chars = 0
         for key, counted in visits.items():
             found = pending.get(key)
             if found is None:
                 pending[key] = counted.copy()  # (the Batch may be counted again)
+                chars += len(key[2]) + len(key[4]) + len(key[5])
             else:
                 found[0] += counted[0]
                 found[1] += counted[1]
                 if len(counted) > 2:
                     found += counted[2:]
+        self._pending_chars += chars
 
     def _spread(self) -> None:
         """Spread the pending visits onto the panels.  A visit's URL goes to its table
@@ -368,7 +381,7 @@ class Panels:
         pending = self._pending
         if not pending:
             return
-        self._pending = {}
+        self._pending, self._pending_chars = {}, 0
         day, hour = self._pending_at
         visitors = self.visitors.get(day)
         if visitors is None:
@@ -451,10 +464,11 @@ class Panels:
         return found
 
     def _finish_days(self) -> None:
-        """The visitors of the days before the latest two are final: seconds come in
-        order (give or take a file's chunks and the seconds still open that a summary
-        counts), and only their number is kept."""
-        for older in sorted(self.visitors)[:-2]:
+        """The visitors of the days between the first and the latest two are final:
+        seconds come in order (give or take the seconds still open that a summary
+        counts), and only their number is kept.  The first day is kept for a merge
+        (a file's chunk that starts on the day the one before ended)."""
+        for older in sorted(self.visitors)[1:-2]:
             self.finished_visitors += self.visitors.pop(older).count()
 
     def settle(self) -> None:

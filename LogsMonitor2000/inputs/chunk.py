@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..parsers.base import Rejects
+from ..pipeline.batch import Batch
 from ..pipeline.reorder import Reorderer
 
 
@@ -34,6 +35,9 @@ class Chunk:
     #: The first second ``summary`` counts: the Batches before it keep their counts
     #: (whether they are late is only known when the chunk is merged).
     summary_from: int = 0
+    #: What counted ``summary`` (set in the main process): it counts the Batches
+    #: before ``summary_from`` that the merge keeps.
+    summarize: Callable[[list[Batch]], dict[str, Any]] | None = None
     #: The same chunk read again in this process, with its counts per second (set in
     #: the main process).
     read_again: Callable[[], Chunk] | None = None

@@ -267,6 +267,7 @@ class ParallelFile(Defaults):
                 if carried:  # read again after the record the chunk before left open
                     chunk = read_chunk(*self._task(bounds, index, carried, self.interval))
                 chunk.read_again = partial(read_chunk, *self._task(bounds, index, carried, 0))
+                chunk.summarize = self.summarize
                 if index == 0:
                     chunk.format_name, chunk.sample = self.format_name, self.sample
                 carried = chunk.pending

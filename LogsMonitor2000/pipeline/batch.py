@@ -219,8 +219,11 @@ class Batch:
 
     def take_counts(self, other: Batch) -> None:
         """Move everything of ``other`` but its hits into this batch (a Batch of the
-        same stats window: see ``inputs/parallel.py``)."""
+        same stats window: see ``inputs/parallel.py``), but its visits: the panels
+        count them by the hour of their second."""
         for aggregate in self.FIELDS:
+            if isinstance(aggregate, Visits):
+                continue
             aggregate.merge(self, other)
             setattr(other, aggregate.name, aggregate.empty())
 

@@ -343,9 +343,17 @@ class InputPipeline:
             # the late ones).
             assert chunk.read_again is not None
             chunk = chunk.read_again()
-        self.reorderer.merge(chunk.reorderer)
-        if chunk.summary and self.add_summary is not None:
+        if chunk.summary and chunk.summarize is not None and self.add_summary is not None:
+            # The seconds before the worker's part that the merge keeps: counted
+            # first, so that the summary's part comes in the order of its seconds.
+            kept = [
+                batch
+                for batch in chunk.reorderer.open_batches()
+                if batch.second < chunk.summary_from and not self.reorderer.turns_away(batch.second)
+            ]
+            self.add_summary(chunk.summarize(kept))
             self.add_summary(chunk.summary)
+        self.reorderer.merge(chunk.reorderer)
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines
         self.parser.skipped += chunk.skipped

@@ -11,15 +11,19 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
+import subprocess
+import sys
 import time
+import tempfile
 import unittest
 from collections import defaultdict
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from LogsMonitor2000.calculators.panels import Panels
+from LogsMonitor2000.inputs.parallel import MIN_BYTES
 from tests.reference import accept
-from tests.support import analyse, blocks_of, time_zone
+from tests.support import TOP, analyse, blocks_of, environment, run_process, slow, time_zone
 
 #: (as written, decoded): what the generator requests.
 URLS = [
@@ -244,6 +248,58 @@ class PanelsTest(unittest.TestCase):
         options = {"log_format": "format", "format_string": NGINX_TIMED, "top": 20}
         whole = analyse(blocks_of(text, 50), panels=True, **options)[-1]
         self.assertEqual(whole["unique_visitors"], reference_panels(sorted(hits), lateness=2, top=20, timed=True)["unique_visitors"])  # fmt: skip
+
+
+#: Runs the monitor with the arguments given; prints its peak resident memory, in KiB.
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "subprocess.run([sys.executable, '-m', 'LogsMonitor2000', *sys.argv[1:]],"
+    " stdout=subprocess.DEVNULL, check=True)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+)
+
+
+class WholeFilesTest(unittest.TestCase):
+    @slow
+    def test_workers_count_what_one_process_counts(self) -> None:
+        # A file large enough for --jobs 2, disorder across the chunks' starts and a
+        # local midnight inside: the panels the workers count equal one process's.
+        rng = random.Random(11)
+        hits = random_hits(rng, 70_000, True)
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "access.log"
+            path.write_text("".join(line_of(hit, True) for hit in hits))
+            self.assertGreater(path.stat().st_size, MIN_BYTES)
+            outputs = [
+                run_process(str(path), "--output", "json", "--log-format", NGINX_TIMED,
+                            "--top", "50", "--jobs", jobs, TZ="UTC").stdout
+                for jobs in ("1", "2")
+            ]  # fmt: skip
+        self.assertEqual(outputs[0], outputs[1])
+        summary = json.loads(outputs[0].splitlines()[-1])
+        self.assertGreater(len(summary["visitors"]), 1)
+        self.assertGreater(summary["late"], 0)
+
+    @slow
+    def test_distinct_long_urls_stay_within_80_mb(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "access.log"
+            with path.open("w") as out:
+                for i in range(120_000):
+                    second = 1_700_000_000 + i // 50
+                    out.write(
+                        f"10.0.{i % 200}.{i % 250} - - [{clf_time(second)}] "
+                        f'"GET /u/{i:06d}/{"x" * 1010} HTTP/1.1" 200 {i % 9999} "-" "curl/8"\n'
+                    )
+            for jobs in ("1", "2"):
+                with self.subTest(jobs=jobs):
+                    # (the peak of the monitor's process alone: a child of this one)
+                    result = subprocess.run(
+                        [sys.executable, "-c", PEAK, str(path), "--output", "json", "--jobs", jobs],
+                        capture_output=True, text=True, cwd=TOP, env=environment(), timeout=300,
+                    )  # fmt: skip
+                    self.assertEqual(result.returncode, 0, result.stderr)
+                    self.assertLess(int(result.stdout) / 1024, 80, "MB at the peak")
 
 
 class BoundsTest(unittest.TestCase):
