@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import shutil
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from typing import Any, NamedTuple
 from LogsMonitor2000.calculators.panels import Panels
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
 from tests.reference import accept
-from tests.support import TOP, analyse, blocks_of, environment, run_process, slow, time_zone
+from tests.support import DATA, TOP, analyse, blocks_of, environment, run_process, slow, time_zone
 
 #: (as written, decoded): what the generator requests.
 URLS = [
@@ -300,6 +301,60 @@ class WholeFilesTest(unittest.TestCase):
                     )  # fmt: skip
                     self.assertEqual(result.returncode, 0, result.stderr)
                     self.assertLess(int(result.stdout) / 1024, 80, "MB at the peak")
+
+
+@unittest.skipUnless(shutil.which("goaccess"), "GoAccess is not installed")
+class GoAccessTest(unittest.TestCase):
+    """The bundled sample against GoAccess's JSON, where docs/panels.md and GoAccess
+    agree: hits and bytes per URL, static file, 404 and status code, hits per hour and
+    per day, visitors per day and in all, hits per client.  (GoAccess keeps late lines: the monitor is
+    run with a lateness that accepts them all; it shows the hour as the log writes it
+    (+01:00 here): the monitor is run in that time zone.)"""
+
+    def test_the_sample_agrees_with_goaccess(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = Path(tmp) / "goaccess.json"
+            subprocess.run(
+                ["goaccess", str(DATA / "sample.log"), "--log-format=COMBINED", "-o", str(report),
+                 "--http-method=no", "--http-protocol=no", "--no-progress"],
+                check=True, capture_output=True, timeout=60,
+            )  # fmt: skip
+            theirs = json.loads(report.read_text())
+        result = run_process(str(DATA / "sample.log"), "--output", "json", "--buffer", "600",
+                             "--top", "100", TZ="Etc/GMT-1")  # fmt: skip
+        ours = json.loads(result.stdout.splitlines()[-1])
+        self.assertEqual(ours["late"], 0)
+
+        def counts(entries: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
+            return {e["data"]: (e["hits"]["count"], e["bytes"]["count"]) for e in entries}
+
+        def mine(key: str) -> dict[str, tuple[int, int]]:
+            return {e["key"]: (e["hits"], e["bytes"]) for e in ours[key]}
+
+        for panel in ("requests", "static_requests", "not_found"):
+            with self.subTest(panel=panel):
+                self.assertEqual(mine(panel), counts(theirs[panel]["data"]))
+        codes = [item for group in theirs["status_codes"]["data"] for item in group["items"]]
+        self.assertEqual(
+            mine("status_codes"),
+            {code.split()[0]: value for code, value in counts(codes).items()},
+        )
+        hours = {key: value for key, value in mine("visit_time").items() if value[0]}
+        self.assertEqual(hours, counts(theirs["visit_time"]["data"]))
+        days = {
+            e["key"].replace("-", ""): (e["hits"], e["bytes"], e["visitors"])
+            for e in ours["visitors"]
+        }
+        self.assertEqual(
+            days,
+            {e["data"]: (e["hits"]["count"], e["bytes"]["count"], e["visitors"]["count"])
+             for e in theirs["visitors"]["data"]},
+        )  # fmt: skip
+        self.assertEqual(ours["unique_visitors"], theirs["general"]["unique_visitors"])
+        self.assertEqual(
+            {key: count for key, count in ours["sources"]},
+            {e["data"]: e["hits"]["count"] for e in theirs["hosts"]["data"]},
+        )
 
 
 class BoundsTest(unittest.TestCase):
