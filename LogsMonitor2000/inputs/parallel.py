@@ -46,10 +46,11 @@ if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in p
     from multiprocessing.pool import AsyncResult, Pool
 
 CHUNK_BYTES = 1 << 21
-#: The seconds at a chunk's start whose counts for the whole run's summary are left to
-#: the main process: the ones the merge may turn away as late (a file's lines a few
-#: seconds out of order across a chunk's start).  Should it turn away later ones, the
-#: chunk is read again there.
+#: The most seconds at a chunk's start whose counts for the whole run's summary are left
+#: to the main process: the ones the merge may turn away as late (a file's lines a few
+#: seconds out of order across a chunk's start).  A chunk leaves as many as its own
+#: lines are out of order (none for a file in order): should the merge turn away later
+#: ones, the chunk is read again there.
 SUMMARY_LEAD = 30
 #: Smaller files are not worth the workers.
 MIN_BYTES = 8 << 20
@@ -113,7 +114,8 @@ def read_chunk(
     if gather:
         batches = reorderer.open_batches()
         if summarize is not None and batches:
-            summary_from = min(batch.second for batch in batches) + SUMMARY_LEAD
+            lead = min(SUMMARY_LEAD, reorderer.max_lateness)
+            summary_from = min(batch.second for batch in batches) + lead
             summary = summarize([batch for batch in batches if batch.second >= summary_from])
         _gather(reorderer, gather)
     return Chunk(

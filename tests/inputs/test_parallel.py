@@ -15,6 +15,7 @@ from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from LogsMonitor2000.calculators.panels import chunk_panels
 from LogsMonitor2000.inputs import Source as Input
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
@@ -89,7 +90,7 @@ def analyse_source(source: Input, **options: Any) -> tuple[list[dict[str, Any]],
     finally:
         source.close()
     assert collector.summary is not None
-    return collector.records + [collector.summary], warnings
+    return collector.records + [{**collector.summary, **collector.panels}], warnings
 
 
 class CountedRereads(Defaults):
@@ -153,6 +154,8 @@ class ParallelTest(unittest.TestCase):
                         interval=int(options["stats_interval"]),
                         jobs=2,
                         chunk_bytes=chunk_bytes,
+                        # the panels counted by the workers, as the app has them
+                        summarize=None if options["anonymize"] else chunk_panels,
                     )
                     counted = CountedRereads(parallel)
                     self.assertEqual(analyse_source(counted, **options), plain)
