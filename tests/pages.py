@@ -19,6 +19,8 @@ class Page:
     timeline_head: list[str] = field(default_factory=list)
     #: A top table's name (its data-list) -> its rows [key, count, share].
     tables: dict[str, list[list[str]]] = field(default_factory=dict)
+    #: An access log's panel (``data-panel``) -> its rows, every cell.
+    panels: dict[str, list[list[str]]] = field(default_factory=dict)
     #: A card's label -> its value.
     cards: dict[str, str] = field(default_factory=dict)
     #: The text of the whole page, tags taken out.
@@ -41,6 +43,7 @@ class _Reader(HTMLParser):
         self.cell: list[str] | None = None
         self.in_head = False
         self.table: str | None = None
+        self.panel: str | None = None
         self.in_timeline = False
         self.card: list[str] | None = None
         self.card_parts: list[str] = []
@@ -60,6 +63,9 @@ class _Reader(HTMLParser):
             self.page.records = int(found.get("data-records") or -1)
         if tag == "details" and "timeline" in classes:
             self.in_timeline = True
+        if tag == "section" and found.get("data-panel"):
+            self.panel = found["data-panel"]
+            self.page.panels[self.panel or ""] = []
         if tag == "section" and found.get("data-list"):
             self.table = found["data-list"]
             self.page.tables[self.table or ""] = []
@@ -98,11 +104,13 @@ class _Reader(HTMLParser):
                     self.page.timeline.append(self.row)
             elif self.table is not None and not self.in_head:
                 self.page.tables[self.table].append(self.row[:3])
+            elif self.panel is not None and not self.in_head:
+                self.page.panels[self.panel].append(self.row)
             self.row = None
         if tag == "thead":
             self.in_head = False
         if tag == "section":
-            self.table = None
+            self.table = self.panel = None
         if tag == "details":
             self.in_timeline = False
         if tag in ("b", "span") and self.card is not None:

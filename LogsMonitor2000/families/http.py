@@ -34,6 +34,8 @@ class HttpBatch(Batch):
     sources: dict[str, int] = field(default_factory=dict)
     #: Status classes ("2xx") and their counts.
     statuses: dict[str, int] = field(default_factory=dict)
+    #: The status codes themselves ("404"), for ``/metrics``.
+    codes: dict[str, int] = field(default_factory=dict)
     bytes_total: int = 0
     vhosts: dict[str, int] = field(default_factory=dict)
     #: Request times, in ms.
@@ -45,6 +47,7 @@ class HttpBatch(Batch):
     FIELDS: ClassVar[tuple[Aggregate, ...]] = Batch.FIELDS + (
         Counts("sources"),
         Counts("statuses"),
+        Counts("codes", optional=True),
         Total("bytes_total", key="bytes"),
         Counts("vhosts"),
         Values("durations_ms"),
@@ -118,6 +121,13 @@ HTTP = Family(
             field="statuses",
             label="status_class",
             help="Accepted events by status class.",
+        ),
+        Counter(
+            name="responses_by_code_total",
+            kind=BY,
+            field="codes",
+            label="code",
+            help="Accepted events by status code (at most 500: 100 to 599).",
         ),
         Counter(
             name="response_bytes_total",

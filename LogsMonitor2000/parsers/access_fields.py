@@ -239,12 +239,14 @@ class HttpEvents:
                 counts_sections = batch.sections
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
+                counts_codes = batch.codes
                 visits = batch.visits
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
+            counts_codes[status] = counts_codes.get(status, 0) + 1
             visit = (source, user, url, status, referrer, agent)
             counted = visits.get(visit)
             if counted is None:
@@ -330,6 +332,7 @@ class HttpEvents:
                 counts_sections = batch.sections
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
+                counts_codes = batch.codes
                 counts_vhosts = batch.vhosts
                 durations = batch.durations_ms
                 visits = batch.visits
@@ -338,6 +341,7 @@ class HttpEvents:
             counts_sections[section] = counts_sections.get(section, 0) + 1
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
+            counts_codes[status] = counts_codes.get(status, 0) + 1
             if vhost:
                 counts_vhosts[vhost] = counts_vhosts.get(vhost, 0) + 1
             visit = (source, user, url, status, referrer, agent)
@@ -415,6 +419,7 @@ class HttpEvents:
                 (batch.sections, section),
                 (batch.sources, source),
                 (batch.statuses, status_class),
+                (batch.codes, status),
             ]
             if vhost:
                 counts.append((batch.vhosts, vhost))

@@ -20,6 +20,8 @@ from LogsMonitor2000.families.http import HttpBatch
 from LogsMonitor2000.output import LiveState
 from LogsMonitor2000.output.prometheus import exposition
 from LogsMonitor2000.reports import Summary
+from tests.parsing import parse
+from tests.support import DATA
 
 
 def counted(counters: EventCounters, name: str) -> Any:
@@ -65,6 +67,28 @@ class CountersTest(unittest.TestCase):
             self.assertEqual(count, sum(1 for ms in durations if ms / 1000 <= bound))
         self.assertEqual(cumulative[-1], 1000)
         self.assertAlmostEqual(histogram.sum_seconds, sum(durations) / 1000)
+
+    def test_a_sample_per_status_code(self) -> None:
+        # The bundled sample's lines, parsed for real: one sample per status code, each
+        # the number of its lines (counted here from the text), with 100 to 599 only.
+        text = (DATA / "sample.log").read_text()
+        batches, _, _ = parse("clf", text)
+        counters = EventCounters(HTTP)
+        for second in sorted(batches):
+            counters.count(batches[second])
+        expected: dict[str, int] = {}
+        for line in text.splitlines():
+            code = line.split('"')[2].split()[0] if line.count('"') >= 2 else ""
+            if code.isdigit():  # (the sample's invalid lines have none)
+                expected[code] = expected.get(code, 0) + 1
+        self.assertEqual(counted(counters, "responses_by_code_total"), expected)
+        self.assertGreater(len(expected), 3)
+        state = LiveState(summary=Summary(
+            events=1, invalid=0, late=0, first=1, last=1, max_lateness=0, lateness_seconds=2
+        ), unit="hit", counters=counters)  # fmt: skip
+        self.assertIn(
+            f'_responses_by_code_total{{code="404"}} {expected["404"]}\n', exposition(state)
+        )
 
     def test_label_values_are_escaped(self) -> None:
         counters = EventCounters(HTTP)

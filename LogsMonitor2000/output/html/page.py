@@ -4,7 +4,8 @@ One self-contained document - inline CSS and SVG, no script but the live page's 
 lines, nothing fetched from anywhere - drawn from the run's ``History`` and summary:
 a header, cards of the run's counts, notes, the charts (``charts.py``), a table per
 panel of the summary (``families/``: a top list's keys with their counts and shares,
-the classes, the durations' percentiles, the slowest queries), the alerts, and the
+the classes, the durations' percentiles, the slowest queries), an access log's panels
+of what and who (``panels.py``), the alerts, and the
 timeline's data under "Timeline data", so that a reader - or a test - can check every
 number against ``--output json``.
 """
@@ -15,7 +16,7 @@ from collections.abc import Sequence
 from html import escape
 
 from ... import __version__
-from ...families.base import CLASSES, PERCENTILES, SIZE, SLOWEST, TOP
+from ...families.base import CLASSES, PANELS, PERCENTILES, SIZE, SLOWEST, TOP
 from ...reports import Figure, Percentiles, StatsReport, Summary
 from ...words import counted, milliseconds, printable, size
 from .. import RunInfo
@@ -23,6 +24,7 @@ from ..history import History
 from ..text import header_settings
 from .charts import duration_chart, lasted, rate_chart, span_text, status_chart, when, zone
 from .charts import clock as _clock
+from .panels import panel_sections
 from .style import SCRIPT, STYLE
 
 
@@ -42,6 +44,11 @@ def render(run: RunInfo | None, history: History, summary: Summary, *, live: boo
         body.append('<p class="muted">No stats window was reported.</p>')
     if totals is not None and summary.events:
         body.append(_tables(totals, summary.events, unit))
+        body += [
+            panel_sections(figure.value)
+            for figure in totals.figures
+            if figure.panel.shape == PANELS
+        ]
     body.append(_alerts(history, unit, summary.last))
     if history.points:
         body.append(_timeline_data(history))

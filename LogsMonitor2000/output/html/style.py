@@ -52,6 +52,8 @@ th { color: var(--muted); font-weight: 600; font-size: .9em; }
 td.n, th.n { text-align: right; white-space: nowrap; }
 td.k { overflow-wrap: anywhere; }
 td.bar { width: 30%; }
+.panels { grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); }
+.panels td.bar { width: 16%; }
 td.bar span { display: block; height: .8em; margin-top: .3em; background: var(--accent);
   border-radius: 2px; min-width: 1px; }
 details { margin: 0 0 1em; }
@@ -64,7 +66,7 @@ footer { color: var(--muted); font-size: .85em; border-top: 1px solid var(--line
   .plot { height: 160px; margin-left: 3.1em; }
   .cards { grid-template-columns: repeat(3, 1fr); gap: 6px; }
   .card { padding: 6px 8px; } .card b { font-size: 1.1em; } .card span { font-size: .8em; }
-  .tables { grid-template-columns: 1fr; } .plot .x.alt { display: none; } }
+  .tables, .panels { grid-template-columns: 1fr; } .plot .x.alt { display: none; } }
 """
 
 #: The live page's script: each record of ``/events`` shows at once in the latest

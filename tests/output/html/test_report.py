@@ -13,21 +13,24 @@ from typing import Any
 
 from LogsMonitor2000.output.history import History
 from LogsMonitor2000.calculators.traffic import TrafficAlert
+from LogsMonitor2000.calculators.panels import TOP_PANELS
 from LogsMonitor2000.families import HTTP
 from LogsMonitor2000.reports import Figure, StatsReport
+from LogsMonitor2000.words import size
 from tests.live import LiveMonitor, append, csv_row
 from tests.pages import Page, number, read_page
 from tests.support import DATA, json_lines, run_monitor
 
 
-def report_run(*args: str) -> tuple[list[dict[str, Any]], Page, str]:
-    """One run with --output json and --report: its records and the page."""
+def report_run(*args: str, panels: bool = False) -> tuple[list[dict[str, Any]], Page, str]:
+    """One run with --output json and --report: its records (the summary's panels
+    only when asked) and the page."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "report.html"
         done = run_monitor(*args, "--output", "json", "--report", str(path))
         assert done.returncode == 0, done.stderr
         html = path.read_text(encoding="utf-8")
-    return json_lines(done.stdout), read_page(html), html
+    return json_lines(done.stdout, panels=panels), read_page(html), html
 
 
 class ReportNumbersTest(unittest.TestCase):
@@ -75,6 +78,37 @@ class ReportNumbersTest(unittest.TestCase):
         self.assertEqual(len(alerts), 1)
         self.assertIn("1 alert period", page.text)
         self.assertIn("<svg", html)
+
+    def test_panels(self) -> None:
+        # Each panel's table shows the summary's entries: key, hits, visitors, bytes
+        # (and the request times where the log has them); the charts, every day and hour.
+        for log, timed in (("sample.log", False), ("caddy.json", True)):
+            with self.subTest(log=log):
+                records, page, html = report_run(str(DATA / log), "--top", "4", panels=True)
+                summary = records[-1]
+                shown = 0
+                for key in TOP_PANELS:
+                    if not summary.get(key):
+                        self.assertNotIn(key, page.panels)
+                        continue
+                    rows = page.panels[key]
+                    self.assertEqual([row[0] for row in rows], [e["key"] for e in summary[key]])
+                    self.assertEqual(
+                        [number(row[1]) for row in rows], [e["hits"] for e in summary[key]]
+                    )
+                    self.assertEqual(
+                        [number(row[3]) for row in rows], [e["visitors"] for e in summary[key]]
+                    )
+                    self.assertEqual(
+                        [row[4] for row in rows], [size(e["bytes"]) for e in summary[key]]
+                    )
+                    self.assertEqual(len(rows[0]), 8 if timed else 5)
+                    shown += 1
+                self.assertGreaterEqual(shown, 5)
+                for entry in summary["visitors"] + summary["visit_time"]:
+                    self.assertIn(f'{entry["key"]}: {entry["hits"]:,} hits<', html)
+                    self.assertIn(f'{entry["key"]}: {entry["visitors"]:,} visitors<', html)
+                self.assertIn(f'{summary["unique_visitors"]:,} unique', html)
 
     def test_request_times_and_virtual_hosts(self) -> None:
         records, page, _ = report_run(str(DATA / "caddy.json"), "--slow-ms", "400")
