@@ -3,9 +3,10 @@
 From the top: the run and the alert's state as a banner; a sparkline of the hits per
 second over the alert window, with the threshold; the latest stats window (status
 classes, sections and sources - MongoDB: namespaces, operations and durations); the
-run's counts (events, late, invalid, filtered); the last alerts.  It is redrawn when
-a record came, at most ``REDRAW_SECONDS`` apart, and every second for the clock.
-``q`` quits (exit 0; Ctrl-C still means 130), and the summary is printed as text
+run's counts (events, late, invalid, filtered); an access log's panels of what and who
+(docs/panels.md), one at a time - ``p`` shows the next one; the last alerts.  It is
+redrawn when a record came, at most ``REDRAW_SECONDS`` apart, and every second for the
+clock.  ``q`` quits (exit 0; Ctrl-C still means 130), and the summary is printed as text
 once the terminal is restored.  A resized terminal is redrawn at its new size; a
 tiny one shows what fits.  Colours unless ``NO_COLOR`` is set (``cli`` decides).
 """
@@ -17,12 +18,14 @@ import math
 import textwrap
 import time
 from collections.abc import Callable
+from typing import Any
 
-from ..families.base import PERCENTILES, SIZE, SLOWEST, TOP
+from ..families.base import PANELS, PERCENTILES, SIZE, SLOWEST, TOP
 from ..reports import Figure, Report, Summary
 from ..words import clock_time, counted, local_time, milliseconds, number, printable, size
 from . import LiveState, RunInfo, Stream
 from .history import History
+from .html.panels import TABLES
 from .text import LINE_ORDER, TextNotifier
 
 #: A line of the screen: one text and its style, or pieces of several styles.
@@ -51,6 +54,8 @@ class DashboardNotifier:
         self.screen: curses.window | None = None
         self._changed = True
         self._drawn_at = 0.0
+        #: The panel shown (an index in ``TABLES``; ``p`` moves to the next one).
+        self.panel = 0
 
     # -- the notifier -------------------------------------------------------------------
 
@@ -140,6 +145,9 @@ class DashboardNotifier:
                 return
             if key in (ord("q"), ord("Q")) and self.on_quit is not None:
                 self.on_quit()
+            elif key in (ord("p"), ord("P")):
+                self.panel = (self.panel + 1) % len(TABLES)
+                self._changed = True
             elif key == curses.KEY_RESIZE:
                 curses.update_lines_cols()
                 self.screen.clear()
@@ -204,6 +212,10 @@ class DashboardNotifier:
                 counts.append(f"{summary.unfinished:,} unfinished")
             lines.append(("", 0))
             lines.append(("run      " + "  ".join(counts), 0))
+            if summary.totals is not None:
+                for figure in summary.totals.figures:
+                    if figure.panel.shape == PANELS:
+                        lines += self._panel_lines(figure.value, width)
         if self.history.recent:
             lines.append(("", 0))
             lines.append(("last alerts", self._style(TITLE, curses.A_BOLD)))
@@ -273,6 +285,28 @@ class DashboardNotifier:
             ("", 0),
         ]
 
+    def _panel_lines(self, value: dict[str, Any], width: int) -> list[Line]:
+        """The panel chosen with ``p``: its top entries, hits, visitors, bytes (and the
+        average request time when the log has them)."""
+        key, title, _ = TABLES[self.panel]
+        entries = value.get(key) or []
+        head = f"{title} ({self.panel + 1}/{len(TABLES)}, p: next)"
+        head += f"  {value.get('unique_visitors', 0):,} unique visitors"
+        lines: list[Line] = [("", 0), (head, self._style(TITLE, curses.A_BOLD))]
+        if not entries:
+            return lines + [("  none", self._style(MUTED))]
+        timed = "avg_ms" in entries[0]
+        columns = f"{'hits':>9} {'visitors':>8} {'bytes':>9}" + (f" {'avg':>9}" if timed else "")
+        column = max(width - len(columns) - 4, 8)  # (the last column is never drawn)
+        lines.append((f"  {'':<{column}} {columns}", self._style(MUTED)))
+        for entry in entries:
+            figures = f"{entry['hits']:>9,} {entry['visitors']:>8,} {size(entry['bytes']):>9}"
+            if timed:
+                avg = entry["avg_ms"]
+                figures += f" {'-' if avg is None else milliseconds(avg):>9}"
+            lines.append((f"  {printable(entry['key'])[:column]:<{column}} {figures}", 0))
+        return lines
+
     def _latest(self, unit: str) -> list[Line]:
         latest = self.history.latest
         if latest is None:
@@ -303,7 +337,7 @@ def _figure_lines(figure: Figure) -> list[str]:
         items = [f"{name} {milliseconds(ms)}" for name, ms in value.items()]
     else:
         items = [f"{key} {count:,}" for key, count in value.items()]
-    return [f"{label:<9}" + "  ".join(items)] if items else []
+    return [f"{label:<8} " + "  ".join(items)] if items else []
 
 
 def _put(screen: curses.window, y: int, x: int, text: str, style: int) -> None:

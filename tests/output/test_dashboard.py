@@ -127,6 +127,25 @@ class DashboardTest(unittest.TestCase):
         self.assertIn("Summary  1,510 hits", screen)
         self.assertNotIn("q quits", screen)  # the screen was given back
 
+    def test_p_shows_the_next_panel(self) -> None:
+        terminal = self.start(height=40)
+        append(self.log, "".join(csv_row(1010, "10.0.0.2", "/b") for _ in range(3)))
+        append(self.log, "".join(csv_row(1011, "10.0.0.3", "/static") for _ in range(2)))
+        screen = terminal.wait_for("Requested URLs (1/9, p: next)  3 unique visitors")
+        panel = screen[screen.index("Requested URLs") :].splitlines()
+        rows = {line.split()[0]: line.split()[1:] for line in panel if line.startswith("  /")}
+        self.assertEqual(rows["/api/x"][:3], ["5", "1", "50"])
+        self.assertEqual(rows["/b/x"][:3], ["3", "1", "30"])
+        self.assertEqual(rows["/static/x"][:3], ["2", "1", "20"])  # (no extension: not static)
+        terminal.keys("p")
+        terminal.wait_for("Static files (2/9, p: next)")
+        terminal.keys("p")
+        screen = terminal.wait_for("Not found (404) (3/9, p: next)")
+        self.assertIn("  none", screen)
+        for _ in range(7):
+            terminal.keys("p")
+        terminal.wait_for("Static files (2/9, p: next)")  # (round again)
+
     def test_colours_and_no_color(self) -> None:
         coloured = self.start()
         coloured.wait_for("q quits")
