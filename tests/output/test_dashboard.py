@@ -144,7 +144,7 @@ class DashboardTest(unittest.TestCase):
         self.assertIn("  none", screen)
         for _ in range(7):
             terminal.keys("p")
-        terminal.wait_for("Static files (2/9, p: next)")  # (round again)
+        terminal.wait_for("Requested URLs (1/9, p: next)")  # (round again)
 
     def test_colours_and_no_color(self) -> None:
         coloured = self.start()
