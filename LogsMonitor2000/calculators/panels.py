@@ -1,8 +1,9 @@
 """What and who: the whole run's panels of an access log (docs/panels.md).
 
-The parsers count each second's requests by (source, user, URL, status, referrer,
-user agent) - the Batch field ``visits``, with hits, bytes and request times - and
-``Panels`` spreads each of those onto the panels: requests, static requests, not found,
+The parsers note each request of a second as (source, user, URL, status, referrer,
+user agent), its bytes and request time - the Batch field ``visits``, a ``VisitLog`` -;
+``Panels`` adds those up by the hour (a visit), then spreads each visit onto the
+panels: requests, static requests, not found,
 status codes, referrers, referring sites, browsers, operating systems, time of day,
 remote users, and the visitors of each day.  Each panel entry has hits, bytes, its
 visitors (a visitor is a source, a local date and a user agent) and, when the log has
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import Counter
 from typing import Any
 
 from ..bounds import remember
@@ -27,7 +29,7 @@ from ..checkpoint import validate
 from ..families.base import PANELS
 from ..parsers.agents import classify
 from ..parsers.urls import is_static, referring_site
-from ..pipeline.batch import Batch
+from ..pipeline.batch import Batch, VisitLog
 from .bounded import TOP_CAPACITY, DurationSketch
 from .distinct import DayVisitors
 
@@ -315,7 +317,7 @@ def chunk_panels(batches: list[Batch]) -> dict[str, Any]:
     for batch in sorted(batches, key=lambda batch: batch.second):
         if getattr(batch, "visits", None):
             panels.count(batch)
-            setattr(batch, "visits", {})
+            setattr(batch, "visits", VisitLog())
     panels.settle()
     return {PANELS: panels}
 
@@ -338,50 +340,61 @@ class Panels:
         self._agents: dict[str, tuple[str, str]] = {}
         self._second = -1
         self._when_found = ("", "")
-        #: The visits of the hour ``_pending_at`` (day, hour) not yet spread.
-        self._pending: dict[tuple[str, ...], list[Any]] = {}
+        #: The visits of the hour ``_pending_at`` (day, hour) not yet spread: their
+        #: hits, bytes and request times.
+        self._hits: Counter[tuple[str, ...]] = Counter()
+        self._bytes: dict[tuple[str, ...], int] = {}
+        self._times: dict[tuple[str, ...], list[float]] = {}
         self._pending_at = ("", "")
         #: The length of the URLs, referrers and user agents they hold.
         self._pending_chars = 0
 
     def count(self, batch: Batch) -> None:
-        """Add a Batch's visits to those of its hour, which are spread onto the panels
-        at once (``_spread``): the same visit comes again within an hour, and a merge
-        costs less than a spread."""
-        visits = getattr(batch, "visits", None)
-        if not visits:
+        """Add up a Batch's visits with those of its hour, which are spread onto the
+        panels at once (``_spread``): the same visit comes again within an hour (seldom
+        within a second), and adding up costs less than a spread.  The hits are
+        counted by ``Counter`` (in C), the bytes and times here."""
+        log = getattr(batch, "visits", None)
+        if not log:
             return
         when = self._when(batch.second)
         if (
             when != self._pending_at
-            or len(self._pending) >= PENDING_VISITS
+            or len(self._hits) >= PENDING_VISITS
             or self._pending_chars >= PENDING_CHARS
         ):
             self._spread()
             self._pending_at = when
-        pending = self._pending
+        self._hits.update(log.keys)
+        nbytes = self._bytes
+        known = nbytes.get
         chars = 0
-        for key, counted in visits.items():
-            found = pending.get(key)
+        for key, size in zip(log.keys, log.sizes):
+            found = known(key)
             if found is None:
-                pending[key] = counted.copy()  # (the Batch may be counted again)
+                nbytes[key] = size
                 chars += len(key[2]) + len(key[4]) + len(key[5])
-            else:
-                found[0] += counted[0]
-                found[1] += counted[1]
-                if len(counted) > 2:
-                    found += counted[2:]
+            elif size:
+                nbytes[key] = found + size
         self._pending_chars += chars
+        times = self._times
+        for key, ms in log.timed:
+            listed = times.get(key)
+            if listed is None:
+                times[key] = [ms]
+            else:
+                listed.append(ms)
 
     def _spread(self) -> None:
         """Spread the pending visits onto the panels.  A visit's URL goes to its table
         at once; what the other panels key by (status, referrer, user agent, user) has
         few distinct values, so visits are gathered by those first and added to those
         panels once a group."""
-        pending = self._pending
+        pending, nbytes, timed = self._hits, self._bytes, self._times
         if not pending:
             return
-        self._pending, self._pending_chars = {}, 0
+        self._hits, self._bytes, self._times = Counter(), {}, {}
+        self._pending_chars = 0
         day, hour = self._pending_at
         visitors = self.visitors.get(day)
         if visitors is None:
@@ -392,9 +405,10 @@ class Panels:
         static, not_found = tables["static_requests"], tables["not_found"]
         urls = self._urls
         groups: dict[tuple[str, str, str, str], Gathered] = {}
-        for (source, user, url, status, referrer, agent), counted in pending.items():
-            hits, nbytes = counted[0], counted[1]
-            times = counted[2:] if len(counted) > 2 else None
+        for key, hits in pending.items():
+            source, user, url, status, referrer, agent = key
+            size = nbytes[key]
+            times = timed.get(key) if timed else None
             visitor = known_visitors.get((source, agent))
             if visitor is None:
                 visitor = id_of(source, agent)
@@ -406,12 +420,12 @@ class Panels:
                     static_url = is_static(url)
                     remember(urls, url, static_url, MEMO_SIZE)
                 table = static if static_url else requests
-            table.add(url, hits, nbytes, day, visitor, times)
+            table.add(url, hits, size, day, visitor, times)
             group = groups.get((status, referrer, agent, user))
             if group is None:
                 group = groups[(status, referrer, agent, user)] = Gathered()
             group.hits += hits
-            group.bytes += nbytes
+            group.bytes += size
             group.seen.add(visitor)
             if times is not None:
                 group.add_times(times)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from ..pipeline.batch import Aggregate, Batch, Counts, Total, Values, Visits
+from ..pipeline.batch import Aggregate, Batch, Counts, Total, Values, VisitLog, Visits
 from .base import (
     BOUNDED,
     BY,
@@ -40,9 +40,8 @@ class HttpBatch(Batch):
     vhosts: dict[str, int] = field(default_factory=dict)
     #: Request times, in ms.
     durations_ms: list[float] = field(default_factory=list)
-    #: (source, user, URL, status, referrer, user agent) -> [hits, bytes, ms...]:
-    #: what the whole run's panels count (``calculators/panels.py``).
-    visits: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)
+    #: Each request as the whole run's panels tell them apart (``calculators/panels.py``).
+    visits: VisitLog = field(default_factory=VisitLog)
 
     FIELDS: ClassVar[tuple[Aggregate, ...]] = Batch.FIELDS + (
         Counts("sources"),

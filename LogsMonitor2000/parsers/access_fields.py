@@ -240,20 +240,16 @@ class HttpEvents:
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
                 counts_codes = batch.codes
-                visits = batch.visits
+                add_visit = batch.visits.keys.append
+                add_size = batch.visits.sizes.append
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
             counts_codes[status] = counts_codes.get(status, 0) + 1
-            visit = (source, user, url, status, referrer, agent)
-            counted = visits.get(visit)
-            if counted is None:
-                visits[visit] = [1, nbytes]
-            else:
-                counted[0] += 1
-                counted[1] += nbytes
+            add_visit((source, user, url, status, referrer, agent))
+            add_size(nbytes)
         if batch is not None:
             batch.hits += hits
             batch.bytes_total += nbytes_total
@@ -335,7 +331,9 @@ class HttpEvents:
                 counts_codes = batch.codes
                 counts_vhosts = batch.vhosts
                 durations = batch.durations_ms
-                visits = batch.visits
+                add_visit = batch.visits.keys.append
+                add_size = batch.visits.sizes.append
+                add_timed = batch.visits.timed.append
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
@@ -345,14 +343,11 @@ class HttpEvents:
             if vhost:
                 counts_vhosts[vhost] = counts_vhosts.get(vhost, 0) + 1
             visit = (source, user, url, status, referrer, agent)
-            counted = visits.get(visit)
-            if counted is None:
-                counted = visits[visit] = [0, 0]
-            counted[0] += 1
-            counted[1] += nbytes
+            add_visit(visit)
+            add_size(nbytes)
             if ms is not None:
                 durations.append(ms)
-                counted.append(ms)
+                add_timed((visit, ms))
         if batch is not None:
             batch.hits += hits
             batch.bytes_total += nbytes_total
@@ -425,9 +420,6 @@ class HttpEvents:
                 counts.append((batch.vhosts, vhost))
             for totals, key in counts:
                 totals[key] = totals.get(key, 0) + 1
-            counted = batch.visits.setdefault((source, user, url, status, referrer, agent), [0, 0])
-            counted[0] += 1
-            counted[1] += nbytes
+            batch.visits.add((source, user, url, status, referrer, agent), nbytes, ms)
             if ms is not None:
                 batch.durations_ms.append(ms)
-                counted.append(ms)

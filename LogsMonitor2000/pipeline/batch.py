@@ -136,52 +136,88 @@ class Largest:
         return items
 
 
-def add_visit(
-    visits: dict[tuple[str, ...], list[Any]], key: tuple[str, ...], counted: list[Any]
-) -> None:
-    """``visits[key] += counted`` (hits, bytes, then request times)."""
-    found = visits.get(key)
-    if found is None:
-        visits[key] = list(counted)
-    else:
-        found[0] += counted[0]
-        found[1] += counted[1]
-        found += counted[2:]
+class VisitLog:
+    """The requests of a second as the panels tell them apart (``calculators/panels.py``):
+    a key per request - (source, user, URL, status, referrer, user agent) -, its bytes,
+    and (key, milliseconds) for each that has a request time.  A parser appends to it
+    per line (no dict, no hashing: a second's keys seldom repeat); the panels add them
+    up by the hour, where they do."""
+
+    __slots__ = ("keys", "sizes", "timed")
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, ...]] = []
+        self.sizes: list[int] = []
+        self.timed: list[tuple[tuple[str, ...], float]] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __eq__(self, other: object) -> bool:
+        """The same requests, in any order."""
+        if not isinstance(other, VisitLog):
+            return NotImplemented
+        return sorted(zip(self.keys, self.sizes)) == sorted(zip(other.keys, other.sizes)) and (
+            sorted(self.timed) == sorted(other.timed)
+        )
+
+    def __repr__(self) -> str:
+        return f"VisitLog({len(self.keys)} requests, {len(self.timed)} timed)"
+
+    def add(self, key: tuple[str, ...], nbytes: int, ms: float | None = None) -> None:
+        self.keys.append(key)
+        self.sizes.append(nbytes)
+        if ms is not None:
+            self.timed.append((key, ms))
+
+    def extend(self, other: VisitLog) -> None:
+        self.keys += other.keys
+        self.sizes += other.sizes
+        self.timed += other.timed
 
 
 @dataclass(frozen=True)
 class Visits:
-    """A field that counts requests by what the panels tell apart (source, user, URL,
-    status, referrer, user agent): ``dict[tuple[str, ...], list]``, each value
-    ``[hits, bytes, request times in ms...]``.  Let go with the ``Values`` fields."""
+    """A ``VisitLog`` field: what the panels count.  Let go with the ``Values`` fields."""
 
     name: str
     key: str = ""
     optional: bool = False
 
-    def empty(self) -> dict[tuple[str, ...], list[Any]]:
-        return {}
+    def empty(self) -> VisitLog:
+        return VisitLog()
 
     def merge(self, into: Batch, other: Batch) -> None:
-        mine = getattr(into, self.name)
-        for key, counted in getattr(other, self.name).items():
-            add_visit(mine, key, counted)
+        getattr(into, self.name).extend(getattr(other, self.name))
 
-    def to_json(self, value: Any) -> Any:
-        return [[list(key), counted] for key, counted in value.items()]
+    def to_json(self, value: VisitLog) -> Any:
+        return {
+            "keys": [list(key) for key in value.keys],
+            "sizes": value.sizes,
+            "timed": [[list(key), ms] for key, ms in value.timed],
+        }
 
-    def from_json(self, data: Any) -> Any:
-        visits: dict[tuple[str, ...], list[Any]] = {}
-        for pair in validate.listed(data):
-            key, counted = validate.listed(pair)
-            names = tuple(validate.text(name) for name in validate.listed(key))
-            counted = validate.listed(counted)
-            if len(names) != 6 or len(counted) < 2:
-                raise ValueError("a visit is 6 keys and at least hits and bytes")
-            visits[names] = [validate.count(counted[0]), validate.count(counted[1])] + [
-                validate.duration(ms) for ms in counted[2:]
-            ]
-        return visits
+    def from_json(self, data: Any) -> VisitLog:
+        log = VisitLog()
+        found = validate.mapping(data)
+        log.keys = [self._key(key) for key in validate.listed(found["keys"])]
+        log.sizes = [validate.count(size) for size in validate.listed(found["sizes"])]
+        if len(log.sizes) != len(log.keys):
+            raise ValueError("a visit log has a size per key")
+        for pair in validate.listed(found["timed"]):
+            key, ms = validate.listed(pair)
+            log.timed.append((self._key(key), validate.duration(ms)))
+        return log
+
+    @staticmethod
+    def _key(data: Any) -> tuple[str, ...]:
+        key = tuple(validate.text(name) for name in validate.listed(data))
+        if len(key) != 6:
+            raise ValueError("a visit is 6 keys")
+        return key
 
 
 Aggregate = Counts | Total | Values | Largest | Visits

@@ -29,7 +29,7 @@ from typing import Any
 
 from ..bounds import remember
 from ..errors import UsageError
-from .batch import Batch, add_visit
+from .batch import Batch, VisitLog
 from .reorder import Downstream
 
 #: Distinct sources remembered with their verdict (``--source``) or anonymous form.
@@ -312,13 +312,13 @@ class Anonymizer:
             changes["visits"] = self._visits(getattr(batch, "visits"))
         return dataclasses.replace(batch, **changes)
 
-    def _visits(self, visits: dict[tuple[str, ...], list[Any]]) -> dict[tuple[str, ...], list[Any]]:
+    def _visits(self, visits: VisitLog) -> VisitLog:
         """The panels' visits (``calculators/panels.py``) with anonymous sources, no
         user names (``-`` for every user the format has) and URLs and referrers without
         their queries (which may hold tokens)."""
-        shown: dict[tuple[str, ...], list[Any]] = {}
-        for (source, user, url, status, referrer, agent), counted in visits.items():
-            key = (
+        known: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for source, user, url, status, referrer, agent in set(visits.keys):
+            known[(source, user, url, status, referrer, agent)] = (
                 self._merged([(source, 0)]).popitem()[0],
                 "-" if user else "",
                 url.partition("?")[0],
@@ -326,7 +326,10 @@ class Anonymizer:
                 referrer.partition("?")[0],
                 agent,
             )
-            add_visit(shown, key, counted)
+        shown = VisitLog()
+        shown.keys = [known[key] for key in visits.keys]
+        shown.sizes = list(visits.sizes)
+        shown.timed = [(known[key], ms) for key, ms in visits.timed]
         return shown
 
     def finish(self) -> None:

@@ -23,7 +23,15 @@ from LogsMonitor2000.calculators import RULES, Context
 from LogsMonitor2000.calculators.counters import EventCounters
 from LogsMonitor2000.calculators.stats import TALLIES, Stats
 from LogsMonitor2000.families import FAMILIES, Family
-from LogsMonitor2000.pipeline.batch import Batch, Counts, Largest, Total, Values, Visits
+from LogsMonitor2000.pipeline.batch import (
+    Batch,
+    Counts,
+    Largest,
+    Total,
+    Values,
+    VisitLog,
+    Visits,
+)
 from LogsMonitor2000.reports import Report
 from LogsMonitor2000.settings import Settings
 
@@ -41,18 +49,18 @@ def random_batch(family: Family, second: int, rng: random.Random) -> Batch:
         elif isinstance(aggregate, Values):
             value = [round(rng.uniform(0, 500), 1) for _ in range(rng.randrange(0, 9))]
         elif isinstance(aggregate, Visits):
-            value = {
-                (
+            value = VisitLog()
+            for _ in range(rng.randrange(1, 9)):
+                key = (
                     rng.choice(KEYS[3:5]),
                     rng.choice(["-", "bob smith"]),
                     rng.choice(["/a", "/b.css", "/caf\u00e9"]),
                     rng.choice(["200", "404", "500"]),
                     rng.choice(["-", "https://example.com/x"]),
                     rng.choice(["curl/8", "Mozilla/5.0 (X11; Linux) Firefox/120.0"]),
-                ): [rng.randrange(1, 9), rng.randrange(0, 999)]
-                + [round(rng.uniform(0, 500), 1) for _ in range(rng.randrange(0, 3))]
-                for _ in range(rng.randrange(1, 6))
-            }
+                )
+                ms = round(rng.uniform(0, 500), 1) if rng.random() < 0.5 else None
+                value.add(key, rng.randrange(0, 999), ms)
         else:
             assert isinstance(aggregate, Largest)
             items = [[round(rng.uniform(0, 900), 1), "db.c", "find", "{}"] for _ in range(5)]
