@@ -8,7 +8,7 @@ carries them, the virtual hosts and the request times.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..pipeline.batch import Aggregate, Batch, Counts, Total, Values, VisitLog, Visits
 from .base import (

@@ -125,7 +125,8 @@ class StoppingBlocks(Blocks):
 
 class SnapshotTest(unittest.TestCase):
     """snapshot() then restore() in a new monitor: the two halves print what one run
-    prints, for every format (held CSV lines and MongoDB bookkeeping included)."""
+    prints, for every format (held CSV lines, MongoDB bookkeeping and the panels of
+    access logs included)."""
 
     def test_halves_print_what_one_run_prints(self) -> None:
         rng = random.Random(8)
@@ -152,7 +153,8 @@ class SnapshotTest(unittest.TestCase):
                     second.run()
                     assert isinstance(first.notifier, Collector)
                     halves = first.notifier.records + second_notes.records
-                    self.assertEqual(halves + [second_notes.summary], whole)
+                    summary = {**second_notes.summary, **second_notes.panels}
+                    self.assertEqual(halves + [summary], whole)
 
     def test_a_cut_inside_an_open_record_or_between_repeated_rows(self) -> None:
         valid = '"10.0.0.2","-","apache",1549573860,"GET /api/user HTTP/1.0",200,1234\n'
@@ -175,12 +177,14 @@ class SnapshotTest(unittest.TestCase):
                 second.run()
                 assert isinstance(first.notifier, Collector)
                 halves = first.notifier.records + second_notes.records
-                self.assertEqual(halves + [second_notes.summary], whole)
+                summary = {**second_notes.summary, **second_notes.panels}
+                self.assertEqual(halves + [summary], whole)
 
     def run_whole(self, blocks: list[str | Idle], options: dict[str, Any]) -> list[dict[str, Any]]:
         notes = Collector()
         Monitor(Settings(paths=("whole",), **options), notes, warn=print).run([Blocks(blocks)])
-        return notes.records + [notes.summary]
+        assert notes.summary is not None
+        return notes.records + [{**notes.summary, **notes.panels}]  # (the panels too)
 
 
 class StateTest(unittest.TestCase):
