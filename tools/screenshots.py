@@ -2,7 +2,8 @@
 (needs chromium and tmux).
 
 * ``report-desktop.png`` and ``report-phone.png``: the ``--report`` page of
-  ``tests/data/sample.log`` at 1280 x 800 and 390 x 844;
+  ``tests/data/sample.log`` at 1280 x 800 and 390 x 844; ``report-panels.png``: the
+  same page's panels (its charts of days and hours, then the tables), at 1280 wide;
 * ``dashboard.png`` (120 x 34) and ``dashboard-80.png`` (80 x 30): ``--dashboard``
   following a copy of the sample in a tmux window, its screen (with its colours, from
   ``capture-pane -e``) drawn as HTML and photographed by Chromium;
@@ -12,6 +13,7 @@
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 import shutil
@@ -20,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tests.browser import screenshot
+from tests.browser import Browser, screenshot
 from tests.live import LiveMonitor
 from tests.sse import served_url
 from tests.support import DATA, TOP, run_monitor
@@ -39,6 +41,28 @@ def report_pictures(folder: Path) -> None:
         assert done.returncode == 0, done.stderr
         screenshot(report.as_uri(), folder / "report-desktop.png", 1280, 800)
         screenshot(report.as_uri(), folder / "report-phone.png", 390, 844)
+        with Browser() as browser:
+            browser.open(report.as_uri())
+            browser.call("Emulation.setDeviceMetricsOverride", width=1280, height=900,
+                         deviceScaleFactor=1, mobile=False)  # fmt: skip
+            top = browser.wait_for(
+                "document.getElementById('visitors').getBoundingClientRect().top + scrollY"
+            )
+            bottom = browser.evaluate(
+                "document.querySelector('.panels').getBoundingClientRect().bottom + scrollY"
+            )
+            shot = browser.call(
+                "Page.captureScreenshot",
+                captureBeyondViewport=True,
+                clip={
+                    "x": 0,
+                    "y": top - 16,
+                    "width": 1280,
+                    "height": bottom - top + 32,
+                    "scale": 1,
+                },
+            )
+            (folder / "report-panels.png").write_bytes(base64.b64decode(shot["data"]))
 
 
 def dashboard_picture(path: Path, width: int, height: int) -> None:
