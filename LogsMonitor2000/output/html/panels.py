@@ -56,6 +56,8 @@ def _columns(caption: str, name: str, entries: Sequence[dict[str, Any]]) -> str:
         field: max((e[field] for e in entries), default=0) or 1 for field in ("hits", "visitors")
     }
     step = WIDTH / max(len(entries), 12)
+    #: A label every ``every`` columns: at most 24 (a date's is wider than an hour's).
+    every = -(-len(entries) // (24 if len(entries) == 24 else 16))
     width = step * 0.4
     bars, labels = [], []
     for index, entry in enumerate(entries):
@@ -70,9 +72,10 @@ def _columns(caption: str, name: str, entries: Sequence[dict[str, Any]]) -> str:
                 f'height="{height:.1f}" fill="{colour}"><title>{escape(entry["key"])}: '
                 f"{entry[field]:,} {field}</title></rect>"
             )
-        if len(entries) <= 31 or index % (len(entries) // 24 + 1) == 0:
+        if index % every == 0:  # (every other one is hidden on a narrow screen)
+            alt = " alt" if index // every % 2 else ""
             labels.append(
-                f'<span class="x" style="left:{(index + 0.5) * step / WIDTH * 100:.2f}%">'
+                f'<span class="x{alt}" style="left:{(index + 0.5) * step / WIDTH * 100:.2f}%">'
                 f"{escape(_short(entry['key']))}</span>"
             )
     return (

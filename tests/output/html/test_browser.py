@@ -16,15 +16,17 @@ from tests.support import DATA, run_monitor, slow
 #: (width, height) of the screens the pages are looked at on.
 SCREENS = [(1280, 800), (390, 844)]
 
-#: The time labels of every chart that are shown, as [left, right] in CSS pixels, and
-#: the widest the page needs; null until the page has loaded.
+#: The time labels of every chart that are shown, as [left, right] in CSS pixels (the
+#: panels' column charts apart), and the widest the page needs; null until the page
+#: has loaded.
 LAYOUT = """(() => {
   if (document.readyState !== 'complete' || !document.querySelector('.plot')) return null;
-  const plots = [...document.querySelectorAll('.plot')].map(plot =>
-    [...plot.querySelectorAll('.x')]
+  const shown = plot => [...plot.querySelectorAll('.x')]
       .filter(label => getComputedStyle(label).display !== 'none')
-      .map(label => { const r = label.getBoundingClientRect(); return [r.left, r.right]; }));
-  return {plots, width: document.documentElement.scrollWidth,
+      .map(label => { const r = label.getBoundingClientRect(); return [r.left, r.right]; });
+  const plots = [...document.querySelectorAll(':not(.columns) > .plot')].map(shown);
+  const columns = [...document.querySelectorAll('.columns > .plot')].map(shown);
+  return {plots, columns, width: document.documentElement.scrollWidth,
           fonts: [...document.querySelectorAll('.plot .x, .plot .y, td, .card span')]
             .map(e => parseFloat(getComputedStyle(e).fontSize))};
 })()"""
@@ -62,6 +64,14 @@ class BrowserTest(unittest.TestCase):
                             self.assertGreaterEqual(len(labels), 3, "time labels")
                             for (_, right), (left, _) in zip(labels, labels[1:]):
                                 self.assertLess(right, left, "time labels overlap")
+                            self.assertGreaterEqual(labels[0][0], 0)
+                            self.assertLessEqual(labels[-1][1], width)
+                        # The panels' charts: days and hours, labels apart and on screen.
+                        self.assertEqual(len(layout["columns"]), 2)
+                        for labels in layout["columns"]:
+                            self.assertGreaterEqual(len(labels), 1)
+                            for (_, right), (left, _) in zip(labels, labels[1:]):
+                                self.assertLess(right, left, "column labels overlap")
                             self.assertGreaterEqual(labels[0][0], 0)
                             self.assertLessEqual(labels[-1][1], width)
 
