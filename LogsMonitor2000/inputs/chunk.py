@@ -45,3 +45,16 @@ class Chunk:
     #: as if none of it is valid).
     format_name: str = ""
     sample: str = ""
+
+    def summary_parts(self, turns_away: Callable[[int], bool]) -> list[dict[str, Any]]:
+        """What the whole run's summary adds of this chunk, in the order of its seconds:
+        the Batches before ``summary_from`` that the merge keeps (``turns_away`` says
+        which it doesn't), counted here, then the worker's part."""
+        if not self.summary or self.summarize is None:
+            return []
+        kept = [
+            batch
+            for batch in self.reorderer.open_batches()
+            if batch.second < self.summary_from and not turns_away(batch.second)
+        ]
+        return [self.summarize(kept), self.summary]

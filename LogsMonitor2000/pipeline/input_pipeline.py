@@ -343,16 +343,9 @@ class InputPipeline:
             # the late ones).
             assert chunk.read_again is not None
             chunk = chunk.read_again()
-        if chunk.summary and chunk.summarize is not None and self.add_summary is not None:
-            # The seconds before the worker's part that the merge keeps: counted
-            # first, so that the summary's part comes in the order of its seconds.
-            kept = [
-                batch
-                for batch in chunk.reorderer.open_batches()
-                if batch.second < chunk.summary_from and not self.reorderer.turns_away(batch.second)
-            ]
-            self.add_summary(chunk.summarize(kept))
-            self.add_summary(chunk.summary)
+        for part in chunk.summary_parts(self.reorderer.turns_away):
+            if self.add_summary is not None:
+                self.add_summary(part)
         self.reorderer.merge(chunk.reorderer)
         self.rejects.merge(chunk.rejects, self._lines_merged)
         self._lines_merged += chunk.lines

@@ -1,5 +1,4 @@
-"""One run of the pipeline: sources -> input pipelines -> watermarks -> windows ->
-notifier.
+"""One run of the pipeline: sources -> input pipelines -> watermarks -> windows -> notifier.
 
 Every input has a pipeline of its own (``input_pipeline.py``: its format, parser and
 reorderer); the watermarks merge their closed seconds (``docs/counting.md``, "Several
