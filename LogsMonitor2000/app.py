@@ -205,6 +205,7 @@ def _load_state(settings: Settings, run: Run) -> tuple[StateFile | None, Saved |
             "threshold": settings.threshold,
             "buffer": settings.lateness,
             "slow_ms": settings.slow_ms,
+            "alerts": [spec.to_json() for spec in settings.alerts],
             "format_string": settings.format_string,
             "json_fields": settings.json_fields,
             "selection": settings.selection.to_json(),

@@ -171,14 +171,16 @@ class RuleState:
     """An alert rule's state, for the summary and the live views."""
 
     name: str
-    #: The summary's JSON key for the second the active alert started at, and whether
-    #: the key is there (null) when no alert is active.
+    #: The summary's JSON key for the second the active alert started at ("": none),
+    #: and whether the key is there (null) when no alert is active.
     json_key: str
     always_listed: bool = False
     #: The second the active alert started at (None: not active).
     since: int | None = None
     #: Its value now (the average rate, the p95 duration; None: undefined).
     value: float | None = None
+    #: Its name in records and in the summary's ``active`` ("": ``name``).
+    rule: str = ""
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -188,6 +190,8 @@ class Gauge:
     name: str
     help: str
     value: float
+    #: Its labels (a rule's name): gauges of one name are one metric.
+    labels: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -271,8 +275,9 @@ class Summary:
         if self.other:
             data["other"] = self.other
         for rule in self.rules:
-            if rule.since is not None or rule.always_listed:
+            if rule.json_key and (rule.since is not None or rule.always_listed):
                 data[rule.json_key] = rule.since
+        data["active"] = [rule.rule or rule.name for rule in self.active]
         if self.inputs is not None:
             data["inputs"] = [totals.to_json() for totals in self.inputs]
         if self.totals is not None:  # the whole run, in the shapes of a stats record

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .calculators.expression import RuleSpec
 from .pipeline.filters import Selection
 
 
@@ -53,6 +54,8 @@ class Settings:
     alert_log: str | None = None
     #: MongoDB: alert when the p95 duration over the alert window exceeds this.
     slow_ms: float | None = None
+    #: ``--alert``: the rules beside the traffic alert, in command-line order.
+    alerts: tuple[RuleSpec, ...] = ()
     #: ``--report``: the HTML report's path.
     report: str | None = None
     #: ``--serve``: the live page's (host, port), its credentials (USER:PASSWORD) and

@@ -111,7 +111,9 @@ def reference_several(
                         0,
                         {
                             "type": "alert" if alerting else "recovery",
+                            "rule": "traffic",
                             "time": second,
+                            "value": average,
                             "hits": hits,
                             "average": average,
                             "threshold": float(threshold),
@@ -133,6 +135,7 @@ def reference_several(
         "last": max((e.time for e in accepted), default=None),
         "max_lateness": max_lateness,
         "alert_since": alert_since,
+        "active": [] if alert_since is None else ["traffic"],
     }
     # docs/counting.md, "The summary": the whole run's totals in the stats record's shapes.
     totals = _http_stats(accepted, top, vhosts)
@@ -285,7 +288,7 @@ def mongo_reference(
         max_lateness = max(max_lateness, newest - op.time)
         accepted.append(op)
     timed: list[tuple[int, int, dict[str, Any]]] = []
-    alert_since = None
+    alert_since = slow_since = None
     if accepted:
         first, last = min(o.time for o in accepted), max(o.time for o in accepted)
         alerting = slow = False
@@ -301,7 +304,9 @@ def mongo_reference(
                         0,
                         {
                             "type": "alert" if alerting else "recovery",
+                            "rule": "traffic",
                             "time": second,
+                            "value": average,
                             "hits": len(inside),
                             "average": average,
                             "threshold": float(threshold),
@@ -315,6 +320,7 @@ def mongo_reference(
                 now_slow = p95 is not None and p95 > slow_ms
                 if slow != now_slow:
                     slow = now_slow
+                    slow_since = second if slow else None
                     timed.append(
                         (
                             second,
@@ -360,9 +366,13 @@ def mongo_reference(
         "max_lateness": max_lateness,
         "unfinished": counts["unfinished"],
         "alert_since": alert_since,
+        "active": (["traffic"] if alert_since is not None else [])
+        + (["slow operations"] if slow_since is not None else []),
         "sections": _top(Counter(o.namespace for o in accepted), top),
         "methods": _top(Counter(o.operation for o in accepted), top),
     }
+    if slow_since is not None:
+        summary["slow_since"] = slow_since
     known = sorted(o.ms for o in accepted if o.ms is not None)
     if known:
         summary["duration"] = {

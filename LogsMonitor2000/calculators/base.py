@@ -14,7 +14,7 @@ are built by the registry in ``calculators/__init__.py`` from the run's ``Contex
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from ..families import Family
 from ..pipeline.batch import Batch
@@ -32,6 +32,7 @@ class Checkpointed(Protocol):
         """Carry on from what ``to_json`` returned."""
 
 
+@runtime_checkable
 class SlidingCalculator(Checkpointed, Protocol):
     """A calculator over the last ``span`` seconds, judged second by second."""
 
@@ -62,8 +63,10 @@ class TumblingCalculator(Checkpointed, Protocol):
         one step)."""
 
 
-class AlertRule(SlidingCalculator, Protocol):
-    """A sliding calculator whose verdicts are alerts and recoveries."""
+class AlertRule(Checkpointed, Protocol):
+    """A calculator whose verdicts are alerts and recoveries: a ``SlidingCalculator``
+    (the window keeps the Batches), or a ``StagedCalculator`` (it keeps a measure of
+    each)."""
 
     #: The length of its sliding window.
     window_seconds: int
@@ -82,6 +85,40 @@ class AlertRule(SlidingCalculator, Protocol):
         """Its values for ``/metrics``."""
 
 
+@runtime_checkable
+class StagedCalculator(Protocol):
+    """A calculator that keeps a measure of each Batch (``pipeline/windows.StagedWindow``)
+    and is told when it passes each of its ``stages`` (seconds after the Batch's own:
+    out of the window, then out of a baseline before it)."""
+
+    stages: tuple[int, ...]
+
+    def measure(self, batch: Batch) -> Any:
+        """What it keeps of ``batch`` (JSON-ready)."""
+
+    def measure_from_json(self, data: Any) -> Any:
+        """A measure read back from a checkpoint (checked)."""
+
+    def enter(self, measure: Any) -> None:
+        """A Batch entered the window."""
+
+    def move(self, measure: Any, stage: int) -> None:
+        """It passed ``stages[stage]`` (the last: it left)."""
+
+    def wake(self) -> int | None:
+        """A second the verdict may change at though nothing moves (None: none)."""
+
+    def restart(self) -> None:
+        """Forget every measure (a checkpoint's are entered again)."""
+
+    def evaluate(self, second: int) -> Report | None:
+        """The verdict at ``second``, after what moved there."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    def restore(self, data: dict[str, Any]) -> None: ...
+
+
 @dataclass(frozen=True, kw_only=True)
 class Context:
     """What a rule is built from: the run's settings and what its events are."""
@@ -94,3 +131,5 @@ class Context:
     durations: bool
     #: What the first input's format is, for messages ("Common Log Format").
     format_description: str
+    #: The inputs' formats carry a virtual host.
+    vhosts: bool = False

@@ -19,6 +19,8 @@ from ..words import local_time, number
 from .base import Context
 
 NAME = "high traffic"
+#: Its name among the rules (docs/alerts.md): records and ``/metrics`` call it so.
+RULE = "traffic"
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)
@@ -34,7 +36,9 @@ class TrafficAlert(AlertReport):
     def to_json(self) -> dict[str, Any]:
         return {
             "type": self.kind,
+            "rule": RULE,
             "time": self.time,
+            "value": self.average,
             "hits": self.hits,
             "average": self.average,
             "threshold": float(self.threshold),
@@ -118,14 +122,16 @@ class TrafficRule:
             always_listed=True,
             since=self.alerting_since,
             value=self.average,
+            rule=RULE,
         )
 
     def gauges(self) -> list[Gauge]:
         return [
             Gauge(
                 name="alert_active",
-                help="1 while the high traffic alert is active.",
+                help="1 while the rule's alert is active.",
                 value=int(self.alerting_since is not None),
+                labels=(("rule", RULE),),
             ),
             Gauge(
                 name="alert_average_per_second",

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from .. import __version__
+from ..calculators.expression import parse_rule
 from ..errors import UsageError
 from ..inputs.listen import MAX_BODY
 from ..net.addresses import DEFAULT_HOST, check_http_url, listen_address
@@ -239,6 +240,17 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
         metavar="MS",
         help="also alert when the p95 duration over the alert window exceeds MS "
         "milliseconds (MongoDB, or an access log with a request time)",
+    )
+    counting.add_argument(
+        "--alert",
+        dest="alerts",
+        action="append",
+        default=[],
+        type=_option(parse_rule),
+        metavar="RULE",
+        help="also alert on RULE (repeatable): 'rate(/api) > 50/s over 1m', "
+        "'share(5xx) > 5%% over 5m', 'p99 > 800ms over 2m', "
+        "'rate < 0.3x baseline(1h) over 5m'; 'NAME: RULE' names it",
     )
     counting.add_argument(
         "--buffer",

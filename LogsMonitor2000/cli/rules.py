@@ -62,6 +62,11 @@ def settings_from(args: argparse.Namespace) -> Settings:
     ):
         raise UsageError("--until must be later than --since")
     options.update(_format_options(options["log_format"], options["format_string"]))
+    options["alerts"] = tuple(options["alerts"])
+    names = [spec.name for spec in options["alerts"]]
+    for name in names:
+        if name == "traffic" or names.count(name) > 1:
+            raise UsageError(f"two rules are named {name!r} (NAME: RULE names one)")
     settings = Settings(selection=selection, paths=tuple(options.pop("files")), **options)
     if not settings.follow:
         for option, given in [

@@ -125,6 +125,10 @@ class Family:
     timed: str = ""
     #: Whether the summary counts operations that started and never finished.
     unfinished: bool = False
+    #: The scopes ``--alert`` rules may count its events by (``calculators/scope.py``:
+    #: ``path``, ``code``, ``class``, ``vhost``, ``source``, ``method``, ``level``,
+    #: ``ns``), each with the Batch field it counts.
+    scopes: tuple[tuple[str, str], ...] = ()
 
     def panel(self, key: str) -> Panel | None:
         return next((panel for panel in self.panels if panel.key == key), None)

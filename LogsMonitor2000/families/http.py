@@ -34,8 +34,10 @@ class HttpBatch(Batch):
     sources: dict[str, int] = field(default_factory=dict)
     #: Status classes ("2xx") and their counts.
     statuses: dict[str, int] = field(default_factory=dict)
-    #: The status codes themselves ("404"), for ``/metrics``.
+    #: The status codes themselves ("404"), for ``/metrics`` and ``--alert``.
     codes: dict[str, int] = field(default_factory=dict)
+    #: The requests' methods (``-`` for a request without one), for ``--alert``.
+    methods: dict[str, int] = field(default_factory=dict)
     bytes_total: int = 0
     vhosts: dict[str, int] = field(default_factory=dict)
     #: Request times, in ms.
@@ -47,6 +49,7 @@ class HttpBatch(Batch):
         Counts("sources"),
         Counts("statuses"),
         Counts("codes", optional=True),
+        Counts("methods", optional=True),
         Total("bytes_total", key="bytes"),
         Counts("vhosts"),
         Values("durations_ms"),
@@ -151,4 +154,12 @@ HTTP = Family(
     filters=frozenset({"--since", "--until", "--path", "--status", "--source", "--method"}),
     addresses=("sources",),
     timed="request",
+    scopes=(
+        ("path", "visits"),
+        ("code", "codes"),
+        ("class", "statuses"),
+        ("vhost", "vhosts"),
+        ("source", "sources"),
+        ("method", "methods"),
+    ),
 )

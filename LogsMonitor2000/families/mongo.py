@@ -141,4 +141,5 @@ MONGO = Family(
     filters=frozenset({"--since", "--until", "--path", "--method"}),
     timed="operation",
     unfinished=True,
+    scopes=(("method", "operations"), ("ns", "sections")),
 )

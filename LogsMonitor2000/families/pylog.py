@@ -23,12 +23,15 @@ class LogBatch(Batch):
     #: Who sent them (a listener's client; ``-`` in a file).
     sources: dict[str, int] = field(default_factory=dict)
     levels: dict[str, int] = field(default_factory=dict)
+    #: The levels as numbers ("40"), for ``--alert``'s ``level=`` (that level and above).
+    severities: dict[str, int] = field(default_factory=dict)
     #: The types of their exceptions.
     exceptions: dict[str, int] = field(default_factory=dict)
 
     FIELDS: ClassVar[tuple[Aggregate, ...]] = Batch.FIELDS + (
         Counts("sources"),
         Counts("levels", key="statuses"),
+        Counts("severities", optional=True),
         Counts("exceptions", key="methods"),
     )
 
@@ -114,4 +117,5 @@ PYLOG = Family(
     ),
     filters=frozenset({"--since", "--until", "--level", "--name", "--source", "--method"}),
     addresses=("sources",),
+    scopes=(("level", "severities"), ("source", "sources")),
 )

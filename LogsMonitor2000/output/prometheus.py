@@ -12,6 +12,7 @@ import re
 
 from ..calculators.counters import BUCKETS, Histogram
 from ..families.base import BOUNDED, BY, HISTOGRAM, TOTAL
+from ..reports import Gauge
 from . import LiveState
 
 PREFIX = "logsmonitor2000_"
@@ -54,8 +55,12 @@ def exposition(state: LiveState) -> str:
             "Events turned away by the filters.",
             [("", summary.filtered)],
         )
-    for gauge in state.gauges:
-        family.add(gauge.name, "gauge", gauge.help, [("", gauge.value)])
+    gauges: dict[str, list[Gauge]] = {}
+    for gauge in state.gauges:  # (gauges of one name are one metric, by their labels)
+        gauges.setdefault(gauge.name, []).append(gauge)
+    for name, same in gauges.items():
+        samples = [(_labels(**dict(g.labels)) if g.labels else "", g.value) for g in same]
+        family.add(name, "gauge", same[0].help, samples)
     if summary.last is not None:
         family.add(
             "last_event_timestamp_seconds",

@@ -148,21 +148,25 @@ class HttpEvents:
         self._to_second = to_second
         self._header = header
         self._selection = selection
-        #: request -> (its section, its target): the same requests come again and again.
-        self._requests: dict[str, tuple[str, str]] = {}
+        #: request -> (its section, its target, its method): the same requests come
+        #: again and again.
+        self._requests: dict[str, tuple[str, str, str]] = {}
         #: The request field holds the URI alone (the method comes apart).
         self._uri = uri
         self._section_of = uri_section if uri else request_section
         #: The log's unit of request time, in milliseconds.
         self._scale = duration_scale
 
-    def _request(self, request: str) -> tuple[str, str]:
+    def _request(self, request: str) -> tuple[str, str, str]:
         """The section and the URL (``urls.target``) of a request field, both cut as
-        written then percent-decoded (``urls.decode``), remembered."""
+        written then percent-decoded (``urls.decode``), and its method (``-`` when it
+        has none; "" for a URI alone: the method comes apart), remembered."""
         found = self._requests.get(request)
         if found is None:
             written = request if self._uri else target(request)
-            found = (decode(self._section_of(request)), decode(written[:MAX_KEY_CHARS]))
+            method = "" if self._uri else request_parts(request)[0][:MAX_KEY_CHARS]
+            section = decode(self._section_of(request))
+            found = (section, decode(written[:MAX_KEY_CHARS]), method)
             remember(self._requests, request, found, MEMO_SIZE)
         return found
 
@@ -208,7 +212,7 @@ class HttpEvents:
             found = requests.get(request)
             if found is None:
                 found = request_of(request)
-            section, url = found
+            section, url, method = found
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -240,6 +244,7 @@ class HttpEvents:
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
                 counts_codes = batch.codes
+                counts_methods = batch.methods
                 add_visit = batch.visits.keys.append
                 add_size = batch.visits.sizes.append
             hits += 1
@@ -248,6 +253,7 @@ class HttpEvents:
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
             counts_codes[status] = counts_codes.get(status, 0) + 1
+            counts_methods[method] = counts_methods.get(method, 0) + 1
             add_visit((source, user, url, status, referrer, agent))
             add_size(nbytes)
         if batch is not None:
@@ -273,7 +279,9 @@ class HttpEvents:
             if len(record) != 12:
                 unusual(index, None)
                 continue
-            source, _, user, when, request, status, size, taken, vhost, _, referrer, agent = record
+            source, _, user, when, request, status, size, taken, vhost, given, referrer, agent = (
+                record
+            )
             if (
                 len(source) > MAX_KEY_CHARS  # (bounds.py)
                 or len(vhost) > MAX_KEY_CHARS
@@ -287,7 +295,9 @@ class HttpEvents:
             found = requests.get(request)
             if found is None:
                 found = request_of(request)
-            section, url = found
+            section, url, method = found
+            if not method:  # (a URI alone: the method comes apart)
+                method = given[:MAX_KEY_CHARS] or NO_PATH
             status_class = classes.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -329,6 +339,7 @@ class HttpEvents:
                 counts_sources = batch.sources
                 counts_statuses = batch.statuses
                 counts_codes = batch.codes
+                counts_methods = batch.methods
                 counts_vhosts = batch.vhosts
                 durations = batch.durations_ms
                 add_visit = batch.visits.keys.append
@@ -340,6 +351,7 @@ class HttpEvents:
             counts_sources[source] = counts_sources.get(source, 0) + 1
             counts_statuses[status_class] = counts_statuses.get(status_class, 0) + 1
             counts_codes[status] = counts_codes.get(status, 0) + 1
+            counts_methods[method] = counts_methods.get(method, 0) + 1
             if vhost:
                 counts_vhosts[vhost] = counts_vhosts.get(vhost, 0) + 1
             visit = (source, user, url, status, referrer, agent)
@@ -377,7 +389,9 @@ class HttpEvents:
                 user[:MAX_KEY_CHARS],
             )
             referrer, agent = referrer[:MAX_KEY_CHARS], agent[:MAX_KEY_CHARS]
-            section, url = self._request(request)
+            section, url, method_of = self._request(request)
+            if not method_of:  # (a URI alone: the method comes apart)
+                method_of = method[:MAX_KEY_CHARS] or NO_PATH
             status_class = STATUS_CLASSES.get(status)
             if status_class is None:
                 unusual(index, "status is not 100-599")
@@ -415,6 +429,7 @@ class HttpEvents:
                 (batch.sources, source),
                 (batch.statuses, status_class),
                 (batch.codes, status),
+                (batch.methods, method_of),
             ]
             if vhost:
                 counts.append((batch.vhosts, vhost))

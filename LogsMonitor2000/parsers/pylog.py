@@ -198,6 +198,7 @@ class PylogParser(LineParser):
             (batch.sections, name),
             (batch.sources, fields.get("_sender", "-")[:MAX_KEY_CHARS]),
             (batch.levels, levelname),
+            (batch.severities, str(number)),
         ):
             counts[key] = counts.get(key, 0) + 1
         kind = exception_type(fields)

@@ -44,7 +44,7 @@ from .filters import Anonymizer
 from .input_pipeline import InputPipeline
 from .reorder import Downstream, Reorderer
 from .watermarks import Watermarks
-from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows
+from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
 
 
 class StopRequested(Exception):
@@ -89,7 +89,7 @@ class Monitor:
         #: The alert rules, and the window of each.
         self.rules: list[AlertRule] = []
         self._unbuilt_rules: list[AlertRule] | None = None
-        self.rule_windows: list[SlidingWindow[AlertRule]] = []
+        self.rule_windows: list[Window] = []
         #: The whole run's counts, for the summary (``docs/counting.md``).
         self.totals: Stats | None = None
         self.anonymizer: Anonymizer | None = None
@@ -278,12 +278,11 @@ class Monitor:
             family=family,
             durations=factory.carries_duration,
             format_description=factory.description,
+            # (a JSON log's fields are found by name in its lines: it may have one)
+            vhosts=factory.carries_vhost or factory.name == "json",
         )
         self.rules = alert_rules(context)
-        self.rule_windows = [
-            SlidingWindow(span_seconds=rule.window_seconds, calculator=rule, batch=family.batch)
-            for rule in self.rules
-        ]
+        self.rule_windows = [rule_window(rule, family.batch) for rule in self.rules]
         stats = Stats(family, top_n=settings.top, carried=self.carried)
         self.totals = Stats(family, top_n=settings.top, bounded=True, carried=self.carried)
         # (in the order of the checkpoints of earlier versions)
@@ -384,9 +383,8 @@ class Monitor:
             for figure in totals.figures:
                 if figure.panel.shape == TOP:
                     counters.label(figure.panel.field, (entry[0] for entry in figure.value))
-        rate = next(
-            (window for window in self.rule_windows if window.calculator.info().chart == "rate"),
-            None,
+        rate = next(  # (the traffic rule's window)
+            (window for window in self.rule_windows if isinstance(window, SlidingWindow)), None
         )
         per_second: tuple[tuple[int, int], ...] = ()
         if rate is not None:

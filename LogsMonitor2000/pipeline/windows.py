@@ -33,7 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from ..checkpoint import validate
 from .batch import Batch
-from ..calculators.base import SlidingCalculator, TumblingCalculator
+from ..calculators.base import AlertRule, SlidingCalculator, StagedCalculator, TumblingCalculator
 from ..reports import Report
 
 
@@ -108,6 +108,93 @@ class SlidingWindow(Generic[Calc]):
         record = self.calculator.evaluate(second)
         if record is not None:
             records.append(record)
+
+
+class StagedWindow:
+    """The measures a calculator keeps of the Batches of its window, in ``stages``: a
+    Batch of second ``b`` is measured as it enters, passes the first stage at
+    ``b + stages[0]`` (out of the window ``(s - W, s]``), the next at ``b + stages[1]``
+    (out of a baseline before it), and so on; the last stage is its leaving.  The
+    calculator is evaluated at each second where a measure entered or moved, or that it
+    asks to be woken at, never during a stretch without change: a silence costs one
+    step per measure, as in ``SlidingWindow``."""
+
+    def __init__(self, calculator: StagedCalculator) -> None:
+        self.calculator = calculator
+        self.stages = calculator.stages
+        #: (second, measure) of the Batches in each stage, oldest first.
+        self.queues: list[deque[tuple[int, Any]]] = [deque() for _ in self.stages]
+
+    def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
+        records: list[Report] = []
+        calculator = self.calculator
+        for batch in batches:
+            second = batch.second
+            self._advance(second - 1, records)
+            self._move_at(second)  # (judged together with the Batch entering)
+            measure = calculator.measure(batch)
+            self.queues[0].append((second, measure))
+            calculator.enter(measure)
+            self._evaluate(second, records)
+        self._advance(through, records)
+        return records
+
+    def finish(self) -> list[Report]:
+        return []
+
+    def _next(self) -> int | None:
+        """The next second where something moves or the calculator is woken."""
+        moves = [queue[0][0] + stage for queue, stage in zip(self.queues, self.stages) if queue]
+        woken = self.calculator.wake()
+        if woken is not None:
+            moves.append(woken)
+        return min(moves, default=None)
+
+    def _advance(self, through: int, records: list[Report]) -> None:
+        """Move through the seconds up to ``through``, where nothing enters."""
+        while (second := self._next()) is not None and second <= through:
+            self._move_at(second)
+            self._evaluate(second, records)
+
+    def _move_at(self, second: int) -> None:
+        queues, last = self.queues, len(self.queues) - 1
+        for index, stage in enumerate(self.stages):
+            queue = queues[index]
+            while queue and queue[0][0] + stage <= second:
+                item = queue.popleft()
+                self.calculator.move(item[1], index)
+                if index < last:
+                    queues[index + 1].append(item)
+
+    def _evaluate(self, second: int, records: list[Report]) -> None:
+        record = self.calculator.evaluate(second)
+        if record is not None:
+            records.append(record)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queues": [[[second, measure] for second, measure in queue] for queue in self.queues],
+            "calculator": self.calculator.to_json(),
+        }
+
+    def restore(self, data: dict[str, Any]) -> None:
+        calculator = self.calculator
+        queues = validate.listed(data["queues"])
+        if len(queues) != len(self.stages):
+            raise ValueError("a staged window has a queue per stage")
+        calculator.restart()
+        self.queues = []
+        for index, items in enumerate(queues):
+            queue: deque[tuple[int, Any]] = deque()
+            for item in validate.listed(items):
+                second, measure = validate.listed(item)
+                measure = calculator.measure_from_json(measure)
+                queue.append((validate.integer(second), measure))
+                calculator.enter(measure)
+                for passed in range(index):
+                    calculator.move(measure, passed)
+            self.queues.append(queue)
+        calculator.restore(data["calculator"])
 
 
 class TumblingWindow:
@@ -225,6 +312,14 @@ class Tap:
 
     def restore(self, data: dict[str, Any]) -> None:
         pass
+
+
+def rule_window(rule: AlertRule, batch: type[Batch]) -> Window:
+    """The window an alert rule is evaluated over."""
+    if isinstance(rule, StagedCalculator):
+        return StagedWindow(rule)
+    assert isinstance(rule, SlidingCalculator)
+    return SlidingWindow(span_seconds=rule.window_seconds, calculator=rule, batch=batch)
 
 
 class Windows:

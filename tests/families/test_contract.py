@@ -6,8 +6,10 @@ a new one is tested here for free.
   checkpoint round trip changes nothing;
 * a family's stats: counting two halves apart and merging them is counting the whole;
   a checkpoint round trip changes nothing; a reset is a fresh start;
-* an alert rule: ``count`` then ``discount`` of the same Batches is no change at all;
-  a checkpoint round trip changes nothing;
+* an alert rule (and each kind of ``--alert`` rule, with every scope some family has):
+  ``count`` then ``discount`` of the same Batches (a measure in, then through every
+  stage and out) is no change at all; a checkpoint round trip of its window changes
+  nothing, and the two carry on alike;
 * every panel counts a declared field, in a shape the calculators and the outputs
   know, and its JSON is plain JSON.
 """
@@ -19,7 +21,11 @@ import random
 import unittest
 from typing import Any
 
-from LogsMonitor2000.calculators import RULES, Context
+from LogsMonitor2000.calculators import KINDS, RULES, Context, configured
+from LogsMonitor2000.calculators.expression import parse_rule
+from LogsMonitor2000.calculators.staged import StagedRule
+from LogsMonitor2000.errors import UsageError
+from LogsMonitor2000.pipeline.windows import rule_window
 from LogsMonitor2000.calculators.counters import EventCounters
 from LogsMonitor2000.calculators.stats import TALLIES, Stats
 from LogsMonitor2000.families import FAMILIES, Family
@@ -35,7 +41,7 @@ from LogsMonitor2000.pipeline.batch import (
 from LogsMonitor2000.reports import Report
 from LogsMonitor2000.settings import Settings
 
-KEYS = ["/a", "/b", "/c", "10.0.0.1", "10.0.0.2", "2xx", "5xx", "ERROR", "find"]
+KEYS = ["/a", "/b", "/c", "10.0.0.1", "10.0.0.2", "2xx", "5xx", "ERROR", "find", "40", "GET"]
 
 
 def random_batch(family: Family, second: int, rng: random.Random) -> Batch:
@@ -139,35 +145,97 @@ class StatsContractTest(unittest.TestCase):
                     self.assertEqual(shown(stats.report(0, 9)), shown(fresh.report(0, 9)))
 
 
+#: An --alert rule of every kind, with every scope some family has.
+ALERTS = [
+    "rate > 2/s over 10s",
+    "rate(/a) < 3/s over 10s",
+    "share(5xx) > 5% over 10s",
+    "share(status=404) > 5% over 10s",
+    "rate(vhost=x.example) > 1/s over 5s",
+    "rate(source=10.0.0.0/8) > 1/s over 5s",
+    "rate(method=GET) > 1/s over 5s",
+    "share(ERROR) > 1% over 10s",
+    "rate(ns=db) > 1/s over 10s",
+    "p90 > 100ms over 10s",
+    "rate > 2x baseline(20s) over 10s",
+]
+
+
 class RuleContractTest(unittest.TestCase):
+    """Every rule of ``RULES`` and every kind of ``--alert`` rule (``KINDS``), built for
+    every family it can be built for."""
+
+    def context(self, family: Family) -> Context:
+        settings = Settings(
+            paths=("x",),
+            slow_ms=100.0,
+            alert_window=30,
+            alerts=tuple(parse_rule(text) for text in ALERTS),
+        )
+        return Context(
+            settings=settings,
+            family=family,
+            durations=bool(family.timed),
+            format_description=family.name,
+            vhosts=True,
+        )
+
     def rules(self) -> list[tuple[str, Any]]:
-        """Every registered rule, built for every family it can be built for."""
-        found = []
-        settings = Settings(paths=("x",), slow_ms=100.0, alert_window=30)
+        found: list[tuple[str, Any]] = []
         for family in FAMILIES.values():
-            context = Context(
-                settings=settings,
-                family=family,
-                durations=bool(family.timed),
-                format_description=family.name,
-            )
+            context = self.context(family)
             for build in RULES:
-                try:
-                    rule = build(context)
-                except Exception:  # (it can't be evaluated for this family)
+                if build is configured:
                     continue
-                if rule is not None:
+                try:
+                    built = build(context)
+                except UsageError:  # (it can't be evaluated for this family)
+                    continue
+                for rule in built:
                     found.append((f"{family.name}/{type(rule).__name__}", (family, rule)))
+            for spec in context.settings.alerts:
+                try:
+                    rule = KINDS[spec.kind](spec, context)
+                except UsageError:  # (it can't be evaluated for this family)
+                    continue
+                found.append((f"{family.name}/{type(rule).__name__}/{spec.name}", (family, rule)))
         return found
+
+    def rebuilt(self, family: Family, rule: Any) -> Any:
+        """A new rule like ``rule``."""
+        context = self.context(family)
+        if isinstance(rule, StagedRule):
+            return KINDS[rule.spec.kind](rule.spec, context)
+        return next(
+            twin for build in RULES if build is not configured
+            for twin in build(context) if type(twin) is type(rule)
+        )  # fmt: skip
 
     def test_every_rule_is_built_somewhere(self) -> None:
         built = {name.split("/")[1] for name, _ in self.rules()}
-        self.assertEqual(len(built), len(RULES))
+        kinds = {type(KINDS[kind]).__name__ for kind in KINDS}
+        self.assertEqual(len(built), len(RULES) - 1 + len(KINDS), (built, kinds))
+        scopes = {name.split("/", 2)[2] for name, _ in self.rules() if name.count("/") >= 2}
+        self.assertEqual(scopes, set(ALERTS))  # (every scope is some family's)
 
     def test_count_then_discount_is_no_change(self) -> None:
         for name, (family, rule) in self.rules():
             with self.subTest(rule=name):
                 some = batches(family, 5, 10)
+                if isinstance(rule, StagedRule):
+                    fresh = self.rebuilt(family, rule)
+                    for batch in some[:4]:
+                        rule.enter(rule.measure(batch))
+                        fresh.enter(fresh.measure(batch))
+                    for batch in some[4:]:  # in, then through every stage and out
+                        measure = rule.measure(batch)
+                        rule.enter(measure)
+                        for stage in range(len(rule.stages)):
+                            rule.move(measure, stage)
+                    rule.now = fresh.now = 10**6
+                    self.assertEqual(rule.current(), fresh.current())
+                    self.assertEqual(rule.threshold(), fresh.threshold())
+                    continue
                 for batch in some[:4]:
                     rule.count(batch)
                 before = json.dumps(rule.to_json(), sort_keys=True)
@@ -180,21 +248,20 @@ class RuleContractTest(unittest.TestCase):
     def test_checkpoint_round_trip(self) -> None:
         for name, (family, rule) in self.rules():
             with self.subTest(rule=name):
-                for second, batch in enumerate(batches(family, 6, 8)):
-                    rule.count(batch)
-                    rule.evaluate(second)
-                data = json.loads(json.dumps(rule.to_json()))
-                twin = type(rule).of(
-                    Context(
-                        settings=Settings(paths=("x",), slow_ms=100.0, alert_window=30),
-                        family=family,
-                        durations=True,
-                        format_description="",
-                    )
-                )
-                twin.restore(data)
+                window = rule_window(rule, family.batch)
+                every = batches(family, 6, 8)
+                for batch in every[:5]:
+                    window.close([batch], batch.second)
+                data = json.loads(json.dumps(window.to_json()))
+                twin = self.rebuilt(family, rule)
+                twin_window = rule_window(twin, family.batch)
+                twin_window.restore(data)
                 self.assertEqual(twin.to_json(), rule.to_json())
                 self.assertEqual(twin.state(), rule.state())
+                # ... and both carry on alike.
+                records = window.close(every[5:], every[-1].second + 40)
+                self.assertEqual(twin_window.close(every[5:], every[-1].second + 40), records)
+                self.assertEqual(twin.to_json(), rule.to_json())
 
 
 class PanelContractTest(unittest.TestCase):

@@ -77,6 +77,7 @@ class JsonSchemaTest(unittest.TestCase):
                 "last": None,
                 "max_lateness": 0,
                 "alert_since": None,
+                "active": [],
             },
         )
 

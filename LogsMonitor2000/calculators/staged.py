@@ -1,0 +1,200 @@
+"""What the rules of ``--alert`` share (docs/alerts.md): their state machine, their
+record, what the views show of them.
+
+A rule keeps a *measure* of each Batch (how many of its events match, the durations),
+which its window (``pipeline/windows.StagedWindow``) hands back as the Batch passes the
+rule's stages: out of the window W, and for a baseline out of the H seconds before it.
+At each second where a measure moved the rule has a *value* (None: undefined) and a
+*threshold*: not alerting and the comparison holds, an alert; alerting and it no longer
+holds, a recovery; an undefined value changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from ..checkpoint import validate
+from ..pipeline.batch import Batch
+from ..reports import AlertReport, Gauge, RuleInfo, RuleState
+from ..words import local_time, milliseconds, number
+from .expression import RuleSpec
+
+
+@dataclass(slots=True, frozen=True, kw_only=True)
+class RuleAlert(AlertReport):
+    """A rule of ``--alert`` starting (``alert``) or ending (``recovery``)."""
+
+    value: float
+    threshold: float
+    window_seconds: int
+    #: ``>`` or ``<``.
+    above: bool
+    #: How a value reads: "/s", "%" or " ms".
+    unit: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.kind,
+            "rule": self.rule,
+            "time": self.time,
+            "value": self.value,
+            "threshold": float(self.threshold),
+            "window": self.window_seconds,
+        }
+
+    def describe(self, unit: str) -> str:
+        value, threshold = self.shown(self.value), self.shown(self.threshold)
+        when = local_time(self.time)
+        if self.raised:
+            op = ">" if self.above else "<"
+            return (
+                f"Rule {self.rule} alerting - {value} {op} {threshold}, triggered at {when} "
+                f"(over {self.window_seconds} s)"
+            )
+        op = "<=" if self.above else ">="
+        return (
+            f"Rule {self.rule} recovered - {value} {op} {threshold}, recovered at {when} "
+            f"(over {self.window_seconds} s)"
+        )
+
+    def shown(self, value: float) -> str:
+        if self.unit == " ms":
+            return milliseconds(value)
+        return f"{value:.2f}{self.unit}" if value != int(value) else f"{number(value)}{self.unit}"
+
+
+class StagedRule:
+    """A rule of ``--alert``: the kinds (``rate.py``, ``share.py``...) say what they
+    measure of a Batch and what their value and threshold are."""
+
+    #: Its measures hold what it needs (``Windows`` may let the durations go).
+    keeps_values = False
+    #: The chart its alert periods are shaded on, and how its values read.
+    chart: ClassVar[str] = "rate"
+    unit: ClassVar[str] = "/s"
+
+    def __init__(self, spec: RuleSpec, measure: Callable[[Batch], Any]) -> None:
+        self.spec = spec
+        self.name = spec.name
+        self.window_seconds = spec.window
+        #: Where a Batch's measure moves on: out of the window (and of the baseline).
+        self.stages: tuple[int, ...] = (spec.window,)
+        self.measure = measure
+        #: The second the active alert started at (None: not alerting), the value at
+        #: the last second evaluated, and that second.
+        self.since: int | None = None
+        self.value: float | None = None
+        self.now: int | None = None
+
+    # -- what a kind says -----------------------------------------------------------------
+
+    def enter(self, measure: Any) -> None:
+        raise NotImplementedError
+
+    def move(self, measure: Any, stage: int) -> None:
+        """``measure`` passed the stage ``stage`` (the last: it left)."""
+        raise NotImplementedError
+
+    def current(self) -> float | None:
+        """The value at the second evaluated (None: undefined)."""
+        raise NotImplementedError
+
+    def threshold(self) -> float:
+        return self.spec.threshold
+
+    def measure_from_json(self, data: Any) -> Any:
+        return validate.count(data)
+
+    def restart(self) -> None:
+        """Forget every measure (a checkpoint's are entered again)."""
+        raise NotImplementedError
+
+    def wake(self) -> int | None:
+        """A second the value may change at though no measure moves (None: none)."""
+        return None
+
+    # -- the state machine ----------------------------------------------------------------
+
+    def evaluate(self, second: int) -> RuleAlert | None:
+        self.now = second
+        value = self.value = self.current()
+        if value is None:
+            return None
+        threshold = self.threshold()
+        holds = value > threshold if self.spec.above else value < threshold
+        if self.since is None and holds:
+            self.since = second
+            return self._record(True, second, value, threshold)
+        if self.since is not None and not holds:
+            self.since = None
+            return self._record(False, second, value, threshold)
+        return None
+
+    def _record(self, raised: bool, second: int, value: float, threshold: float) -> RuleAlert:
+        return RuleAlert(
+            rule=self.name,
+            kind="alert" if raised else "recovery",
+            raised=raised,
+            time=second,
+            chart=self.chart,
+            value=value,
+            threshold=threshold,
+            window_seconds=self.window_seconds,
+            above=self.spec.above,
+            unit=self.unit,
+        )
+
+    # -- what the views show --------------------------------------------------------------
+
+    def info(self) -> RuleInfo:
+        return RuleInfo(
+            name=self.name,
+            description=f"alert {self.name}",
+            chart=self.chart,
+            threshold=self.spec.threshold,
+            threshold_label=self.name,
+            window_seconds=self.window_seconds,
+        )
+
+    def state(self) -> RuleState:
+        return RuleState(name=self.name, json_key="", since=self.since, value=self.value)
+
+    def gauges(self) -> list[Gauge]:
+        labels = (("rule", self.name),)
+        gauges = [
+            Gauge(
+                name="alert_active",
+                help="1 while the rule's alert is active.",
+                value=int(self.since is not None),
+                labels=labels,
+            )
+        ]
+        if self.value is not None:  # (undefined: no sample)
+            gauges += [
+                Gauge(
+                    name="alert_value",
+                    help="The rule's value at the newest second evaluated (--alert).",
+                    value=self.value,
+                    labels=labels,
+                ),
+                Gauge(
+                    name="alert_threshold",
+                    help="What the rule's value is compared with (--alert).",
+                    value=self.threshold(),
+                    labels=labels,
+                ),
+            ]
+        return gauges
+
+    # -- checkpoints ----------------------------------------------------------------------
+
+    def to_json(self) -> dict[str, Any]:
+        return {"since": self.since, "value": self.value, "now": self.now}
+
+    def restore(self, data: dict[str, Any]) -> None:
+        self.since = validate.optional_integer(data["since"])
+        value = data["value"]
+        self.value = None if value is None else validate.duration(value)
+        self.now = validate.optional_integer(data["now"])
