@@ -91,6 +91,9 @@ class RuleSpec:
     percentile: int = 0
     #: H of ``baseline(H)``, in seconds.
     baseline: int = 0
+    #: The rule as written (its name aside), and what its value is ("share(5xx)").
+    text: str = ""
+    label: str = ""
 
     def to_json(self) -> dict[str, Any]:
         """What decides the rule's counts (a ``--state`` checkpoint is for these)."""
@@ -145,6 +148,8 @@ def _spec(kind: str, found: re.Match[str], text: str) -> RuleSpec:
         baseline = whole_seconds(parts["baseline"], own)
     return RuleSpec(
         name=name,
+        text=own,
+        label=re.split(r"\s*[<>]", own, maxsplit=1)[0],
         kind=kind,
         above=parts["op"] == ">",
         threshold=threshold,

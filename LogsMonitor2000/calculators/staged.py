@@ -31,8 +31,11 @@ class RuleAlert(AlertReport):
     window_seconds: int
     #: ``>`` or ``<``.
     above: bool
-    #: How a value reads: "/s", "%" or " ms".
+    #: How a value reads: "/s", "%" or " ms"; what it is ("share(5xx)"); whether the
+    #: rule has a name of its own (else its name is its text).
     unit: str
+    label: str
+    named: bool
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,16 +50,17 @@ class RuleAlert(AlertReport):
     def describe(self, unit: str) -> str:
         value, threshold = self.shown(self.value), self.shown(self.threshold)
         when = local_time(self.time)
+        name = f"{self.rule}: " if self.named else ""
         if self.raised:
             op = ">" if self.above else "<"
             return (
-                f"Rule {self.rule} alerting - {value} {op} {threshold}, triggered at {when} "
-                f"(over {self.window_seconds} s)"
+                f"{name}{self.label} = {value} {op} {threshold} over {self.window_seconds} s, "
+                f"triggered at {when}"
             )
         op = "<=" if self.above else ">="
         return (
-            f"Rule {self.rule} recovered - {value} {op} {threshold}, recovered at {when} "
-            f"(over {self.window_seconds} s)"
+            f"{name}{self.label} back to {value} {op} {threshold} over "
+            f"{self.window_seconds} s, recovered at {when}"
         )
 
     def shown(self, value: float) -> str:
@@ -144,6 +148,8 @@ class StagedRule:
             window_seconds=self.window_seconds,
             above=self.spec.above,
             unit=self.unit,
+            label=self.spec.label,
+            named=self.spec.name != self.spec.text,
         )
 
     # -- what the views show --------------------------------------------------------------
@@ -151,7 +157,11 @@ class StagedRule:
     def info(self) -> RuleInfo:
         return RuleInfo(
             name=self.name,
-            description=f"alert {self.name}",
+            description=(
+                f"alert {self.name} ({self.spec.text})"
+                if self.spec.name != self.spec.text
+                else f"alert when {self.spec.text}"
+            ),
             chart=self.chart,
             threshold=self.spec.threshold,
             threshold_label=self.name,
