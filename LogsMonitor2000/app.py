@@ -273,6 +273,13 @@ def _notifier(settings: Settings, stdout: TextIO, warn: Callable[[str], None]) -
         )
     else:
         notifier = OUTPUTS[settings.output](settings, stdout)
+    if settings.alertmanager is not None:
+        from .output.alertmanager import AlertmanagerClient, AlertmanagerNotifier
+
+        client = AlertmanagerClient(
+            settings.alertmanager, warn=warn, resend=settings.alertmanager_resend
+        )
+        notifier = AlertmanagerNotifier(notifier, client)
     if settings.alert_url is None and settings.alert_log is None:
         return notifier
     from .output import forward  # ssl, http.client, logging: only when alerts leave

@@ -52,6 +52,10 @@ class Settings:
     #: Where alerts are forwarded (``--alert-url``, ``--alert-log``).
     alert_url: str | None = None
     alert_log: str | None = None
+    #: ``--alertmanager``: Prometheus Alertmanager's URL, and how often the active
+    #: alerts are sent again.
+    alertmanager: str | None = None
+    alertmanager_resend: float = 60.0
     #: MongoDB: alert when the p95 duration over the alert window exceeds this.
     slow_ms: float | None = None
     #: ``--alert``: the rules beside the traffic alert, in command-line order.

@@ -95,6 +95,13 @@ def _non_negative_float(text: str) -> float:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text!r}")
+    return value
+
+
 def program_name() -> str:
     """How the program was started, for --help: ``logsmonitor2000`` (the installed
     command, or whatever it is called) or ``python -m LogsMonitor2000``."""
@@ -416,6 +423,21 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
     )
     shared.add_argument(
         "--alert-log", metavar="FILE", help="append each alert and recovery to FILE"
+    )
+    shared.add_argument(
+        "--alertmanager",
+        metavar="URL",
+        type=_option(check_http_url),
+        help="POST each alert and recovery to Prometheus Alertmanager (URL/api/v2/alerts; "
+        "user:password@ for basic auth)",
+    )
+    shared.add_argument(
+        "--alertmanager-resend",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="send the active alerts to Alertmanager again this often, so that it doesn't "
+        "resolve them (default: 60; keep it below its resolve_timeout)",
     )
     views = parser.add_argument_group("pictures and live views")
     views.add_argument(

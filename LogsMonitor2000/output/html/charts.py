@@ -142,6 +142,7 @@ def status_chart(history: History) -> str:
         axes,
         drawing,
         unit=f"responses/s per {span_text(history.span)}, stacked",
+        periods=history.periods_on("status"),  # (the share rules')
     )
 
 
