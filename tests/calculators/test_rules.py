@@ -15,7 +15,6 @@ import unittest
 from typing import Any, NamedTuple
 
 from LogsMonitor2000.calculators.expression import parse_rule
-from LogsMonitor2000.errors import UsageError
 from tests.support import SLOW, analyse, blocks_of, run_monitor, slow
 
 FORMAT = (
