@@ -19,7 +19,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from types import FrameType
-from typing import IO, TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, Any, TextIO
 
 from .calculators.panels import chunk_panels
 from .checkpoint import atomic
@@ -172,12 +172,10 @@ def _open(
             settings.log_format,
             lateness=settings.lateness,
             selection=settings.selection,
-            interval=settings.stats_interval,
             jobs=settings.jobs,
             format_string=settings.format_string,
             json_fields=settings.json_fields,
-            # (the panels count anonymous sources: that is done in the main process)
-            summarize=None if settings.anonymize else chunk_panels,
+            **worker_options(settings),
         )
         if parallel is not None:
             return parallel
@@ -189,6 +187,22 @@ def _open(
         warn=warn,
         stdin=stdin,
     )
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """How workers read a large file for this run: the stats interval they gather a
+    window's counts by (0: per second, for an alert rule that reads more than a
+    second's hits), and what they count of the whole run's summary (the panels; none
+    with ``--anonymize``, whose anonymous sources are the main process's, or with a
+    rule on paths, which reads the visits the panels would take out)."""
+    per_second = settings.slow_ms is not None or any(
+        spec.scope is not None or spec.kind == "percentile" for spec in settings.alerts
+    )
+    paths = any(spec.scope is not None and spec.scope.kind == "path" for spec in settings.alerts)
+    return {
+        "interval": 0 if per_second else settings.stats_interval,
+        "summarize": None if settings.anonymize or paths else chunk_panels,
+    }
 
 
 def _load_state(settings: Settings, run: Run) -> tuple[StateFile | None, Saved | None]:

@@ -111,12 +111,12 @@ def read_chunk(
         parser.finish()
     pending = parser.pending()
     summary, summary_from = None, 0
+    batches = reorderer.open_batches()
+    if summarize is not None and batches:
+        lead = min(SUMMARY_LEAD, reorderer.max_lateness)
+        summary_from = min(batch.second for batch in batches) + lead
+        summary = summarize([batch for batch in batches if batch.second >= summary_from])
     if gather:
-        batches = reorderer.open_batches()
-        if summarize is not None and batches:
-            lead = min(SUMMARY_LEAD, reorderer.max_lateness)
-            summary_from = min(batch.second for batch in batches) + lead
-            summary = summarize([batch for batch in batches if batch.second >= summary_from])
         _gather(reorderer, gather)
     return Chunk(
         reorderer=reorderer,
@@ -268,7 +268,8 @@ class ParallelFile(Defaults):
                 chunk = result.get()
                 if carried:  # read again after the record the chunk before left open
                     chunk = read_chunk(*self._task(bounds, index, carried, self.interval))
-                chunk.read_again = partial(read_chunk, *self._task(bounds, index, carried, 0))
+                again = self._task(bounds, index, carried, 0, summarize=False)
+                chunk.read_again = partial(read_chunk, *again)
                 chunk.summarize = self.summarize
                 if index == 0:
                     chunk.format_name, chunk.sample = self.format_name, self.sample
@@ -280,8 +281,16 @@ class ParallelFile(Defaults):
             self._end_pool(finished=finished)
 
     def _task(
-        self, bounds: list[tuple[int, int]], index: int, carried: str, gather: int
+        self,
+        bounds: list[tuple[int, int]],
+        index: int,
+        carried: str,
+        gather: int,
+        *,
+        summarize: bool = True,
     ) -> tuple[Any, ...]:
+        """``read_chunk``'s arguments (read again: per second, and the main process
+        counts the summary's part)."""
         start, end = bounds[index]
         last = index == len(bounds) - 1
         return (
@@ -296,7 +305,7 @@ class ParallelFile(Defaults):
             carried,
             last,
             gather,
-            self.summarize,
+            self.summarize if summarize else None,
         )
 
 

@@ -334,9 +334,8 @@ class InputPipeline:
             self.start(chunk.format_name)
             self.sample = chunk.sample
         assert self.parser is not None and self.reorderer is not None
-        if chunk.gathered and (
-            self.reorderer.merge_splits(chunk.reorderer, chunk.gathered)
-            or (chunk.summary and self.reorderer.turns_away(chunk.summary_from))
+        if (chunk.gathered and self.reorderer.merge_splits(chunk.reorderer, chunk.gathered)) or (
+            chunk.summary and self.reorderer.turns_away(chunk.summary_from)
         ):
             # Some of a window's seconds are late here and others not: the counts of
             # those seconds are needed apart (and the summary's part counted without

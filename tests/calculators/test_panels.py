@@ -316,20 +316,36 @@ class WholeFilesTest(unittest.TestCase):
     @slow
     def test_workers_count_what_one_process_counts(self) -> None:
         # A file large enough for --jobs 2, disorder across the chunks' starts and a
-        # local midnight inside: the panels the workers count equal one process's.
+        # local midnight inside: the panels the workers count equal one process's, and
+        # so do the records of rules that read a second's counts and durations.
         rng = random.Random(11)
         hits = random_hits(rng, 70_000, True)
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "access.log"
             path.write_text("".join(line_of(hit, True) for hit in hits))
             self.assertGreater(path.stat().st_size, MIN_BYTES)
+            rules = [
+                "--slow-ms",
+                "1500",
+                "--alert",
+                "p90 > 2s over 30s",
+                "--alert",
+                "e: share(5xx) > 17% over 1d",
+                "--alert",
+                "rate(/api) > 0.0003/s over 1h",
+            ]
             outputs = [
                 run_process(str(path), "--output", "json", "--log-format", NGINX_TIMED,
-                            "--top", "50", "--jobs", jobs, TZ="UTC").stdout
+                            "--top", "50", "--jobs", jobs, *rules, TZ="UTC").stdout
                 for jobs in ("1", "2")
             ]  # fmt: skip
         self.assertEqual(outputs[0], outputs[1])
-        summary = json.loads(outputs[0].splitlines()[-1])
+        records = [json.loads(line) for line in outputs[0].splitlines()]
+        fired = {r.get("rule", r["type"]) for r in records if r["type"] != "stats"}
+        self.assertLessEqual(
+            {"e", "p90 > 2s over 30s", "rate(/api) > 0.0003/s over 1h", "slow"}, fired
+        )
+        summary = records[-1]
         self.assertGreater(len(summary["visitors"]), 1)
         self.assertGreater(summary["late"], 0)
 

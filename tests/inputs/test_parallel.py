@@ -15,7 +15,8 @@ from pathlib import Path
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from LogsMonitor2000.calculators.panels import chunk_panels
+from LogsMonitor2000.calculators.expression import parse_rule
+from LogsMonitor2000.app import worker_options
 from LogsMonitor2000.inputs import Source as Input
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
@@ -116,6 +117,17 @@ class CountedRereads(Defaults):
         self.parallel.close()
 
 
+#: Rules on a second's counts, not only its hits (docs/alerts.md).
+RULES = tuple(
+    parse_rule(text)
+    for text in (
+        "e: share(5xx) > 10% over 20s",
+        "a: rate(/a) > 0.5/s over 10s",
+        "rate < 0.5x baseline(30s) over 10s",
+    )
+)
+
+
 class ParallelTest(unittest.TestCase):
     def test_workers_read_as_one_process_does(self) -> None:
         read_again = 0
@@ -138,6 +150,7 @@ class ParallelTest(unittest.TestCase):
                         ]
                     ),
                     "anonymize": rng.random() < 0.3,
+                    "alerts": rng.choice([(), RULES]),
                 }
                 path = Path(tmp) / f"{seed}.log"
                 path.write_text(random_log(rng, format_name))
@@ -151,11 +164,10 @@ class ParallelTest(unittest.TestCase):
                         format_name,
                         lateness=int(options["lateness"]),
                         selection=options["selection"],
-                        interval=int(options["stats_interval"]),
+                        # (how the app has workers read for these settings)
+                        **worker_options(Settings(paths=("x",), **options)),
                         jobs=2,
                         chunk_bytes=chunk_bytes,
-                        # the panels counted by the workers, as the app has them
-                        summarize=None if options["anonymize"] else chunk_panels,
                     )
                     counted = CountedRereads(parallel)
                     self.assertEqual(analyse_source(counted, **options), plain)
