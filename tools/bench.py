@@ -341,6 +341,7 @@ def main() -> None:
         )
     if "clf" in args.formats.split(","):
         bench_goaccess(prepare(folder, "clf", args.lines)[0], args.repeat)
+        bench_rules(prepare(folder, "clf", args.lines)[0], args.repeat)
     if args.views:
         clf = prepare(folder, "clf", args.lines)[0]
         bench_report(clf, args.repeat)
@@ -370,6 +371,34 @@ def bench_goaccess(log: Path, repeat: int) -> None:
     print(
         f"GoAccess (-o json --http-method=no --http-protocol=no): {min(theirs):.2f} s, the "
         f"monitor {min(mine):.2f} s: {min(theirs) / min(mine):.1f}x faster"
+    )
+
+
+#: Five --alert rules of the kinds and scopes operators use first (docs/alerts.md).
+RULES = [
+    "errors: share(5xx) > 5% over 5m",
+    "posts: rate(method=POST) > 20/s over 1m",
+    "drop: rate < 0.3x baseline(1h) over 5m",
+    "busy: rate > 200/s over 30s",
+    "office: share(source=10.0.0.0/24) > 50% over 2m",
+]
+
+
+def bench_rules(log: Path, repeat: int) -> None:
+    """The Combined log with and without five ``--alert`` rules, interleaved; then with
+    a rule on a path, which has the main process count the panels."""
+    plain = [sys.executable, "-m", "LogsMonitor2000", str(log), "--output", "json"]
+    five = plain + [option for rule in RULES for option in ("--alert", rule)]
+    path = five + ["--alert", "api: rate(/api) > 50/s over 1m"]
+    times: dict[str, list[float]] = {"plain": [], "five": [], "path": []}
+    for _ in range(repeat):
+        for name, command in (("plain", plain), ("five", five), ("path", path)):
+            times[name].append(timed(command)[0])
+    base = min(times["plain"])
+    print(
+        f"--alert: five rules {min(times['five']):.2f} s against {base:.2f} s without "
+        f"(ratio {min(times['five']) / base:.2f}); with a rule on a path too "
+        f"{min(times['path']):.2f} s (ratio {min(times['path']) / base:.2f})"
     )
 
 

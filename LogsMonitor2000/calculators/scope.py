@@ -10,6 +10,7 @@ one, can't be evaluated: a usage error, never a rule that silently counts nothin
 from __future__ import annotations
 
 import ipaddress
+import socket
 from collections.abc import Callable
 from itertools import repeat
 from operator import itemgetter
@@ -21,7 +22,7 @@ from .base import Context
 from .expression import Scope
 
 #: Distinct keys remembered with whether they match (clients in a network).
-MEMO_SIZE = 4096
+MEMO_SIZE = 65536
 
 _URL = itemgetter(2)  # (a visit's key: source, user, URL, status, referrer, agent)
 
@@ -80,12 +81,15 @@ def _keys_where(field: str, test: Callable[[str], bool]) -> Callable[[Batch], in
 
 def _source(field: str, value: str) -> Callable[[Batch], int]:
     network = ipaddress.ip_network(value)
+    family = socket.AF_INET if network.version == 4 else socket.AF_INET6
+    mask, wanted = int(network.netmask), int(network.network_address)
 
     def inside(source: str) -> bool:
         try:
-            return ipaddress.ip_address(source) in network
-        except ValueError:
-            return False  # (a host name is in no network)
+            address = int.from_bytes(socket.inet_pton(family, source), "big")
+        except OSError:
+            return False  # (another family's address, or a host name: in no network)
+        return address & mask == wanted
 
     return _keys_where(field, inside)
 
