@@ -181,6 +181,10 @@ class RuleState:
     value: float | None = None
     #: Its name in records and in the summary's ``active`` ("": ``name``).
     rule: str = ""
+    #: Its value (None: undefined) and threshold over time, (start, value, threshold)
+    #: samples for the report's chart, and what the value is; none: not charted.
+    series: tuple[tuple[int, float | None, float], ...] = ()
+    label: str = ""
 
 
 @dataclass(slots=True, frozen=True, kw_only=True)

@@ -21,6 +21,43 @@ from ..reports import AlertReport, Gauge, RuleInfo, RuleState
 from ..words import local_time, milliseconds, number
 from .expression import RuleSpec
 
+#: The most samples of a rule's value kept for the report's chart.
+MAX_SAMPLES = 1000
+
+
+class Series:
+    """A rule's value and threshold over time, for the report's chart, bounded: a
+    sample stands for a span of 1 s, then 2 s, 4 s... as the run gets longer, and holds
+    the largest value of its span (None: undefined throughout)."""
+
+    def __init__(self) -> None:
+        self.span = 1
+        #: [start, value, threshold], in time order.
+        self.samples: list[list[Any]] = []
+
+    def add(self, second: int, value: float | None, threshold: float) -> None:
+        start = second - second % self.span
+        samples = self.samples
+        if samples and samples[-1][0] == start:
+            _keep_largest(samples[-1], value, threshold)
+            return
+        samples.append([start, value, threshold])
+        if len(samples) > MAX_SAMPLES:
+            self.span *= 2
+            merged: list[list[Any]] = []
+            for start, value, threshold in samples:
+                start -= start % self.span
+                if merged and merged[-1][0] == start:
+                    _keep_largest(merged[-1], value, threshold)
+                else:
+                    merged.append([start, value, threshold])
+            self.samples = merged
+
+
+def _keep_largest(sample: list[Any], value: float | None, threshold: float) -> None:
+    if value is not None and (sample[1] is None or value > sample[1]):
+        sample[1], sample[2] = value, threshold
+
 
 @dataclass(slots=True, frozen=True, kw_only=True)
 class RuleAlert(AlertReport):
@@ -91,6 +128,7 @@ class StagedRule:
         self.since: int | None = None
         self.value: float | None = None
         self.now: int | None = None
+        self.series = Series()
 
     # -- what a kind says -----------------------------------------------------------------
 
@@ -124,9 +162,10 @@ class StagedRule:
     def evaluate(self, second: int) -> RuleAlert | None:
         self.now = second
         value = self.value = self.current()
+        threshold = self.threshold()
+        self.series.add(second, value, threshold)
         if value is None:
             return None
-        threshold = self.threshold()
         holds = value > threshold if self.spec.above else value < threshold
         if self.since is None and holds:
             self.since = second
@@ -169,7 +208,14 @@ class StagedRule:
         )
 
     def state(self) -> RuleState:
-        return RuleState(name=self.name, json_key="", since=self.since, value=self.value)
+        return RuleState(
+            name=self.name,
+            json_key="",
+            since=self.since,
+            value=self.value,
+            series=tuple((start, value, limit) for start, value, limit in self.series.samples),
+            label=f"{self.spec.label} ({self.unit.strip()})",
+        )
 
     def gauges(self) -> list[Gauge]:
         labels = (("rule", self.name),)

@@ -15,6 +15,7 @@ import unittest
 from typing import Any, NamedTuple
 
 from LogsMonitor2000.calculators.expression import parse_rule
+from LogsMonitor2000.calculators.staged import MAX_SAMPLES, Series
 from tests.support import SLOW, analyse, blocks_of, run_monitor, slow
 
 FORMAT = (
@@ -238,6 +239,25 @@ class BruteForceTest(unittest.TestCase):
             records, _ = brute_force(hits, RULES, lateness=2, window=20, threshold=2.0)
             fired |= {r["rule"] for r in records if r["type"] == "recovery"}
         self.assertEqual(fired, {parse_rule(rule).name for rule in RULES} | {"traffic"})
+
+
+class SeriesTest(unittest.TestCase):
+    def test_a_rules_samples_stay_bounded_and_keep_its_peaks(self) -> None:
+        # What the report charts of a rule's value: at most MAX_SAMPLES samples over a
+        # long run, each the largest value of its span (undefined ones skipped).
+        rng = random.Random(5)
+        series = Series()
+        added: list[tuple[int, float | None]] = []
+        for second in range(0, 300_000, 7):
+            value = None if rng.random() < 0.1 else rng.random()
+            added.append((second, value))
+            series.add(second, value, 0.5)
+        self.assertLessEqual(len(series.samples), MAX_SAMPLES)
+        self.assertGreater(len(series.samples), MAX_SAMPLES // 2)
+        span = series.span
+        for start, value, _ in series.samples:
+            inside = [v for s, v in added if start <= s < start + span and v is not None]
+            self.assertEqual(value, max(inside, default=None))
 
 
 class ExpressionTest(unittest.TestCase):

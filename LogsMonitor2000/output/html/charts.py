@@ -14,6 +14,7 @@ from html import escape
 
 from ...words import local_time
 from .. import RunInfo
+from ...reports import RuleState
 from ..history import History, Period, Point
 
 #: The chart's drawing box (the SVG stretches it to the page).
@@ -184,6 +185,45 @@ def duration_chart(history: History, run: RunInfo | None) -> str:
         threshold=(slow, rule.threshold_label) if rule and slow else None,
         periods=periods,
     )
+
+
+def rule_chart(rule: RuleState, history: History, end: int) -> str:
+    """An ``--alert`` rule's value over time (a step line, undefined stretches left
+    blank), its threshold dashed (it moves with a baseline), its alert periods shaded."""
+    samples = rule.series
+    axes = _Axes(samples[0][0], max(end, samples[-1][0] + 1), 1.0)
+    seen = [value for _, value, _ in samples if value is not None]
+    seen += [threshold for _, value, threshold in samples if value is not None]
+    axes.top = _nice_top(max(seen, default=0.0) * 1.15)
+    value_path, threshold_path = [], []
+    joined = False  # (the sample before was defined: the steps join)
+    for index, (start, value, threshold) in enumerate(samples):
+        stop = samples[index + 1][0] if index + 1 < len(samples) else axes.end
+        x0, x1 = axes.x(start), axes.x(stop)
+        if value is None:
+            joined = False
+            continue
+        for path, y in ((value_path, axes.y(value)), (threshold_path, axes.y(threshold))):
+            path.append(f"V{y:.1f}H{x1:.1f}" if joined else f"M{x0:.1f} {y:.1f}H{x1:.1f}")
+        joined = True
+    drawing = [
+        f'<path d="{"".join(value_path)}" stroke="var(--accent)" stroke-width="2" '
+        'fill="none" vector-effect="non-scaling-stroke"/>',
+        f'<path d="{"".join(threshold_path)}" stroke="#d64541" stroke-width="1.5" '
+        'stroke-dasharray="6 4" fill="none" vector-effect="non-scaling-stroke"/>',
+    ]
+    key = (
+        '<i style="background:var(--accent)"></i>value<i class="dashed"></i>threshold'
+        '<i style="background:var(--alert)"></i>alert'
+    )
+    return _chart(
+        f"Rule {rule.name}",
+        key,
+        axes,
+        drawing,
+        unit=rule.label,
+        periods=history.periods.get(rule.name, []),
+    ).replace("<figure>", f'<figure class="rule" data-rule="{escape(rule.name)}">', 1)
 
 
 def _steps(axes: _Axes, points: Sequence[Point], values: Sequence[float]) -> str:

@@ -22,7 +22,16 @@ from ...words import counted, milliseconds, printable, size
 from .. import RunInfo
 from ..history import History
 from ..text import header_settings
-from .charts import duration_chart, lasted, rate_chart, span_text, status_chart, when, zone
+from .charts import (
+    duration_chart,
+    lasted,
+    rate_chart,
+    rule_chart,
+    span_text,
+    status_chart,
+    when,
+    zone,
+)
 from .charts import clock as _clock
 from .panels import panel_sections
 from .style import SCRIPT, STYLE
@@ -40,6 +49,8 @@ def render(run: RunInfo | None, history: History, summary: Summary, *, live: boo
             body.append(status_chart(history))
         if any(point.duration for point in history.points):
             body.append(duration_chart(history, run))
+        end = history.points[-1].end
+        body += [rule_chart(rule, history, end) for rule in summary.rules if rule.series]
     elif not live:
         body.append('<p class="muted">No stats window was reported.</p>')
     if totals is not None and summary.events:

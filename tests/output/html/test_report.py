@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import tempfile
 import time
 import unittest
@@ -109,6 +110,28 @@ class ReportNumbersTest(unittest.TestCase):
                     self.assertIn(f'{entry["key"]}: {entry["hits"]:,} hits<', html)
                     self.assertIn(f'{entry["key"]}: {entry["visitors"]:,} visitors<', html)
                 self.assertIn(f'{summary["unique_visitors"]:,} unique', html)
+
+    def test_a_chart_per_alert_rule(self) -> None:
+        # Each --alert rule's value over time, its alert periods shaded: as many as
+        # the rule's alerts in the JSON, none for a rule that never fired.
+        rules = [
+            "errors: share(5xx) > 4% over 1m",
+            "p90 > 700ms over 1m",
+            "quiet: rate < 0.001/s over 1m",
+        ]
+        records, _, html = report_run(
+            str(DATA / "caddy.json"), *(item for rule in rules for item in ("--alert", rule))
+        )
+        figures = re.findall(r'<figure class="rule" data-rule="([^"]*)">(.*?)</figure>', html, re.S)
+        self.assertEqual(
+            [name for name, _ in figures], ["errors", "p90 &gt; 700ms over 1m", "quiet"]
+        )
+        for (name, figure), rule in zip(figures, ("errors", "p90 > 700ms over 1m", "quiet")):
+            alerts = [r for r in records if r["type"] == "alert" and r.get("rule") == rule]
+            self.assertEqual(figure.count('fill="var(--alert)"'), len(alerts), rule)
+            self.assertIn("stroke-dasharray", figure)  # (the threshold)
+        self.assertGreater(figures[0][1].count('fill="var(--alert)"'), 1)
+        self.assertEqual(figures[2][1].count('fill="var(--alert)"'), 0)
 
     def test_request_times_and_virtual_hosts(self) -> None:
         records, page, _ = report_run(str(DATA / "caddy.json"), "--slow-ms", "400")
