@@ -195,7 +195,8 @@ def rule_chart(rule: RuleState, history: History, end: int) -> str:
     seen = [value for _, value, _ in samples if value is not None]
     seen += [threshold for _, value, threshold in samples if value is not None]
     axes.top = _nice_top(max(seen, default=0.0) * 1.15)
-    value_path, threshold_path = [], []
+    value_path: list[str] = []
+    threshold_path: list[str] = []
     joined = False  # (the sample before was defined: the steps join)
     for index, (start, value, threshold) in enumerate(samples):
         stop = samples[index + 1][0] if index + 1 < len(samples) else axes.end
