@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from LogsMonitor2000.pipeline.monitor import Monitor, StopRequested
+from LogsMonitor2000.calculators.expression import parse_rule
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
 from tests.live import LiveMonitor, append, csv_row, hits_seen
@@ -113,6 +114,18 @@ class KillTest(unittest.TestCase):
         self.assertGreater(late, 0)
 
 
+#: A rule of each --alert kind (their windows and states carry over too).
+RULES = tuple(
+    parse_rule(text)
+    for text in (
+        "e: share(5xx) > 5% over 1m",
+        "a: rate(/api) > 1/s over 20s",
+        "rate < 0.8x baseline(2m) over 30s",
+        "p: rate(method=POST) > 0.2/s over 10s",
+    )
+)
+
+
 class StoppingBlocks(Blocks):
     """Blocks, then a wait (which decides the format of a short input, as a live
     reader's wait does), then the end a signal brings: StopRequested while waiting."""
@@ -132,7 +145,7 @@ class SnapshotTest(unittest.TestCase):
         rng = random.Random(8)
         cases = [
             ("sample.csv", {}),
-            ("sample.log", {"alert_window": 30, "threshold": 5.0}),
+            ("sample.log", {"alert_window": 30, "threshold": 5.0, "alerts": RULES}),
             ("mongo-traffic.csv", {"slow_ms": 30.0, "stats_interval": 5}),
             ("mongo.csv", {"alert_window": 4, "threshold": 0.5, "slow_ms": 100.0}),
         ]
