@@ -4,6 +4,8 @@ the histogram against a sorted count; label values escaped."""
 from __future__ import annotations
 
 import random
+import shutil
+import subprocess
 import unittest
 
 from typing import Any
@@ -19,7 +21,12 @@ from LogsMonitor2000.families import HTTP
 from LogsMonitor2000.families.http import HttpBatch
 from LogsMonitor2000.output import LiveState
 from LogsMonitor2000.output.prometheus import exposition
+from LogsMonitor2000.calculators import Context, alert_rules
+from LogsMonitor2000.calculators.expression import parse_rule
+from LogsMonitor2000.calculators.staged import StagedRule
+from LogsMonitor2000.pipeline.windows import rule_window
 from LogsMonitor2000.reports import Summary
+from LogsMonitor2000.settings import Settings
 from tests.parsing import parse
 from tests.support import DATA
 
@@ -89,6 +96,35 @@ class CountersTest(unittest.TestCase):
         self.assertIn(
             f'_responses_by_code_total{{code="404"}} {expected["404"]}\n', exposition(state)
         )
+
+    def test_every_rule_has_its_gauges(self) -> None:
+        # alert_active{rule=...} for every rule (the traffic alert too), and each
+        # --alert rule's value and threshold while it has one; one metric per name.
+        specs = (parse_rule('e "x": share(5xx) > 5% over 1m'), parse_rule("rate > 1/s over 10s"))
+        context = Context(settings=Settings(paths=("x",), alerts=specs), family=HTTP,
+                          durations=False, format_description="")  # fmt: skip
+        rules = alert_rules(context)
+        batches, _, _ = parse("clf", (DATA / "sample.log").read_text())
+        windows = [rule_window(rule, HttpBatch) for rule in rules]
+        for second in sorted(batches):
+            for window in windows:
+                window.close([batches[second]], second)
+        summary = Summary(
+            events=1, invalid=0, late=0, first=1, last=1, max_lateness=0, lateness_seconds=2
+        )
+        gauges = tuple(gauge for rule in rules for gauge in rule.gauges())
+        text = exposition(LiveState(summary=summary, unit="hit", gauges=gauges))
+        self.assertEqual(text.count("# TYPE logsmonitor2000_alert_active gauge"), 1)
+        self.assertIn('logsmonitor2000_alert_active{rule="traffic"} 0\n', text)
+        self.assertIn('logsmonitor2000_alert_active{rule="e \\"x\\""} 1\n', text)  # (escaped)
+        share = rules[1]
+        assert isinstance(share, StagedRule) and share.value is not None
+        self.assertIn(f'logsmonitor2000_alert_value{{rule="e \\"x\\""}} {share.value!r}\n', text)
+        self.assertIn('logsmonitor2000_alert_threshold{rule="rate > 1/s over 10s"} 1.0\n', text)
+        if shutil.which("promtool") is not None:
+            checked = subprocess.run(["promtool", "check", "metrics"], input=text.encode(),
+                                     capture_output=True, timeout=30)  # fmt: skip
+            self.assertEqual(checked.returncode, 0, checked.stdout + checked.stderr)
 
     def test_label_values_are_escaped(self) -> None:
         counters = EventCounters(HTTP)
