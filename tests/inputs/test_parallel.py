@@ -9,6 +9,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import unittest
 from pathlib import Path
@@ -247,6 +248,16 @@ class ParallelTest(unittest.TestCase):
             )
 
 
+#: Runs the command after the file name; writes its peak RSS (KiB) to that file and
+#: exits with its status.
+PEAK = (
+    "import resource, subprocess, sys\n"
+    "status = subprocess.run(sys.argv[2:]).returncode\n"
+    "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+    "sys.exit(status)"
+)
+
+
 class ParallelCommandTest(unittest.TestCase):
     """The command line on a file large enough for workers."""
 
@@ -268,19 +279,18 @@ class ParallelCommandTest(unittest.TestCase):
 
     def run_both(self, path: Path, *args: str) -> list[tuple[int, str, str, int]]:
         """The run with one process and with two: exit status, stdout, stderr, peak RSS
-        (KiB) of the largest process."""
+        (KiB) of the largest process.  The monitor is started by a small interpreter
+        (``PEAK``): a child forked from this large test process would count its pages."""
         runs = []
         for jobs in ("1", "2"):
-            with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-                process = subprocess.Popen(
-                    monitor_command(str(path), "--output", "json", "-v", "--jobs", jobs, *args),
-                    stdout=out, stderr=err, cwd=TOP, env=environment(),
+            with tempfile.TemporaryDirectory() as tmp:
+                peak = Path(tmp) / "peak"
+                done = subprocess.run(
+                    [sys.executable, "-c", PEAK, str(peak),
+                     *monitor_command(str(path), "--output", "json", "-v", "--jobs", jobs, *args)],
+                    capture_output=True, text=True, cwd=TOP, env=environment(),
                 )  # fmt: skip
-                _, status, usage = os.wait4(process.pid, 0)
-                process.returncode = os.waitstatus_to_exitcode(status)
-                out.seek(0)
-                err.seek(0)
-                runs.append((process.returncode, out.read(), err.read(), usage.ru_maxrss))
+                runs.append((done.returncode, done.stdout, done.stderr, int(peak.read_text())))
         return runs
 
     def test_a_long_line_is_cut_as_one_process_cuts_it(self) -> None:

@@ -185,7 +185,7 @@ class ServeTest(unittest.TestCase):
         self.assertEqual(samples['section_events_total{section="other"}'], 0)
         self.assertEqual(samples['responses_total{status_class="2xx"}'], events)
         self.assertEqual(samples["alert_threshold_per_second"], 10.0)
-        self.assertEqual(samples["alert_active"], 0)
+        self.assertEqual(samples['alert_active{rule="traffic"}'], 0)
         if shutil.which("promtool") is None:
             live.stop()
             self.skipTest("no promtool (Debian package prometheus)")
