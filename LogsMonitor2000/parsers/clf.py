@@ -25,10 +25,11 @@ from .access_fields import HttpEvents
 #: The 7 fields of a line, in the order of access CSV's columns, then Combined's referrer
 #: and user agent (None when the line has none; a quote inside escaped as ``\"``).
 #: The user may hold spaces (any client can send Basic credentials for ``bob smith``).
-_LINE = re.compile(
-    r'(\S+) (\S+) (.*?) \[([^\]]*)\] "(.*?)" ([0-9]{3}) ([0-9]+|-)'
-    r'(?: "([^"\\]*(?:\\.[^"\\]*)*)" "([^"\\]*(?:\\.[^"\\]*)*)")?(?=\s|$)'
-)
+_TAIL = r' ([0-9]{3}) ([0-9]+|-)(?: "([^"\\]*(?:\\.[^"\\]*)*)" "([^"\\]*(?:\\.[^"\\]*)*)")?(?=\s|$)'
+_LINE = re.compile(r'(\S+) (\S+) (.*?) \[([^\]]*)\] "(.*?)"' + _TAIL)
+#: The same for a request without a quote inside (nearly every line), a fifth faster;
+#: where it finds nothing, ``_LINE`` is asked (a match of this one is ``_LINE``'s).
+_PLAIN_LINE = re.compile(r'(\S+) (\S+) (.*?) \[([^\]]*)\] "([^"]*)"' + _TAIL)
 _TIMESTAMP = re.compile(
     r"([0-9]{2})/([A-Za-z]{3})/([0-9]{4}):([0-9]{2}):([0-9]{2}):([0-9]{2}) "
     r"([+-])([0-9]{2})([0-9]{2})"
@@ -93,9 +94,10 @@ class ClfParser(LineParser):
             self._parse(lines[start : start + SUB_BLOCK_LINES])
 
     def _parse(self, lines: list[str]) -> None:
-        records = [
-            _NOT_CLF if found is None else found.groups() for found in map(_LINE.match, lines)
-        ]
+        matches = list(map(_PLAIN_LINE.match, lines))
+        if None in matches:  # (a quote in a request, or no Common Log Format line)
+            matches = [found or _LINE.match(line) for found, line in zip(matches, lines)]
+        records = [_NOT_CLF if found is None else found.groups() for found in matches]
 
         def unusual(index: int, reason: str | None) -> None:
             line = lines[index]

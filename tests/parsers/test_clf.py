@@ -1,8 +1,9 @@
 """docs/counting.md, "Access logs": Common and Combined Log Format records."""
 
+import random
 import unittest
 
-from LogsMonitor2000.parsers.clf import clf_epoch
+from LogsMonitor2000.parsers.clf import _LINE, _PLAIN_LINE, clf_epoch
 from tests.parsing import parse
 
 NEW_YEAR_2020 = 1577836800  # 2020-01-01T00:00:00Z
@@ -90,3 +91,23 @@ class ClfRecordTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FastPathTest(unittest.TestCase):
+    def test_the_plain_line_regex_matches_as_the_full_one(self) -> None:
+        # ClfParser asks _PLAIN_LINE first, then _LINE where it finds nothing: wherever
+        # the first matches, the second gives the same groups.
+        rng = random.Random(4)
+        pieces = ['"', '\\"', " ", "a", "/x", " 200 1", ' "-" "', "HTTP/1.1", "]", "[", "\\"]
+        matched = 0
+        for _ in range(20_000):
+            request = "".join(rng.choice(pieces) for _ in range(rng.randrange(0, 8)))
+            tail = rng.choice([' 200 12 "-" "curl"', " 404 -", ' 200 1 "r" "a\\"b"', " 99 1", ""])
+            line = f'10.0.0.1 - u [01/Jan/2020:00:00:00 +0000] "{request}"{tail}'
+            plain, full = _PLAIN_LINE.match(line), _LINE.match(line)
+            if plain is not None:
+                matched += 1
+                self.assertIsNotNone(full, line)
+                assert full is not None
+                self.assertEqual(plain.groups(), full.groups(), line)
+        self.assertGreater(matched, 1000)
