@@ -462,7 +462,7 @@ def _followed_read_time(log: Path, subscribers: int, stuck: int) -> float:
         client = socket.create_connection(("127.0.0.1", port))
         if i < stuck:
             client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        client.sendall(b"GET /events HTTP/1.1\r\nHost: bench\r\n\r\n")
+        client.sendall(f"GET /events HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode())
         clients.append(client)
     reading = selectors.DefaultSelector()
     for client in clients[stuck:]:
@@ -481,7 +481,11 @@ def _followed_read_time(log: Path, subscribers: int, stuck: int) -> float:
     drainer = threading.Thread(target=drain, daemon=True)
     drainer.start()
     url = f"http://127.0.0.1:{port}/healthz"
+    deadline = time.monotonic() + 60
     while json.load(urllib.request.urlopen(url))["subscribers"] < subscribers:
+        if time.monotonic() > deadline:  # (a refused subscription must not hang the bench)
+            process.kill()
+            raise SystemExit("the /events subscribers were not all taken")
         time.sleep(0.05)
     size = log.stat().st_size
     read_before = _bytes_read(process.pid)

@@ -109,6 +109,16 @@ class Panels:
         nbytes = self._bytes
         known = nbytes.get
         chars = 0
+        for key, (hits, size) in log.counted.items():  # (a busy second's, added up)
+            self._hits[key] += hits
+            found = known(key)
+            if found is None:
+                nbytes[key] = size
+                chars += len(key[2]) + len(key[4]) + len(key[5])
+            else:
+                nbytes[key] = found + size
+        for key, listed in log.times.items():
+            self._times.setdefault(key, []).extend(listed)
         for key, size in zip(log.keys, log.sizes):
             found = known(key)
             if found is None:

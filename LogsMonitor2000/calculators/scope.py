@@ -47,8 +47,12 @@ def _hits(batch: Batch) -> int:
 
 def _path(field: str, prefix: str) -> Callable[[Batch], int]:
     def count(batch: Batch) -> int:
-        keys = getattr(batch, field).keys
-        return sum(map(str.startswith, map(_URL, keys), repeat(prefix)))
+        log = getattr(batch, field)
+        total: int = sum(map(str.startswith, map(_URL, log.keys), repeat(prefix)))
+        for key, (hits, _) in log.counted.items():  # (a busy second's, added up)
+            if key[2].startswith(prefix):
+                total += hits
+        return total
 
     return count
 

@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from ..bounds import MAX_KEY_CHARS, remember
 from ..families.http import HttpBatch
+from ..pipeline.batch import COMPACT_AT
 from ..pipeline.filters import Filter
 from .base import EventSink
 from .urls import decode, target
@@ -245,8 +246,11 @@ class HttpEvents:
                 counts_statuses = batch.statuses
                 counts_codes = batch.codes
                 counts_methods = batch.methods
-                add_visit = batch.visits.keys.append
-                add_size = batch.visits.sizes.append
+                visits = batch.visits
+                if len(visits.keys) > COMPACT_AT:  # (a busy second: added up as it comes)
+                    visits.compact()
+                add_visit = visits.keys.append
+                add_size = visits.sizes.append
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1
@@ -342,9 +346,12 @@ class HttpEvents:
                 counts_methods = batch.methods
                 counts_vhosts = batch.vhosts
                 durations = batch.durations_ms
-                add_visit = batch.visits.keys.append
-                add_size = batch.visits.sizes.append
-                add_timed = batch.visits.timed.append
+                visits = batch.visits
+                if len(visits.keys) > COMPACT_AT:  # (a busy second: added up as it comes)
+                    visits.compact()
+                add_visit = visits.keys.append
+                add_size = visits.sizes.append
+                add_timed = visits.timed.append
             hits += 1
             nbytes_total += nbytes
             counts_sections[section] = counts_sections.get(section, 0) + 1

@@ -136,47 +136,95 @@ class Largest:
         return items
 
 
+#: Requests a second's visit log holds one by one before it adds them up (a burst of
+#: a second: its memory is that of its distinct visits, as a dict's would be).
+COMPACT_AT = 4096
+
+
 class VisitLog:
     """The requests of a second as the panels tell them apart (``calculators/panels.py``):
     a key per request - (source, user, URL, status, referrer, user agent) -, its bytes,
     and (key, milliseconds) for each that has a request time.  A parser appends to it
     per line (no dict, no hashing: a second's keys seldom repeat); the panels add them
-    up by the hour, where they do."""
+    up by the hour, where they do.  A second of more than ``COMPACT_AT`` requests is
+    added up as it comes (``compact``, which the parsers call when they take a Batch):
+    ``counted`` holds [hits, bytes] by key, ``times`` the request times by key."""
 
-    __slots__ = ("keys", "sizes", "timed")
+    __slots__ = ("keys", "sizes", "timed", "counted", "times")
 
     def __init__(self) -> None:
         self.keys: list[tuple[str, ...]] = []
         self.sizes: list[int] = []
         self.timed: list[tuple[tuple[str, ...], float]] = []
+        self.counted: dict[tuple[str, ...], list[int]] = {}
+        self.times: dict[tuple[str, ...], list[float]] = {}
 
     def __bool__(self) -> bool:
-        return bool(self.keys)
+        return bool(self.keys) or bool(self.counted)
 
     def __len__(self) -> int:
-        return len(self.keys)
+        return len(self.keys) + sum(hits for hits, _ in self.counted.values())
 
     def __eq__(self, other: object) -> bool:
-        """The same requests, in any order."""
+        """The same requests, in any order, added up or not."""
         if not isinstance(other, VisitLog):
             return NotImplemented
-        return sorted(zip(self.keys, self.sizes)) == sorted(zip(other.keys, other.sizes)) and (
-            sorted(self.timed) == sorted(other.timed)
-        )
+        return self.totals() == other.totals()
 
     def __repr__(self) -> str:
-        return f"VisitLog({len(self.keys)} requests, {len(self.timed)} timed)"
+        return f"VisitLog({len(self)} requests)"
 
     def add(self, key: tuple[str, ...], nbytes: int, ms: float | None = None) -> None:
         self.keys.append(key)
         self.sizes.append(nbytes)
         if ms is not None:
             self.timed.append((key, ms))
+        if len(self.keys) > COMPACT_AT:
+            self.compact()
+
+    def compact(self) -> None:
+        """Add up the requests held one by one."""
+        counted, times = self.counted, self.times
+        for key, size in zip(self.keys, self.sizes):
+            found = counted.get(key)
+            if found is None:
+                counted[key] = [1, size]
+            else:
+                found[0] += 1
+                found[1] += size
+        for key, ms in self.timed:
+            listed = times.get(key)
+            if listed is None:
+                times[key] = [ms]
+            else:
+                listed.append(ms)
+        self.keys, self.sizes, self.timed = [], [], []
+
+    def totals(self) -> dict[tuple[str, ...], tuple[int, int, list[float]]]:
+        """(hits, bytes, sorted request times) by key."""
+        whole = VisitLog()
+        whole.extend(self)
+        whole.compact()
+        return {
+            key: (hits, nbytes, sorted(whole.times.get(key, ())))
+            for key, (hits, nbytes) in whole.counted.items()
+        }
 
     def extend(self, other: VisitLog) -> None:
         self.keys += other.keys
         self.sizes += other.sizes
         self.timed += other.timed
+        for key, (hits, nbytes) in other.counted.items():
+            found = self.counted.get(key)
+            if found is None:
+                self.counted[key] = [hits, nbytes]
+            else:
+                found[0] += hits
+                found[1] += nbytes
+        for key, listed in other.times.items():
+            self.times.setdefault(key, []).extend(listed)
+        if len(self.keys) > COMPACT_AT:
+            self.compact()
 
 
 @dataclass(frozen=True)
@@ -194,22 +242,22 @@ class Visits:
         getattr(into, self.name).extend(getattr(other, self.name))
 
     def to_json(self, value: VisitLog) -> Any:
+        value.compact()
         return {
-            "keys": [list(key) for key in value.keys],
-            "sizes": value.sizes,
-            "timed": [[list(key), ms] for key, ms in value.timed],
+            "counted": [[list(key), counted] for key, counted in value.counted.items()],
+            "times": [[list(key), listed] for key, listed in value.times.items()],
         }
 
     def from_json(self, data: Any) -> VisitLog:
         log = VisitLog()
         found = validate.mapping(data)
-        log.keys = [self._key(key) for key in validate.listed(found["keys"])]
-        log.sizes = [validate.count(size) for size in validate.listed(found["sizes"])]
-        if len(log.sizes) != len(log.keys):
-            raise ValueError("a visit log has a size per key")
-        for pair in validate.listed(found["timed"]):
-            key, ms = validate.listed(pair)
-            log.timed.append((self._key(key), validate.duration(ms)))
+        for pair in validate.listed(found["counted"]):
+            key, counted = validate.listed(pair)
+            hits, nbytes = validate.listed(counted)
+            log.counted[self._key(key)] = [validate.count(hits), validate.count(nbytes)]
+        for pair in validate.listed(found["times"]):
+            key, listed = validate.listed(pair)
+            log.times[self._key(key)] = [validate.duration(ms) for ms in validate.listed(listed)]
         return log
 
     @staticmethod

@@ -317,7 +317,7 @@ class Anonymizer:
         user names (``-`` for every user the format has) and URLs and referrers without
         their queries (which may hold tokens)."""
         known: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for source, user, url, status, referrer, agent in set(visits.keys):
+        for source, user, url, status, referrer, agent in {*visits.keys, *visits.counted}:
             known[(source, user, url, status, referrer, agent)] = (
                 self._merged([(source, 0)]).popitem()[0],
                 "-" if user else "",
@@ -330,6 +330,12 @@ class Anonymizer:
         shown.keys = [known[key] for key in visits.keys]
         shown.sizes = list(visits.sizes)
         shown.timed = [(known[key], ms) for key, ms in visits.timed]
+        for key, (hits, nbytes) in visits.counted.items():
+            found = shown.counted.setdefault(known[key], [0, 0])
+            found[0] += hits
+            found[1] += nbytes
+        for key, listed in visits.times.items():
+            shown.times.setdefault(known[key], []).extend(listed)
         return shown
 
     def finish(self) -> None:

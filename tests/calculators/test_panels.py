@@ -25,7 +25,7 @@ from LogsMonitor2000.calculators.panels import Panels
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
 from tests.reference import accept
 from LogsMonitor2000.parsers import Rejects, parser_factory
-from LogsMonitor2000.pipeline.batch import Batch
+from LogsMonitor2000.pipeline.batch import COMPACT_AT, Batch
 from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches
 from tests.support import (
@@ -213,6 +213,26 @@ class PanelsTest(unittest.TestCase):
         summary = analyse(blocks_of(text, rng.randint(1, 90)), panels=True, **options)[-1]
         got = {key: summary[key] for key in reference_panels([], lateness=0, top=0, timed=timed)}
         return got, reference_panels(hits, lateness=lateness, top=top, timed=timed)
+
+    def test_a_busy_second_is_added_up_as_it_comes(self) -> None:
+        # Thousands of requests in a second: a second's visit log adds them up past
+        # COMPACT_AT (its memory is then that of its distinct visits); the panels are
+        # the reference's all the same, in blocks of either size.
+        rng = random.Random(8)
+        for timed in (False, True):
+            hits = [hit._replace(time=1_700_000_000 + i // 6000) for i, hit in
+                    enumerate(random_hits(rng, 3 * COMPACT_AT, timed))]  # fmt: skip
+            text = "".join(line_of(hit, timed) for hit in hits)
+            options: dict[str, Any] = {"top": 20}
+            if timed:
+                options.update(log_format="format", format_string=NGINX_TIMED)
+            else:
+                options.update(log_format="clf")
+            for lines in (len(hits), 700):
+                with self.subTest(timed=timed, lines=lines):
+                    summary = analyse(blocks_of(text, lines), panels=True, **options)[-1]
+                    expected = reference_panels(hits, lateness=2, top=20, timed=timed)
+                    self.assert_panels_equal({key: summary[key] for key in expected}, expected)
 
     def test_random_logs_match_the_reference(self) -> None:
         for zone in ("UTC", "Asia/Kolkata"):
