@@ -30,6 +30,7 @@ from LogsMonitor2000.pipeline.reorder import Reorderer
 from tests.parsing import KeepBatches
 from tests.support import (
     DATA,
+    SLOW,
     TOP,
     analyse,
     blocks_of,
@@ -219,7 +220,7 @@ class PanelsTest(unittest.TestCase):
         # COMPACT_AT (its memory is then that of its distinct visits); the panels are
         # the reference's all the same, in blocks of either size.
         rng = random.Random(8)
-        for timed in (False, True):
+        for timed in (False, True) if SLOW else (True,):  # (the slow group tries both)
             hits = [hit._replace(time=1_700_000_000 + i // 6000) for i, hit in
                     enumerate(random_hits(rng, 3 * COMPACT_AT, timed))]  # fmt: skip
             text = "".join(line_of(hit, timed) for hit in hits)
@@ -228,7 +229,7 @@ class PanelsTest(unittest.TestCase):
                 options.update(log_format="format", format_string=NGINX_TIMED)
             else:
                 options.update(log_format="clf")
-            for lines in (len(hits), 700):
+            for lines in (len(hits), 700) if SLOW else (700,):
                 with self.subTest(timed=timed, lines=lines):
                     summary = analyse(blocks_of(text, lines), panels=True, **options)[-1]
                     expected = reference_panels(hits, lateness=2, top=20, timed=timed)
