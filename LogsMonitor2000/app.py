@@ -19,16 +19,15 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from types import FrameType
-from typing import IO, TYPE_CHECKING, Any, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
-from .calculators.panels import chunk_panels
 from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
 from .inputs import Position, Source, open_source
 from .inputs.listen import Listener, ListenOptions, check_listen_url, open_listener
 from .net.addresses import reachable_from_outside
-from .inputs.parallel import parallel_source
+from .inputs.parallel import parallel_source, worker_options
 from .output import GuardedStream, Notifier, Tee
 from .output.html.report import ReportNotifier
 from .output.jsonlines import JsonLinesNotifier
@@ -187,22 +186,6 @@ def _open(
         warn=warn,
         stdin=stdin,
     )
-
-
-def worker_options(settings: Settings) -> dict[str, Any]:
-    """How workers read a large file for this run: the stats interval they gather a
-    window's counts by (0: per second, for an alert rule that reads more than a
-    second's hits), and what they count of the whole run's summary (the panels; none
-    with ``--anonymize``, whose anonymous sources are the main process's, or with a
-    rule on paths, which reads the visits the panels would take out)."""
-    per_second = settings.slow_ms is not None or any(
-        spec.scope is not None or spec.kind == "percentile" for spec in settings.alerts
-    )
-    paths = any(spec.scope is not None and spec.scope.kind == "path" for spec in settings.alerts)
-    return {
-        "interval": 0 if per_second else settings.stats_interval,
-        "summarize": None if settings.anonymize or paths else chunk_panels,
-    }
 
 
 def _load_state(settings: Settings, run: Run) -> tuple[StateFile | None, Saved | None]:

@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ..calculators.panels import chunk_panels
 from ..pipeline.batch import Batch
 from ..pipeline.filters import Filter, Selection
 from ..parsers import FORMAT_STRING, NAMED_REJECTS, PARSERS, Rejects, parser_factory
@@ -44,6 +45,8 @@ from .lines import BLOCK_BYTES, LineSplitter
 
 if TYPE_CHECKING:  # multiprocessing itself is imported when a file is read in parallel
     from multiprocessing.pool import AsyncResult, Pool
+
+    from ..settings import Settings
 
 CHUNK_BYTES = 1 << 21
 #: The most seconds at a chunk's start whose counts for the whole run's summary are left
@@ -394,3 +397,19 @@ def parallel_source(
         json_fields=json_fields,
         summarize=summarize,
     )
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    """How workers read a large file for this run: the stats interval they gather a
+    window's counts by (0: per second, for an alert rule that reads more than a
+    second's hits), and what they count of the whole run's summary (the panels; none
+    with ``--anonymize``, whose anonymous sources are the main process's, or with a
+    rule on paths, which reads the visits the panels would take out)."""
+    per_second = settings.slow_ms is not None or any(
+        spec.scope is not None or spec.kind == "percentile" for spec in settings.alerts
+    )
+    paths = any(spec.scope is not None and spec.scope.kind == "path" for spec in settings.alerts)
+    return {
+        "interval": 0 if per_second else settings.stats_interval,
+        "summarize": None if settings.anonymize or paths else chunk_panels,
+    }

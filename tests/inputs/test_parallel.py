@@ -17,10 +17,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from LogsMonitor2000.calculators.expression import parse_rule
-from LogsMonitor2000.app import worker_options
 from LogsMonitor2000.inputs import Source as Input
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
+    worker_options,
     MIN_BYTES,
     Chunk,
     ParallelFile,
