@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from LogsMonitor2000.calculators.expression import parse_rule
 from LogsMonitor2000.calculators.staged import MAX_SAMPLES, Series
+from tests.pipeline.test_watermarks import analyse_several
 from tests.support import SLOW, analyse, blocks_of, run_monitor, slow
 
 FORMAT = (
@@ -228,6 +229,25 @@ class BruteForceTest(unittest.TestCase):
             with self.subTest(seed=seed):
                 seen += self.check(seed)
         self.assertGreater(seen, 20)
+
+    def test_several_inputs_give_the_records_of_one(self) -> None:
+        # The requests of one log dealt at random to three inputs (each in order, as
+        # the servers of a site write them): the rules see the same seconds.
+        rng = random.Random(7)
+        hits = sorted(random_hits(rng), key=lambda hit: hit.time)
+        inputs: list[list[str]] = [[], [], []]
+        for hit in hits:
+            rng.choice(inputs).append(line_of(hit))
+        options: dict[str, Any] = {
+            "log_format": "format",
+            "format_string": FORMAT,
+            "alerts": tuple(parse_rule(rule) for rule in RULES),
+        }
+        one = analyse(blocks_of("".join(line_of(hit) for hit in hits), 50), **options)
+        several = analyse_several(["".join(lines) for lines in inputs], rng, **options)
+        alerts = [r for r in one if r["type"] in ("alert", "recovery")]
+        self.assertEqual([r for r in several if r["type"] in ("alert", "recovery")], alerts)
+        self.assertGreater(len({r["rule"] for r in alerts}), 6)
 
     @slow
     def test_every_rule_fires_in_the_random_logs(self) -> None:
