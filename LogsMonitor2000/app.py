@@ -21,6 +21,7 @@ from dataclasses import replace
 from types import FrameType
 from typing import IO, TYPE_CHECKING, TextIO
 
+from .calculators.panels import chunk_panels
 from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
@@ -174,7 +175,7 @@ def _open(
             jobs=settings.jobs,
             format_string=settings.format_string,
             json_fields=settings.json_fields,
-            **worker_options(settings),
+            **worker_options(settings, chunk_panels),
         )
         if parallel is not None:
             return parallel

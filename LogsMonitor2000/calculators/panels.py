@@ -25,7 +25,7 @@ from ..checkpoint import validate
 from ..families.base import PANELS
 from ..parsers.agents import classify
 from ..parsers.urls import is_static, referring_site
-from ..pipeline.batch import Batch, VisitLog
+from ..pipeline.batch import Batch, VisitLog, gather_times
 from .distinct import DayVisitors
 from .entries import Entry, Gathered, Table
 
@@ -127,13 +127,7 @@ class Panels:
             elif size:
                 nbytes[key] = found + size
         self._pending_chars += chars
-        times = self._times
-        for key, ms in log.timed:
-            listed = times.get(key)
-            if listed is None:
-                times[key] = [ms]
-            else:
-                listed.append(ms)
+        gather_times(self._times, log.timed)
 
     def _spread(self) -> None:
         """Spread the pending visits onto the panels.  A visit's URL goes to its table

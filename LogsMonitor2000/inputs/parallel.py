@@ -33,7 +33,6 @@ from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..calculators.panels import chunk_panels
 from ..pipeline.batch import Batch
 from ..pipeline.filters import Filter, Selection
 from ..parsers import FORMAT_STRING, NAMED_REJECTS, PARSERS, Rejects, parser_factory
@@ -403,10 +402,10 @@ def parallel_source(
     )
 
 
-def worker_options(settings: Settings) -> dict[str, Any]:
+def worker_options(settings: Settings, panels: Summarizer) -> dict[str, Any]:
     """How workers read a large file for this run: the stats interval they gather a
     window's counts by (0: per second, for an alert rule that reads more than a
-    second's hits), and what they count of the whole run's summary (the panels; none
+    second's hits), and what they count of the whole run's summary (``panels``; none
     with ``--anonymize``, whose anonymous sources are the main process's, or with a
     rule on paths, which reads the visits the panels would take out)."""
     per_second = settings.slow_ms is not None or any(
@@ -415,5 +414,5 @@ def worker_options(settings: Settings) -> dict[str, Any]:
     paths = any(spec.scope is not None and spec.scope.kind == "path" for spec in settings.alerts)
     return {
         "interval": 0 if per_second else settings.stats_interval,
-        "summarize": None if settings.anonymize or paths else chunk_panels,
+        "summarize": None if settings.anonymize or paths else panels,
     }

@@ -17,7 +17,7 @@ and checkpointing them do, so none of that is written out per family.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
 
@@ -141,6 +141,18 @@ class Largest:
 COMPACT_AT = 4096
 
 
+def gather_times(
+    times: dict[tuple[str, ...], list[float]], timed: Iterable[tuple[tuple[str, ...], float]]
+) -> None:
+    """Add (key, milliseconds) pairs to the request times by key."""
+    for key, ms in timed:
+        listed = times.get(key)
+        if listed is None:
+            times[key] = [ms]
+        else:
+            listed.append(ms)
+
+
 class VisitLog:
     """The requests of a second as the panels tell them apart (``calculators/panels.py``):
     a key per request - (source, user, URL, status, referrer, user agent) -, its bytes,
@@ -192,12 +204,7 @@ class VisitLog:
             else:
                 found[0] += 1
                 found[1] += size
-        for key, ms in self.timed:
-            listed = times.get(key)
-            if listed is None:
-                times[key] = [ms]
-            else:
-                listed.append(ms)
+        gather_times(times, self.timed)
         self.keys, self.sizes, self.timed = [], [], []
 
     def totals(self) -> dict[tuple[str, ...], tuple[int, int, list[float]]]:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from LogsMonitor2000.calculators.expression import parse_rule
+from LogsMonitor2000.calculators.panels import chunk_panels
 from LogsMonitor2000.inputs import Source as Input
 from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
@@ -166,7 +167,7 @@ class ParallelTest(unittest.TestCase):
                         lateness=int(options["lateness"]),
                         selection=options["selection"],
                         # (how the app has workers read for these settings)
-                        **worker_options(Settings(paths=("x",), **options)),
+                        **worker_options(Settings(paths=("x",), **options), chunk_panels),
                         jobs=2,
                         chunk_bytes=chunk_bytes,
                     )
