@@ -1,6 +1,6 @@
 """The composition root: ``Settings`` in, a run built and run.
 
-It opens the inputs (files, followed files, workers for a large file, listeners), loads
+It opens the inputs (and a --store) (files, followed files, workers for a large file, listeners), loads
 a ``--state`` checkpoint, builds the notifiers (text or JSON on stdout, the report, the
 live server, the dashboard, alert forwarding, the progress line), hands them to the
 ``Monitor`` and runs it under the run's signal handlers: SIGINT and SIGTERM ask it to
@@ -17,7 +17,6 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import replace
 from types import FrameType
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -26,7 +25,7 @@ from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
 from .inputs import Position, Source, open_source
-from .inputs.listen import Listener, ListenOptions, check_listen_url, open_listener
+from .inputs.listen import Listener, ListenOptions, open_listeners
 from .net.addresses import reachable_from_outside
 from .inputs.parallel import parallel_source, worker_options
 from .output import GuardedStream, Notifier, Tee
@@ -34,20 +33,26 @@ from .output.html.report import ReportNotifier
 from .output.jsonlines import JsonLinesNotifier
 from .output.progress import PROGRESS_BYTES, ProgressLine
 from .output.text import TextNotifier
+from .parsers import ParserFactory
 from .pipeline.monitor import Monitor
+from .pipeline.windows import Window
 from .reports import Summary
+from .credentials import with_credentials
 from .settings import Settings
+from .pipeline.filters import anonymous
 from .words import local_time, printable
 
-if TYPE_CHECKING:  # (ssl, the live server and curses: imported only when used)
+if TYPE_CHECKING:  # (ssl, the live server, curses, sqlite3: imported only when used)
     import ssl
 
     from .output.dashboard import DashboardNotifier
     from .output.html.live import LiveServer, ServeNotifier
+    from .store.api import RecordApi
+    from .store.writer import Store
 
 PROG = "LogsMonitor2000"
-#: The longest USER:PASSWORD a credentials file may hold.
-MAX_CREDENTIALS = 4096
+#: Builds windows of the run's own once the format is known (``Monitor``'s ``attach``).
+Attach = Callable[[ParserFactory], list[Window]]
 
 
 class Run:
@@ -71,6 +76,8 @@ class Run:
         self.progress: list[ProgressLine] = []  # (cleared before anything else is said)
         self.views = _Views(settings, self.warn)
         self.monitor: Monitor | None = None
+        self.store: Store | None = None
+        self.api: RecordApi | None = None
 
     def warn(self, message: str) -> None:
         """One line on stderr (the progress line cleared first)."""
@@ -82,21 +89,31 @@ class Run:
             pass
 
     def run(self) -> Summary:
-        settings = _with_credentials(self.settings, self.warn)
+        settings = with_credentials(self.settings, self.warn)
         self.views.settings = settings
         warn, sources = self.warn, self.sources
+        if settings.from_store is not None:
+            from .store.reader import replay
+
+            self.views.open()
+            return replay(settings, _notifier(settings, self.stdout, warn), self.views.report)
         checkpoint, saved = _load_state(settings, self)
         starts = saved.positions if saved is not None else [None] * len(settings.paths)
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn, self.stdin))
-        sources += _listeners(settings, warn)
+        if settings.store is not None:
+            self._open_store(settings)
+        sources += _listeners(settings, warn, self.api)
         self.views.open()
         base = _notifier(settings, self.stdout, warn)
         notifier = self.views.around(base)
         if _shows_progress(settings, sources, self.stderr):
             self.progress.append(ProgressLine(self.stderr, lambda: _measured(sources, monitor)))
             notifier = Tee([self.progress[0], notifier])
-        monitor = self.monitor = Monitor(settings, notifier, warn=warn, checkpoint=checkpoint)
+        notifier, attach = self._store(notifier)
+        monitor = self.monitor = Monitor(
+            settings, notifier, warn=warn, checkpoint=checkpoint, attach=attach
+        )
         names = [
             *settings.paths,
             *(source.url for source in sources if isinstance(source, Listener)),
@@ -112,6 +129,33 @@ class Run:
         with _signals(monitor):
             return monitor.run()
 
+    def _open_store(self, settings: Settings) -> None:
+        """``--store``, and the record API of its HTTP listeners."""
+        from .store.api import RecordApi
+        from .store.writer import Store
+
+        assert settings.store is not None
+        shown = anonymous if settings.anonymize else str
+        self.store = Store(settings.store, retain=settings.retain, shown_sender=shown)
+        if any(url.startswith("http") for url in settings.listen):
+            self.api = RecordApi(
+                settings.store, credentials=settings.listen_auth, shown_sender=shown
+            )
+
+    def _store(self, notifier: Notifier) -> tuple[Notifier, Attach | None]:
+        """``--store``: its notifier (the alerts) and the window of its minutes."""
+        from .store.writer import StoreNotifier
+
+        store = self.store
+        if store is None:
+            return notifier, None
+
+        def attach(factory: ParserFactory) -> list[Window]:
+            assert self.monitor is not None
+            return store.windows(factory, self.monitor.counted)
+
+        return Tee([notifier, StoreNotifier(store)]), attach
+
     @property
     def failed(self) -> bool:
         """Whether an output the run had to leave behind could not be written."""
@@ -121,40 +165,11 @@ class Run:
         for source in self.sources:
             source.close()
         self.views.close()
+        for store in (self.store, self.api):
+            if store is not None:
+                store.close()
         if self.checkpoint is not None:  # (another run of this process may use it next)
             self.checkpoint.release()
-
-
-def _with_credentials(settings: Settings, warn: Callable[[str], None]) -> Settings:
-    """``--serve-auth @FILE`` and ``--listen-auth @FILE`` read from their files."""
-    if settings.serve_auth is not None and settings.serve_auth.startswith("@"):
-        credentials = _read_credentials(settings.serve_auth[1:], "--serve-auth", warn)
-        settings = replace(settings, serve_auth=credentials)
-    if settings.listen_auth is not None and settings.listen_auth.startswith("@"):
-        credentials = _read_credentials(settings.listen_auth[1:], "--listen-auth", warn)
-        settings = replace(settings, listen_auth=credentials)
-    return settings
-
-
-def _read_credentials(path: str, option: str, warn: Callable[[str], None]) -> str:
-    """USER:PASSWORD from a file (its first line, of at most ``MAX_CREDENTIALS``
-    characters): kept out of ``ps`` and the history.  A file that other users may read
-    is warned about."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            credentials = file.readline(MAX_CREDENTIALS + 1).rstrip("\r\n")
-            shared = os.fstat(file.fileno()).st_mode & 0o044
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
-        raise UsageError(f"cannot read {option} @{path}: {reason}") from None
-    if ":" not in credentials or len(credentials) > MAX_CREDENTIALS:
-        raise UsageError(
-            f"{option} @{path}: the file's first line is not USER:PASSWORD "
-            f"(of at most {MAX_CREDENTIALS:,} characters)"
-        )
-    if shared:
-        warn(f"warning: {option} @{path} can be read by other users (chmod 600 it)")
-    return credentials
 
 
 def _open(
@@ -418,33 +433,17 @@ def _tls(settings: Settings) -> ssl.SSLContext | None:
     return tls
 
 
-def _listeners(settings: Settings, warn: Callable[[str], None]) -> list[Source]:
-    """The listeners of ``--listen``, bound and started (their URLs said on stderr)."""
+def _listeners(
+    settings: Settings, warn: Callable[[str], None], api: RecordApi | None
+) -> list[Source]:
+    """The listeners of ``--listen``, bound and started; the HTTP ones also serve
+    ``api``."""
     if not settings.listen:
         return []
     options = ListenOptions(
-        credentials=settings.listen_auth, max_body=settings.max_body, tls=_tls(settings)
+        credentials=settings.listen_auth, max_body=settings.max_body, tls=_tls(settings), api=api
     )
-    listeners: list[Source] = []
-    for url in settings.listen:
-        listener = open_listener(url, options)
-        listeners.append(listener)
-        warn(f"listening on {listener.url}")
-        scheme, _, host, _ = check_listen_url(url)
-        if not reachable_from_outside(host):
-            continue
-        if scheme.startswith("http"):
-            if settings.listen_auth is None:
-                warn(
-                    f"warning: {listener.url} is reachable from other machines and asks "
-                    "for no credentials: add --listen-auth"
-                )
-        else:
-            warn(
-                f"warning: {listener.url} is reachable from other machines, and syslog has "
-                "no credentials: a firewall decides who may send"
-            )
-    return listeners
+    return list(open_listeners(settings.listen, options, warn))
 
 
 def _server(settings: Settings) -> LiveServer:

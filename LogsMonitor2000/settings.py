@@ -77,6 +77,11 @@ class Settings:
     listen: tuple[str, ...] = ()
     listen_auth: str | None = None
     max_body: int = 1 << 20
+    #: ``--store``: the SQLite database the run's minutes are written to, and how long
+    #: (seconds of log time) they are kept; ``--from-store``: the one read instead of logs.
+    store: str | None = None
+    retain: int = 30 * 86400
+    from_store: str | None = None
 
     @property
     def inputs(self) -> tuple[str, ...]:

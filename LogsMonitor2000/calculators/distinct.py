@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Iterable
 from typing import Any
 
 from ..checkpoint import validate
@@ -55,6 +56,13 @@ class DayVisitors:
         else:
             self._register(found)
         return found
+
+    def add_ids(self, ids: Iterable[int]) -> None:
+        """Count visitors known by their ids only (a store's): each is keyed by its id,
+        which no source and user agent are, so ``id_of`` never meets them again."""
+        known = DayVisitors()
+        known.ids = {("", f"#{visitor}"): visitor for visitor in ids}
+        self.merge(known)
 
     def _register(self, hashed: int) -> None:
         assert self.registers is not None

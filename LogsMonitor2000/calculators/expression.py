@@ -163,7 +163,8 @@ def _spec(kind: str, found: re.Match[str], text: str) -> RuleSpec:
 def whole_seconds(text: str, rule: str) -> int:
     """A duration of a rule as whole seconds, at least one."""
     found = re.fullmatch(_DURATION, text.strip(), re.IGNORECASE)
-    assert found is not None  # (the forms only let durations through)
+    if found is None:  # (a rule's forms only let durations through)
+        raise ValueError(f"{rule!r}: {text.strip()!r} is no duration (30s, 5m, 12h, 30d)")
     seconds = float(found.group(1)) * UNITS[(found.group(2) or "s").lower()]
     if seconds < 1 or seconds != int(seconds) or seconds > 10 * 365 * 86400:
         raise ValueError(

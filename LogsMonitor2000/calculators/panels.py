@@ -74,7 +74,7 @@ class Panels:
         self.finished_visitors = 0
         #: Whether some request had a request time: the entries then show times.
         self.timed = False
-        self._users = False
+        self.users = False
         self._urls: dict[str, bool] = {}
         self._sites: dict[str, str | None] = {}
         self._agents: dict[str, tuple[str, str]] = {}
@@ -200,7 +200,7 @@ class Panels:
                 group.into(tables["referring_sites"], site, day)
             if user:
                 group.into(tables["remote_users"], user, day)
-                self._users = True
+                self.users = True
             every.merge(group)
         every.into(self.hours[hour], "", day)
         every.into(self.days[day], "", day)
@@ -244,7 +244,7 @@ class Panels:
         timed = self.timed
         data: dict[str, Any] = {}
         for key, table in self.tables.items():
-            if key == "remote_users" and not self._users:
+            if key == "remote_users" and not self.users:
                 continue
             data[key] = [
                 {"key": name, **entry.to_json(timed=timed, estimated=table.estimated)}
@@ -282,7 +282,7 @@ class Panels:
         self.finished_visitors += other.finished_visitors
         self._finish_days()
         self.timed = self.timed or other.timed
-        self._users = self._users or other._users
+        self.users = self.users or other.users
 
     def to_json(self) -> dict[str, Any]:
         self._spread()
@@ -293,7 +293,7 @@ class Panels:
             "visitors": {day: visitors.to_json() for day, visitors in self.visitors.items()},
             "finished_visitors": self.finished_visitors,
             "timed": self.timed,
-            "users": self._users,
+            "users": self.users,
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -310,4 +310,4 @@ class Panels:
             visitors.restore(validate.mapping(value))
         self.finished_visitors = validate.count(data["finished_visitors"])
         self.timed = validate.boolean(data["timed"])
-        self._users = validate.boolean(data["users"])
+        self.users = validate.boolean(data["users"])

@@ -34,6 +34,7 @@ class Tally:
         self.panel = panel
         self.field = panel.field
         self.bounded = bounded
+        self.family = family
 
     def count(self, batch: Batch) -> None:
         raise NotImplementedError

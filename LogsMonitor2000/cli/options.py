@@ -17,7 +17,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
 
 from .. import __version__
-from ..calculators.expression import parse_rule
+from ..calculators.expression import parse_rule, whole_seconds
 from ..errors import UsageError
 from ..inputs.listen import MAX_BODY
 from ..net.addresses import DEFAULT_HOST, check_http_url, listen_address
@@ -128,6 +128,11 @@ def _size(text: str) -> int:
     if not digits.isdigit() or not 0 < int(digits) * scale <= 1 << 30:
         raise ValueError(f"{text!r} is not a size from 1 to 1G (1048576, 512K, 1M)")
     return int(digits) * scale
+
+
+def _retention(text: str) -> int:
+    """A duration: 30d, 12h, 90m (``calculators/expression.py``'s forms)."""
+    return whole_seconds(text, text)
 
 
 def _json_fields(text: str) -> str:
@@ -472,6 +477,27 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
         "-q",
         action="store_true",
         help="no progress line on stderr while a large file is read",
+    )
+    history = parser.add_argument_group("history")
+    history.add_argument(
+        "--store",
+        metavar="FILE",
+        help="keep the run's history in this SQLite database: each minute's counts and "
+        "top lists, the alerts, Python logging records; --listen http:// then also takes "
+        "Chronologer's record API",
+    )
+    history.add_argument(
+        "--retain",
+        metavar="DURATION",
+        type=_option(_retention),
+        default=30 * 86400,
+        help="with --store: delete what is older than this, in log time (default: 30d)",
+    )
+    history.add_argument(
+        "--from-store",
+        metavar="FILE",
+        help="no logs: print the summary (and --report) of the stored minutes between "
+        "--since and --until",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # The older spellings keep working.

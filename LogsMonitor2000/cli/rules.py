@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from dataclasses import replace
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -83,8 +84,22 @@ def settings_from(args: argparse.Namespace) -> Settings:
     if settings.state_reset and settings.state is None:
         raise UsageError("--state-reset needs --state")
     _check_views(settings)
-    _check_listeners(settings)
+    if settings.from_store is None:
+        _check_listeners(settings)
+    _check_store(settings)
+    if settings.from_store is not None:  # (the report's windows are the stored minutes)
+        settings = replace(settings, stats_interval=60)
     return settings
+
+
+def _check_store(settings: Settings) -> None:
+    if settings.from_store is not None:
+        if settings.paths or settings.listen or settings.follow or settings.store:
+            raise UsageError("--from-store reads no logs: no FILE, --listen, --follow or --store")
+        if set(settings.selection.options()) - {"--since", "--until"}:
+            raise UsageError("--from-store takes --since and --until, no other filter")
+    elif settings.store is None and settings.retain != 30 * 86400:
+        raise UsageError("--retain only makes sense with --store")
 
 
 def _check_listeners(settings: Settings) -> None:
@@ -135,6 +150,7 @@ def _check_written_files(settings: Settings) -> None:
             ("--report", settings.report),
             ("--state", settings.state),
             ("--alert-log", settings.alert_log),
+            ("--store", settings.store),
         ]
         if path is not None
     ]

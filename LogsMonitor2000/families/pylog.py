@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
-from ..pipeline.batch import Aggregate, Batch, Counts
+from ..pipeline.batch import Aggregate, Batch, Counts, Lines
 from .base import BOUNDED, BY, CLASSES, TOP, TOTAL, Counter, Family, Panel
 
 #: Levels shown most severe first (others after them, by name).
@@ -27,12 +27,15 @@ class LogBatch(Batch):
     severities: dict[str, int] = field(default_factory=dict)
     #: The types of their exceptions.
     exceptions: dict[str, int] = field(default_factory=dict)
+    #: The records as they came, when a store keeps them (``Parser.keep_records``).
+    lines: list[str] = field(default_factory=list)
 
     FIELDS: ClassVar[tuple[Aggregate, ...]] = Batch.FIELDS + (
         Counts("sources"),
         Counts("levels", key="statuses"),
         Counts("severities", optional=True),
         Counts("exceptions", key="methods"),
+        Lines("lines", optional=True),
     )
 
 

@@ -27,6 +27,8 @@ FIELDS = 7
 class AccessCsvParser:
     """Reads access CSV rows into HTTP events."""
 
+    keep_records = False
+
     name: ClassVar[str] = "csv"
     description: ClassVar[str] = "access CSV"
     family: ClassVar[Family] = HTTP

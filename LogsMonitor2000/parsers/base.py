@@ -112,6 +112,7 @@ class LineParser:
 
     skipped = 0
     headers = 0
+    keep_records = False
     _lines_before = 0
 
     def finish(self) -> None:
@@ -152,6 +153,9 @@ class Parser(Protocol):
     skipped: int
     #: Header rows (skipped too, but not records).
     headers: int
+    #: Keep each accepted record as it came in its Batch's ``lines``, for a store to
+    #: write (the formats whose records a store keeps: logging records).
+    keep_records: bool
 
     def feed(self, block: str) -> None:
         """Parse a block of complete lines."""

@@ -106,6 +106,8 @@ def _is_header(row: list[str]) -> bool:
 class MongoParser:
     """Reads pymongowatch CSV rows into MongoDB operation events."""
 
+    keep_records = False
+
     name: ClassVar[str] = "mongo"
     description: ClassVar[str] = "pymongowatch CSV"
     family: ClassVar[Family] = MONGO

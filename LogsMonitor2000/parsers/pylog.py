@@ -64,7 +64,9 @@ def level_number(level: str) -> int | None:
 
 
 #: The attributes a record is counted by (``PylogParser``).
-COUNTED = frozenset({"created", "levelname", "levelno", "name", "_sender", "exc_info", "exc_text"})
+COUNTED = frozenset(
+    {"created", "levelname", "levelno", "name", "_sender", "_stored", "exc_info", "exc_text"}
+)
 
 
 #: The attributes that make a form or an object a logging record (``is_record``).
@@ -194,6 +196,8 @@ class PylogParser(LineParser):
         if batch is None:
             return None  # late, and counted as such
         batch.hits += 1
+        if self.keep_records and "_stored" not in fields:  # (the record API stored it)
+            batch.lines.append(line)
         for counts, key in (
             (batch.sections, name),
             (batch.sources, fields.get("_sender", "-")[:MAX_KEY_CHARS]),

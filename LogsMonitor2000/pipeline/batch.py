@@ -275,7 +275,29 @@ class Visits:
         return key
 
 
-Aggregate = Counts | Total | Values | Largest | Visits
+@dataclass(frozen=True)
+class Lines:
+    """A field that keeps records as they came: ``list[str]`` (the lines a ``--store``
+    writes).  Let go with the ``Values`` fields."""
+
+    name: str
+    key: str = ""
+    optional: bool = False
+
+    def empty(self) -> list[str]:
+        return []
+
+    def merge(self, into: Batch, other: Batch) -> None:
+        getattr(into, self.name).extend(getattr(other, self.name))
+
+    def to_json(self, value: Any) -> Any:
+        return value
+
+    def from_json(self, data: Any) -> Any:
+        return [validate.text(line) for line in validate.listed(data)]
+
+
+Aggregate = Counts | Total | Values | Largest | Visits | Lines
 
 
 def keep_largest(heap: list[Any], item: Any, keep: int) -> None:
@@ -321,7 +343,7 @@ class Batch:
     def drop_values(self) -> None:
         """Let the ``Values`` fields go (every window has counted them)."""
         for aggregate in self.FIELDS:
-            if isinstance(aggregate, (Values, Visits)) and getattr(self, aggregate.name):
+            if isinstance(aggregate, (Values, Visits, Lines)) and getattr(self, aggregate.name):
                 setattr(self, aggregate.name, aggregate.empty())
 
     def to_json(self) -> dict[str, Any]:

@@ -399,6 +399,7 @@ class InputPipeline:
             self.parser = factory(self.tally, self.rejects, self.filter)
         else:
             self.parser = factory(self.reorderer, self.rejects, self.filter)
+        self.parser.keep_records = self.settings.store is not None
 
     # -- counts -------------------------------------------------------------------------
 

@@ -33,7 +33,6 @@ from ..checkpoint import validate
 from ..checkpoint.state import CHECKPOINT_SECONDS, IDLE_CHECKPOINT_SECONDS, StateFile
 from ..errors import StateError, UsageError
 from ..families import Family
-from ..families.base import TOP
 from ..inputs import Idle, Position, Source
 from ..inputs.follow import POLL_SECONDS
 from ..output import LiveState, Notifier, RunInfo
@@ -42,9 +41,10 @@ from ..reports import InputTotals, StatsReport, Summary
 from ..settings import Settings
 from .filters import Anonymizer
 from .input_pipeline import InputPipeline
+from .live import live_state
 from .reorder import Downstream, Reorderer
 from .watermarks import Watermarks
-from .windows import SlidingWindow, Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
+from .windows import Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
 
 
 class StopRequested(Exception):
@@ -72,8 +72,13 @@ class Monitor:
         warn: Callable[[str], None],
         checkpoint: StateFile | None = None,
         clock: Callable[[], float] = time.monotonic,
+        attach: Callable[[ParserFactory], Sequence[Window]] | None = None,
     ) -> None:
         self.settings = settings
+        #: Builds windows of the run's own beside the shared ones (``--store``'s),
+        #: once the first input's format is known.
+        self.attach = attach
+        self.attached: list[Window] = []
         #: The wall clock a live input's blocks are stamped with (``Idle`` has its own).
         self.clock = clock
         self.notifier = notifier
@@ -297,8 +302,9 @@ class Monitor:
             self.counters = EventCounters(family)
             taps.append(Tap(self.counters.count))
         keep_values = any(rule.keeps_values for rule in self.rules)
+        self.attached = list(self.attach(factory)) if self.attach else []
         windows: Downstream = Windows(
-            self.windows + taps, self.notifier.emit, keep_values=keep_values
+            self.windows + self.attached + taps, self.notifier.emit, keep_values=keep_values
         )
         if settings.anonymize:
             windows = self.anonymizer = Anonymizer(windows, family.addresses)
@@ -351,13 +357,13 @@ class Monitor:
             other=others,
             nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
             totals=self._totals(),
-            rules=tuple(rule.state() for rule in self._rules_so_far()),
+            rules=tuple(rule.state() for rule in self.rules_so_far()),
             stopped_by=self.stopped_by,
             inputs=per_input if len(per_input) > 1 else None,
             dropped=self.dropped(),
         )
 
-    def _rules_so_far(self) -> list[AlertRule]:
+    def rules_so_far(self) -> list[AlertRule]:
         """The alert rules; before any input's format is known, the rules a run that
         has seen nothing yet has (built without a family: what they say is the same)."""
         if self.family is not None or self.rules:
@@ -375,28 +381,16 @@ class Monitor:
         return sum(counts) if counts else None
 
     def live(self) -> LiveState:
-        """The run so far, for a live view (the summary's top keys get their own
-        labels in the /metrics counters)."""
-        summary = self.summary()
-        counters, totals = self.counters, summary.totals
-        if counters is not None and totals is not None:
-            for figure in totals.figures:
-                if figure.panel.shape == TOP:
-                    counters.label(figure.panel.field, (entry[0] for entry in figure.value))
-        rate = next(  # (the traffic rule's window)
-            (window for window in self.rule_windows if isinstance(window, SlidingWindow)), None
-        )
-        per_second: tuple[tuple[int, int], ...] = ()
-        if rate is not None:
-            per_second = tuple((batch.second, batch.hits) for batch in rate.batches)
-        return LiveState(
-            summary=summary,
-            per_second=per_second,
-            through=self.watermarks.through if self.watermarks else None,
-            rules=tuple(rule.info() for rule in self._rules_so_far()),
-            gauges=tuple(gauge for rule in self._rules_so_far() for gauge in rule.gauges()),
-            unit=self.family.unit if self.family else "hit",
-            counters=counters,
+        """The run so far, for a live view (``live.py``)."""
+        return live_state(self)
+
+    def counted(self) -> tuple[int, int, int]:
+        """Late and invalid records so far, and the largest lateness."""
+        per_input = [self._input_totals(stage) for stage in self.inputs]
+        return (
+            sum(t.late for t in per_input),
+            sum(t.invalid for t in per_input),
+            max((t.max_lateness for t in per_input), default=0),
         )
 
     @staticmethod
@@ -448,6 +442,7 @@ class Monitor:
             "lanes": [stage.to_json() for stage in self.inputs],
             "junction": self.watermarks.to_json(),
             "windows": [window.to_json() for window in self.windows],
+            "attached": [window.to_json() for window in self.attached],
         }
 
     def restore(self, data: dict[str, Any]) -> None:
@@ -461,6 +456,10 @@ class Monitor:
         self.watermarks.restore(validate.mapping(data["junction"]))
         for window, state in zip(self.windows, validate.listed(data["windows"]), strict=True):
             window.restore(validate.mapping(state))
+        attached = validate.listed(data.get("attached", []))
+        if len(attached) == len(self.attached):  # (else --store was added: it starts now)
+            for window, state in zip(self.attached, attached):
+                window.restore(validate.mapping(state))
         self._saved_newest = self._newest()
 
     def _newest(self) -> list[int | None]:

@@ -34,6 +34,7 @@ from LogsMonitor2000.pipeline.batch import (
     Batch,
     Counts,
     Largest,
+    Lines,
     Total,
     Values,
     VisitLog,
@@ -68,6 +69,8 @@ def random_batch(family: Family, second: int, rng: random.Random) -> Batch:
                 )
                 ms = round(rng.uniform(0, 500), 1) if rng.random() < 0.5 else None
                 value.add(key, rng.randrange(0, 999), ms)
+        elif isinstance(aggregate, Lines):
+            value = [f"name=app&created={second}&levelno=20&n={i}" for i in range(rng.randrange(3))]
         else:
             assert isinstance(aggregate, Largest)
             items = [[round(rng.uniform(0, 900), 1), "db.c", "find", "{}"] for _ in range(5)]

@@ -12,10 +12,10 @@ from __future__ import annotations
 import importlib
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 from ...errors import UsageError
-from ...net.addresses import listen_address
+from ...net.addresses import listen_address, reachable_from_outside
 from ..base import Defaults, Idle
 from .inbox import (
     DRAIN_SECONDS,
@@ -130,6 +130,31 @@ def check_listen_url(url: str) -> tuple[str, bool, str, int]:
     except ValueError as error:
         raise UsageError(f"--listen: {error}") from None
     return scheme, SCHEMES[scheme][2], host, port
+
+
+def open_listeners(
+    urls: Sequence[str], options: ListenOptions, warn: Callable[[str], None]
+) -> Iterator[Listener]:
+    """The listeners of ``urls``, bound and started, their URLs said (``warn``), and
+    whether other machines may reach them without credentials."""
+    for url in urls:
+        listener = open_listener(url, options)
+        yield listener
+        warn(f"listening on {listener.url}")
+        scheme, _, host, _ = check_listen_url(url)
+        if not reachable_from_outside(host):
+            continue
+        if scheme.startswith("http"):
+            if options.credentials is None:
+                warn(
+                    f"warning: {listener.url} is reachable from other machines and asks "
+                    "for no credentials: add --listen-auth"
+                )
+        else:
+            warn(
+                f"warning: {listener.url} is reachable from other machines, and syslog has "
+                "no credentials: a firewall decides who may send"
+            )
 
 
 def open_listener(url: str, options: ListenOptions) -> Listener:

@@ -37,6 +37,7 @@ from .inbox import (
     Inbox,
     ListenOptions,
     Received,
+    Routed,
     Verdict,
 )
 
@@ -141,6 +142,22 @@ def _answer(verdict: Verdict) -> Reply:
     return Reply(HTTPStatus.OK, json.dumps(counts), content_type="application/json", raw=True)
 
 
+class Routes:
+    """/ingest, and the paths another app serves (``ListenOptions.api``)."""
+
+    def __init__(self, ingest: Ingest, api: Routed) -> None:
+        self.ingest = ingest
+        self.api = api
+
+    def refusal(self, request: Request) -> Reply | None:
+        app = self.api if self.api.serves(request) else self.ingest
+        return app.refusal(request)
+
+    def handle(self, request: Request, exchange: Exchange) -> None:
+        app = self.api if self.api.serves(request) else self.ingest
+        app.handle(request, exchange)
+
+
 class HttpReceiver:
     """The HTTP listener: the ``Ingest`` app on an ``HttpServer`` (a ``Receiver``)."""
 
@@ -152,7 +169,11 @@ class HttpReceiver:
         *,
         tls: ssl.SSLContext | None = None,
     ) -> None:
-        app = Ingest(inbox, credentials=options.credentials, max_body=options.max_body)
+        ingest = Ingest(inbox, credentials=options.credentials, max_body=options.max_body)
+        app: Ingest | Routes = ingest
+        if options.api is not None:
+            options.api.inbox = inbox
+            app = Routes(ingest, options.api)
         self.server = HttpServer(
             address,
             app,

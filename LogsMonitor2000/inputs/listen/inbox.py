@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     import ssl
 
+    from ...net.http import Exchange, Reply, Request
+
 #: What the inbox holds at most: bytes of payloads, and payloads.
 INBOX_BYTES = 8 << 20
 INBOX_ITEMS = 10_000
@@ -45,6 +47,18 @@ SYSLOG = "syslog"  # syslog messages (``messages``)
 LINES = "lines"  # log lines in the run's format
 JSON = "json"  # one JSON object, an array of them, or one per line
 RECORD = "record"  # a Python LogRecord's attributes, form-encoded (HTTPHandler)
+
+
+class Routed(Protocol):
+    """An HTTP app for some paths (``serves``), given the listener's inbox."""
+
+    inbox: Inbox | None
+
+    def serves(self, request: Request) -> bool: ...
+
+    def refusal(self, request: Request) -> Reply | None: ...
+
+    def handle(self, request: Request, exchange: Exchange) -> None: ...
 
 
 @dataclass(slots=True, frozen=True)
@@ -212,3 +226,5 @@ class ListenOptions:
     credentials: str | None = None
     max_body: int = MAX_BODY
     tls: ssl.SSLContext | None = None  # (ssl itself is imported only when TLS is used)
+    #: An app an HTTP listener serves beside /ingest (``--store``'s record API).
+    api: Routed | None = None
