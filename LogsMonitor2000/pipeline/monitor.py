@@ -37,11 +37,11 @@ from ..inputs import Idle, Position, Source
 from ..inputs.follow import POLL_SECONDS
 from ..output import LiveState, Notifier, RunInfo
 from ..parsers import ParserFactory
-from ..reports import InputTotals, StatsReport, Summary
+from ..reports import Summary
 from ..settings import Settings
 from .filters import Anonymizer
 from .input_pipeline import InputPipeline
-from .live import live_state
+from .summary import counted_so_far, live_state, still_open_of, summary_of
 from .reorder import Downstream, Reorderer
 from .watermarks import Watermarks
 from .windows import Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
@@ -192,6 +192,8 @@ class Monitor:
                     stage.process(received)
                 stage.stopped(carried_over=self.checkpoint is not None)
         self._save(final=True)
+        if self.stopped_by is not None or self.quitting:
+            self._finish_attached()
         if self.family is None:  # no format became known (an empty input)
             self.rules = alert_rules(
                 Context(settings=self.settings, family=None, durations=False, format_description="")
@@ -335,33 +337,12 @@ class Monitor:
     # -- the summary --------------------------------------------------------------------
 
     def summary(self) -> Summary:
-        per_input = [self._input_totals(stage) for stage in self.inputs]
-        firsts = [t.first for t in per_input if t.first is not None]
-        lasts = [t.last for t in per_input if t.last is not None]
-        parsers = [stage.parser for stage in self.inputs if stage.parser is not None]
-        filters = [stage.filter for stage in self.inputs if stage.filter is not None]
-        unfinished = [found for p in parsers if (found := p.unfinished()) is not None]
-        # (MongoDB's skipped rows are its operations' earlier iterations, no records)
-        mongo = self.family is None or self.family.unfinished
-        others = 0 if mongo else sum(parser.skipped for parser in parsers)
-        return Summary(
-            events=sum(t.events for t in per_input),
-            invalid=sum(t.invalid for t in per_input),
-            late=sum(t.late for t in per_input),
-            first=min(firsts, default=None),
-            last=max(lasts, default=None),
-            max_lateness=max((t.max_lateness for t in per_input), default=0),
-            lateness_seconds=self.settings.lateness,
-            filtered=sum(f.filtered for f in filters) if self.settings.selection else None,
-            unfinished=sum(unfinished) if self.family and self.family.unfinished else None,
-            other=others,
-            nothing_valid=any(stage.nothing_valid() for stage in self.inputs),
-            totals=self._totals(),
-            rules=tuple(rule.state() for rule in self.rules_so_far()),
-            stopped_by=self.stopped_by,
-            inputs=per_input if len(per_input) > 1 else None,
-            dropped=self.dropped(),
-        )
+        """The run so far (``summary.py``)."""
+        return summary_of(self)
+
+    def counted(self) -> tuple[int, int, int]:
+        """Late and invalid records so far, and the largest lateness."""
+        return counted_so_far(self)
 
     def rules_so_far(self) -> list[AlertRule]:
         """The alert rules; before any input's format is known, the rules a run that
@@ -381,57 +362,21 @@ class Monitor:
         return sum(counts) if counts else None
 
     def live(self) -> LiveState:
-        """The run so far, for a live view (``live.py``)."""
+        """The run so far, for a live view (``summary.py``)."""
         return live_state(self)
-
-    def counted(self) -> tuple[int, int, int]:
-        """Late and invalid records so far, and the largest lateness."""
-        per_input = [self._input_totals(stage) for stage in self.inputs]
-        return (
-            sum(t.late for t in per_input),
-            sum(t.invalid for t in per_input),
-            max((t.max_lateness for t in per_input), default=0),
-        )
-
-    @staticmethod
-    def _input_totals(stage: InputPipeline) -> InputTotals:
-        reorderer = stage.reorderer
-        return InputTotals(
-            name=stage.name,
-            events=reorderer.accepted if reorderer else 0,
-            invalid=stage.rejects.count,
-            late=reorderer.late if reorderer else 0,
-            first=reorderer.first if reorderer else None,
-            last=reorderer.last if reorderer else None,
-            max_lateness=reorderer.max_lateness if reorderer else 0,
-        )
 
     def _add_summary(self, parts: dict[str, Any]) -> None:
         if self.totals is not None:
             self.totals.add_parts(parts)
 
-    def _totals(self) -> StatsReport | None:
-        """The whole run's counts, with the seconds still open (a run stopped by a
-        signal does not report them in windows, but the summary counts every event)."""
-        totals, watermarks = self.totals, self.watermarks
-        if totals is None or watermarks is None:
-            return None
-        still_open = list(watermarks.pending)
-        for stage in self.inputs:
-            if stage.reorderer is not None:
-                still_open += stage.reorderer.open_batches()
-        if still_open:
-            still_open.sort(key=lambda batch: batch.second)  # (the panels' days in order)
-            totals = totals.copy()
-            for batch in still_open:
-                totals.count(self.anonymizer.shown(batch) if self.anonymizer else batch)
-        firsts = [
-            r.first for stage in self.inputs if (r := stage.reorderer) and r.first is not None
-        ]
-        lasts = [r.last for stage in self.inputs if (r := stage.reorderer) and r.last is not None]
-        if not firsts:
-            return totals.report(0, 0)  # no event: empty lists
-        return totals.report(min(firsts), max(lasts) + 1)
+    def _finish_attached(self) -> None:
+        """A stop: the windows of the run's own (a store's) count the seconds still
+        open too, as the summary does, and finish (``--state`` carries them over)."""
+        still_open = still_open_of(self) if self.watermarks is not None else []
+        for window in self.attached:
+            if still_open:
+                window.close(still_open, still_open[-1].second, None)
+            window.finish()
 
     # -- --state --------------------------------------------------------------------------
 

@@ -85,12 +85,15 @@ def message_of(fields: Mapping[str, str]) -> str:
 
 def insert(db: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> int | None:
     """Insert records (in the caller's transaction); the last one's id."""
-    cursor = db.executemany(
+    if not rows:
+        return None
+    db.executemany(
         "INSERT INTO records (created, minute, kept, level, levelname, name, message, sender,"
         " exc_type, data, meta) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         rows,
     )
-    return cursor.lastrowid
+    found: int = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+    return found
 
 
 class Query:

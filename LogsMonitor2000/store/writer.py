@@ -55,7 +55,6 @@ class Store:
         self.alerts: list[tuple[Any, ...]] = []
         #: The newest minute written.
         self.newest: int | None = None
-        self.minutes: MinuteStats | None = None
 
     def windows(self, factory: ParserFactory, progress: Progress) -> list[Window]:
         """The window that writes the minutes of a run whose format is now known
@@ -73,8 +72,8 @@ class Store:
                 [("family", family.name), ("format", factory.name),
                  ("description", factory.description)],  # fmt: skip
             )
-        self.minutes = MinuteStats(self, family, progress)
-        return [StoreWindow(span_seconds=MINUTE, calculator=self.minutes)]
+        minutes = MinuteStats(self, family, progress)
+        return [StoreWindow(span_seconds=MINUTE, calculator=minutes)]
 
     def transaction(self) -> _Transaction:
         return _Transaction(self)
@@ -140,13 +139,9 @@ class Store:
         db.execute("DELETE FROM records WHERE created < ?", (before,))
 
     def finish(self) -> None:
-        """The run ends: the minute being counted when it was stopped (what it has so
-        far: a restart with ``--state`` writes it again, whole), the alerts not yet
-        written, and what ``retain`` lets go."""
-        minutes = self.minutes
-        if minutes is not None and minutes.first is not None:
-            start = minutes.first - minutes.first % MINUTE
-            minutes.report(start, start + MINUTE)
+        """The run ends: the alerts not yet written, and what ``retain`` lets go.  (A
+        run stopped writes the minutes it was counting, as far as it got, ``Monitor``'s
+        ``_finish_attached``: a restart with ``--state`` writes them again, whole.)"""
         self.flush()
         with self.transaction() as db:
             self._forget(db)

@@ -69,6 +69,90 @@ class FromStoreTest(unittest.TestCase):
                                 self.run_case(Path(name), seed, timed=timed)
 
 
+class RetentionTest(unittest.TestCase):
+    def test_what_is_older_than_retain_is_gone_at_the_end(self) -> None:
+        # Logging records over three days, one every ten minutes, and an error spell
+        # on the first day that alerts: --retain 1d keeps the last day of each table.
+        start = 1_700_006_400  # (a UTC midnight)
+        lines = []
+        for n in range(3 * 144):
+            level = "ERROR" if 10 <= n < 14 else "INFO"
+            lines.append(
+                json.dumps({"name": "app", "msg": f"n{n}", "levelname": level,
+                            "created": start + 600 * n + 0.5})  # fmt: skip
+            )
+        with tempfile.TemporaryDirectory() as name:
+            log, db = Path(name) / "app.log", Path(name) / "history.db"
+            log.write_text("\n".join(lines) + "\n")
+            done = run_monitor(
+                str(log), "--format", "pylog", "--store", str(db), "--retain", "1d",
+                "--alert", "errors: rate(ERROR) > 0.0005/s over 1h", "--output", "json",
+            )  # fmt: skip
+            self.assertEqual(done.returncode, 0, done.stderr)
+            newest = start + 600 * (3 * 144 - 1)
+            cutoff = newest - newest % 60 + 60 - 86400
+            with sqlite3.connect(db) as stored:
+                for table, column in [("minutes", "minute"), ("counts", "minute"),
+                                      ("records", "created"), ("alerts", "time")]:  # fmt: skip
+                    oldest, rows = stored.execute(
+                        f"SELECT MIN({column}), COUNT(*) FROM {table}"
+                    ).fetchone()
+                    with self.subTest(table=table):
+                        if table == "alerts":
+                            self.assertEqual(rows, 0)  # (the spell was two days ago)
+                        else:
+                            self.assertGreaterEqual(oldest, cutoff)
+                            self.assertLess(oldest, cutoff + 600)
+                kept = stored.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+            self.assertEqual(kept, sum(1 for n in range(3 * 144) if start + 600 * n >= cutoff))
+            # Without --retain the alerts of the first day are there.
+            again = run_monitor(
+                str(log), "--format", "pylog", "--store", str(Path(name) / "all.db"),
+                "--alert", "errors: rate(ERROR) > 0.0005/s over 1h", "--output", "json",
+            )  # fmt: skip
+            with sqlite3.connect(Path(name) / "all.db") as stored:
+                kinds = [row[0] for row in stored.execute("SELECT type FROM alerts ORDER BY time")]
+                records = stored.execute("SELECT COUNT(*), SUM(kept) FROM records").fetchone()
+            self.assertEqual(kinds, ["alert", "recovery"])
+            self.assertEqual(records, (3 * 144, 3 * 144))
+            self.assertEqual(again.returncode, 0, again.stderr)
+
+
+class UsageTest(unittest.TestCase):
+    def test_mistakes_are_one_line_and_exit_2(self) -> None:
+        with tempfile.TemporaryDirectory() as name:
+            db = str(Path(name) / "h.db")
+            log = str(Path(name) / "x.log")
+            Path(log).write_text("")
+            cases = [
+                ("--from-store", db),  # (none there yet)
+                ("--from-store", log),  # (no store)
+                ("--from-store", db, log),
+                ("--from-store", db, "--path", "/api"),
+                (log, "--retain", "3d"),
+                (log, "--store", db, "--retain", "soon"),
+                (log, "--store", log),
+                (log, "--store", name),  # (a directory)
+            ]
+            for args in cases:
+                with self.subTest(args=args):
+                    done = run_monitor(*args)
+                    self.assertEqual(done.returncode, 2, done.stderr)
+                    self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
+                    self.assertNotIn("Traceback", done.stderr)
+            # A store of access logs won't take logging records.
+            sample = str(Path(name) / "a.log")
+            Path(sample).write_text(
+                '1.2.3.4 - - [10/Oct/2023:13:55:36 +0000] "GET / HTTP/1.1" 200 5\n'
+            )
+            self.assertEqual(run_monitor(sample, "--store", db).returncode, 0)
+            records = str(Path(name) / "r.log")
+            Path(records).write_text('{"name": "a", "levelname": "INFO", "created": 5}\n')
+            done = run_monitor(records, "--format", "pylog", "--store", db)
+            self.assertEqual(done.returncode, 2, done.stderr)
+            self.assertIn("holds requests", done.stderr)
+
+
 def _iso(second: int) -> str:
     import datetime
 
