@@ -1,11 +1,13 @@
 """The composition root: ``Settings`` in, a run built and run.
 
-It opens the inputs (and a --store) (files, followed files, workers for a large file, listeners), loads
-a ``--state`` checkpoint, builds the notifiers (text or JSON on stdout, the report, the
-live server, the dashboard, alert forwarding, the progress line), hands them to the
-``Monitor`` and runs it under the run's signal handlers: SIGINT and SIGTERM ask it to
-stop (it prints its summary), and SIGHUP too; SIGUSR1 makes followed files be looked at again.  Files
-named on the command line (``--listen-auth @FILE``) are read here, at start.
+It opens the inputs (files, followed files, workers for a large file, listeners), loads
+a ``--state`` checkpoint, opens a ``--store`` (``store/run.py``), builds the notifiers
+(text or JSON on stdout, the report, the live server, the dashboard, alert forwarding,
+the progress line), hands them to the ``Monitor`` and runs it under the run's signal
+handlers: SIGINT and SIGTERM ask it to stop (it prints its summary), and SIGHUP too;
+SIGUSR1 makes followed files be looked at again.  ``--from-store`` reads a store
+instead (``store/reader.py``).  Files named on the command line (``--listen-auth
+@FILE``) are read here, at start.
 
 Nothing here decides an exit status: errors are raised to ``cli`` (``cli/__init__.py``).
 """
@@ -33,13 +35,10 @@ from .output.html.report import ReportNotifier
 from .output.jsonlines import JsonLinesNotifier
 from .output.progress import PROGRESS_BYTES, ProgressLine
 from .output.text import TextNotifier
-from .parsers import ParserFactory
 from .pipeline.monitor import Monitor
-from .pipeline.windows import Window
 from .reports import Summary
 from .credentials import with_credentials
 from .settings import Settings
-from .pipeline.filters import anonymous
 from .words import local_time, printable
 
 if TYPE_CHECKING:  # (ssl, the live server, curses, sqlite3: imported only when used)
@@ -48,11 +47,9 @@ if TYPE_CHECKING:  # (ssl, the live server, curses, sqlite3: imported only when 
     from .output.dashboard import DashboardNotifier
     from .output.html.live import LiveServer, ServeNotifier
     from .store.api import RecordApi
-    from .store.writer import Store
+    from .store.run import StoredRun
 
 PROG = "LogsMonitor2000"
-#: Builds windows of the run's own once the format is known (``Monitor``'s ``attach``).
-Attach = Callable[[ParserFactory], list[Window]]
 
 
 class Run:
@@ -76,8 +73,7 @@ class Run:
         self.progress: list[ProgressLine] = []  # (cleared before anything else is said)
         self.views = _Views(settings, self.warn)
         self.monitor: Monitor | None = None
-        self.store: Store | None = None
-        self.api: RecordApi | None = None
+        self.stored: StoredRun | None = None
 
     def warn(self, message: str) -> None:
         """One line on stderr (the progress line cleared first)."""
@@ -102,18 +98,28 @@ class Run:
         for path, start in zip(settings.paths, starts):
             sources.append(_open(settings, path, start, warn, self.stdin))
         if settings.store is not None:
-            self._open_store(settings)
-        sources += _listeners(settings, warn, self.api)
+            from .store.run import StoredRun
+
+            self.stored = StoredRun(settings)
+        stored = self.stored
+        sources += _listeners(settings, warn, stored.api if stored else None)
         self.views.open()
         base = _notifier(settings, self.stdout, warn)
         notifier = self.views.around(base)
         if _shows_progress(settings, sources, self.stderr):
             self.progress.append(ProgressLine(self.stderr, lambda: _measured(sources, monitor)))
             notifier = Tee([self.progress[0], notifier])
-        notifier, attach = self._store(notifier)
+        if stored is not None:
+            notifier = stored.around(notifier)
         monitor = self.monitor = Monitor(
-            settings, notifier, warn=warn, checkpoint=checkpoint, attach=attach
+            settings,
+            notifier,
+            warn=warn,
+            checkpoint=checkpoint,
+            attach=stored.windows if stored else None,
         )
+        if stored is not None:
+            stored.monitor = monitor
         names = [
             *settings.paths,
             *(source.url for source in sources if isinstance(source, Listener)),
@@ -126,35 +132,10 @@ class Run:
             _restore(monitor, saved)
             for message in _resumed(monitor, saved):
                 warn(message)
+        if self.views.served is not None and stored is not None:
+            stored.prime(self.views.served, restored=saved is not None)
         with _signals(monitor):
             return monitor.run()
-
-    def _open_store(self, settings: Settings) -> None:
-        """``--store``, and the record API of its HTTP listeners."""
-        from .store.api import RecordApi
-        from .store.writer import Store
-
-        assert settings.store is not None
-        shown = anonymous if settings.anonymize else str
-        self.store = Store(settings.store, retain=settings.retain, shown_sender=shown)
-        if any(url.startswith("http") for url in settings.listen):
-            self.api = RecordApi(
-                settings.store, credentials=settings.listen_auth, shown_sender=shown
-            )
-
-    def _store(self, notifier: Notifier) -> tuple[Notifier, Attach | None]:
-        """``--store``: its notifier (the alerts) and the window of its minutes."""
-        from .store.writer import StoreNotifier
-
-        store = self.store
-        if store is None:
-            return notifier, None
-
-        def attach(factory: ParserFactory) -> list[Window]:
-            assert self.monitor is not None
-            return store.windows(factory, self.monitor.counted)
-
-        return Tee([notifier, StoreNotifier(store)]), attach
 
     @property
     def failed(self) -> bool:
@@ -165,9 +146,8 @@ class Run:
         for source in self.sources:
             source.close()
         self.views.close()
-        for store in (self.store, self.api):
-            if store is not None:
-                store.close()
+        if self.stored is not None:
+            self.stored.close()
         if self.checkpoint is not None:  # (another run of this process may use it next)
             self.checkpoint.release()
 

@@ -81,7 +81,7 @@ class History:
         self.records += 1
         if isinstance(record, StatsReport):
             self.latest = record
-            self._add_point(_point(record))
+            self.add_point(point_of(record))
             return
         assert isinstance(record, AlertReport)
         self.recent.append(record)
@@ -104,7 +104,9 @@ class History:
         ]
         return sorted(found, key=lambda period: period.start)
 
-    def _add_point(self, point: Point) -> None:
+    def add_point(self, point: Point) -> None:
+        """Add a stats window's point (``add`` does it for a ``StatsReport``; a store
+        keeps them for a live page's past)."""
         points, span = self.points, self.span
         start = point.start - point.start % span
         if points and points[-1].start == start:
@@ -137,7 +139,7 @@ def _merge_closest(periods: list[Period]) -> None:
     periods[i].end = periods.pop(i + 1).end
 
 
-def _point(report: StatsReport) -> Point:
+def point_of(report: StatsReport) -> Point:
     duration = None
     found = report.figure(PERCENTILES)
     if found is not None:

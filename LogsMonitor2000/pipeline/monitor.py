@@ -344,6 +344,16 @@ class Monitor:
         """Late and invalid records so far, and the largest lateness."""
         return counted_so_far(self)
 
+    def reported_until(self) -> int | None:
+        """The second the stats windows are reported from now on (a restored run's:
+        the window being counted, else the first second not closed yet); None before
+        any second closed."""
+        stats = next((w for w in self.windows if isinstance(w, TumblingWindow)), None)
+        if stats is not None and stats.start is not None:
+            return stats.start
+        through = self.watermarks.through if self.watermarks else None
+        return None if through is None else through + 1
+
     def rules_so_far(self) -> list[AlertRule]:
         """The alert rules; before any input's format is known, the rules a run that
         has seen nothing yet has (built without a family: what they say is the same)."""

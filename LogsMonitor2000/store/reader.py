@@ -11,7 +11,9 @@ stored alerts and recoveries, so its pictures are the range's.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +21,15 @@ from ..calculators.stats import Stats
 from ..errors import UsageError
 from ..families import FAMILIES, Family
 from ..output import Notifier, RunInfo
-from ..reports import AlertReport, RuleState, Summary
+from ..output.history import MAX_POINTS, Point
+from ..reports import AlertReport, Report, RuleState, Summary
 from ..settings import Settings
 from . import rows
 from .schema import open_store
 from .writer import MINUTE
 
+#: The stats windows a live page starts with, at most.
+PAST_WINDOWS = 4 * MAX_POINTS
 #: The summary's key of the traffic rule's start (as a run's, docs/json.md).
 TRAFFIC = "traffic"
 
@@ -94,17 +99,11 @@ def _replay(
         unit=family.unit,
         noun=family.noun,
     )
-    alerts = [
-        StoredAlert.of(json.loads(record))
-        for (record,) in db.execute(
-            "SELECT record FROM alerts WHERE time BETWEEN ? AND ? ORDER BY time, id",
-            (span[0], span[1] + MINUTE - 1),
-        )
-    ]
+    alerts = _alerts(db, span)
     notifier.start(run)
     if report is not None:
         report.start(run)
-        _minutes_to(report, db, family, settings, span, alerts)
+        _minutes_to(report.emit, db, family, settings, span, alerts)
     summary = _summary(db, family, settings, span, alerts)
     notifier.finish(summary)
     if report is not None:
@@ -151,8 +150,55 @@ def _summary(
     )
 
 
+def past(path: str, before: int) -> list[Point | AlertReport]:
+    """The stats windows that end by ``before`` (the last ``PAST_WINDOWS``) and the
+    alerts and recoveries among them, in order: what a live page shows of the runs
+    before (empty without a store yet)."""
+    if not os.path.exists(path):
+        return []
+    db = open_store(path, write=False)
+    try:
+        query = "SELECT * FROM windows WHERE end <= ? ORDER BY start DESC LIMIT ?"
+        found = db.execute(query, (before, PAST_WINDOWS)).fetchall()
+        if not found:
+            return []
+        points = [
+            Point(start, end, hits, json.loads(classes), None if p50 is None else (p50, p95, p99))
+            for start, end, hits, classes, p50, p95, p99 in reversed(found)
+        ]
+        alerts = [
+            StoredAlert.of(json.loads(record))
+            for (record,) in db.execute(
+                "SELECT record FROM alerts WHERE time >= ? AND time < ? ORDER BY time, id",
+                (points[0].start, before),
+            )
+        ]
+        items: list[Point | AlertReport] = [*points, *alerts]
+        return sorted(
+            items,
+            key=lambda item: (
+                item.end - 1 if isinstance(item, Point) else item.time,
+                isinstance(item, Point),
+            ),
+        )
+    except sqlite3.Error:
+        return []  # (a past that can't be read: the page starts empty, as without one)
+    finally:
+        db.close()
+
+
+def _alerts(db: sqlite3.Connection, span: rows.Range) -> list[StoredAlert]:
+    return [
+        StoredAlert.of(json.loads(record))
+        for (record,) in db.execute(
+            "SELECT record FROM alerts WHERE time BETWEEN ? AND ? ORDER BY time, id",
+            (span[0], span[1] + MINUTE - 1),
+        )
+    ]
+
+
 def _minutes_to(
-    report: Notifier,
+    emit: Callable[[Report], None],
     db: sqlite3.Connection,
     family: Family,
     settings: Settings,
@@ -164,9 +210,9 @@ def _minutes_to(
     query = "SELECT minute FROM minutes WHERE minute BETWEEN ? AND ? ORDER BY minute"
     for (minute,) in db.execute(query, span).fetchall():
         while pending and pending[-1].time < minute + MINUTE:
-            report.emit(pending.pop())
+            emit(pending.pop())
         stats = Stats(family, top_n=settings.top)
         rows.read_stats(db, (minute, minute), stats)
-        report.emit(stats.report(minute, minute + MINUTE))
+        emit(stats.report(minute, minute + MINUTE))
     while pending:
-        report.emit(pending.pop())
+        emit(pending.pop())

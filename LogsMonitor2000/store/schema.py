@@ -67,6 +67,17 @@ MIGRATIONS: tuple[str, ...] = (
         ids BLOB,
         PRIMARY KEY (minute, day)
     ) WITHOUT ROWID;
+    -- The stats windows as a live page draws them: hits, the charted classes (JSON)
+    -- and the duration percentiles.
+    CREATE TABLE windows (
+        start INTEGER PRIMARY KEY,
+        end INTEGER NOT NULL,
+        hits INTEGER NOT NULL,
+        classes TEXT NOT NULL,
+        p50 REAL,
+        p95 REAL,
+        p99 REAL
+    );
     CREATE TABLE alerts (
         id INTEGER PRIMARY KEY,
         time INTEGER NOT NULL,

@@ -4,8 +4,8 @@
 run (a ``Stats`` of the family); when the minute closes, ``Store.write_minute`` writes
 it in one transaction, with what was late or invalid since the minute before and what
 ``--retain`` lets go.  The alerts and recoveries of every rule are written as they come
-(``StoreNotifier``), at the end of the item they came with: before a checkpoint that
-covers them is saved.
+(``StoreNotifier``), at the end of the item they came with (before a checkpoint that
+covers them is saved), with the stats windows as a live page draws them.
 
 A restart from a checkpoint writes again the minutes it counts again: a minute's rows
 are replaced, an alert already there is kept, so each is written once.
@@ -27,6 +27,7 @@ from ..parsers import ParserFactory
 from ..pipeline.batch import Batch
 from ..pipeline.windows import TumblingWindow, Window
 from ..reports import AlertReport, Report, StatsReport, Summary
+from ..output.history import point_of
 from ..parsers.pylog import fields_of
 from . import records, rows
 from .schema import open_store
@@ -52,7 +53,9 @@ class Store:
         #: What is stored of a record's sender (``--anonymize``: anonymous).
         self.shown_sender = shown_sender
         self.db = open_store(path, write=True)
+        #: Alerts and stats windows not written yet.
         self.alerts: list[tuple[Any, ...]] = []
+        self.stats_windows: list[tuple[Any, ...]] = []
         #: The newest minute written.
         self.newest: int | None = None
 
@@ -115,8 +118,15 @@ class Store:
              data.get("threshold"), data.get("window"), json.dumps(data))  # fmt: skip
         )
 
+    def stats_window(self, record: StatsReport) -> None:
+        point = point_of(record)
+        duration = point.duration or (None, None, None)
+        self.stats_windows.append(
+            (point.start, point.end, point.hits, json.dumps(point.status), *duration)
+        )
+
     def flush(self) -> None:
-        if self.alerts:
+        if self.alerts or self.stats_windows:
             with self.transaction() as db:
                 self._write_alerts(db)
 
@@ -126,7 +136,10 @@ class Store:
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             self.alerts,
         )
-        self.alerts = []
+        db.executemany(
+            "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?, ?, ?, ?)", self.stats_windows
+        )
+        self.alerts, self.stats_windows = [], []
 
     def _forget(self, db: sqlite3.Connection) -> None:
         """Delete what is older than ``retain`` before the newest minute's end."""
@@ -136,6 +149,7 @@ class Store:
         for table in MINUTE_TABLES:
             db.execute(f"DELETE FROM {table} WHERE minute < ?", (before,))
         db.execute("DELETE FROM alerts WHERE time < ?", (before,))
+        db.execute("DELETE FROM windows WHERE start < ?", (before,))
         db.execute("DELETE FROM records WHERE created < ?", (before,))
 
     def finish(self) -> None:
@@ -261,6 +275,8 @@ class StoreNotifier:
     def emit(self, record: Report) -> None:
         if isinstance(record, AlertReport):
             self.store.alert(record)
+        elif isinstance(record, StatsReport):
+            self.store.stats_window(record)
 
     def flush(self) -> None:
         self.store.flush()

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import random
+import signal
 import sqlite3
 import tempfile
 import threading
@@ -13,6 +14,8 @@ import unittest
 from pathlib import Path
 
 from tests.live import PATIENCE, LiveMonitor, append, csv_row
+from tests.pages import number, read_page
+from tests.sse import get, served_url
 from tests.support import run_monitor, slow
 
 #: Small windows: every minute is closed a few seconds after the last line.
@@ -46,24 +49,24 @@ class ReaderTest(unittest.TestCase):
             start = 1_000_020
             with LiveMonitor(str(log), *OPTIONS, "--store", str(db)) as live:
                 seen: list[int] = []
-                for second in range(start, start + 400, 2):
+                for second in range(start, start + 240, 2):
                     append(log, csv_row(second) + csv_row(second + 1))
-                    time.sleep(0.01)
+                    time.sleep(0.008)
                     if db.exists() and second % 20 == 0:  # (read while it writes)
                         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as r:
                             seen.append(
                                 r.execute("SELECT TOTAL(events) FROM minutes").fetchone()[0]
                             )
-                append(log, csv_row(start + 500))  # (closes the minutes before it)
+                append(log, csv_row(start + 300))  # (closes the minutes before it)
                 deadline = time.monotonic() + PATIENCE
-                while (start + 399) // 60 * 60 not in per_minute(db):
+                while (start + 239) // 60 * 60 not in per_minute(db):
                     self.assertLess(time.monotonic(), deadline, live.stderr)
                     time.sleep(0.05)
                 self.assertEqual(live.stop(), 130)
             self.assertEqual(seen, sorted(seen))  # (each read sees whole minutes)
             self.assertGreater(len(set(seen)), 2)
             minutes = per_minute(db)
-            self.assertEqual(sum(events for events, _ in minutes.values()), 401)
+            self.assertEqual(sum(events for events, _ in minutes.values()), 241)
             self.assertTrue(intact(db))
 
 
@@ -109,3 +112,34 @@ class KillTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+@slow
+class LivePastTest(unittest.TestCase):
+    def test_the_live_page_starts_with_the_stored_past_after_a_restart(self) -> None:
+        with tempfile.TemporaryDirectory() as name:
+            folder = Path(name)
+            log, state, db = folder / "access.log", folder / "state.json", folder / "h.db"
+            start = 1_000_020  # (a minute's start)
+            append(log, "".join(csv_row(second) for second in range(start, start + 300)))
+            args = [str(log), *OPTIONS, "--state", str(state), "--store", str(db)]
+            with LiveMonitor(*args, "--serve", "127.0.0.1:0") as first:
+                served_url(first)
+                deadline = time.monotonic() + PATIENCE
+                while start + 180 not in per_minute(db) if db.exists() else True:
+                    self.assertLess(time.monotonic(), deadline, first.stderr)
+                    time.sleep(0.05)
+                self.assertEqual(first.stop(signal.SIGTERM), 143)
+            with LiveMonitor(*args, "--serve", "127.0.0.1:0") as second:
+                url = served_url(second)
+                append(log, csv_row(start + 400))
+                second.wait_for(lambda records: any(r.get("end", 0) > start + 300 for r in records))
+                page = read_page(get(url, "/")[2].decode())
+                second.stop()
+            rows = [(int(row[0]), int(row[1]), number(row[3])) for row in page.timeline]
+            rows = [row for row in rows if row[0] < start + 300]  # (not the last line's)
+            # The first run's stats windows, from the store, then the second run's:
+            # every line of the log once, none missing at the restart.
+            self.assertEqual(rows[0], (start, start + 5, 5))
+            self.assertEqual([row[0] for row in rows], list(range(start, start + 300, 5)))
+            self.assertEqual(sum(hits for _, _, hits in rows), 300, rows)

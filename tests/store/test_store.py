@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.calculators.test_panels import NGINX_TIMED, line_of, random_hits
-from tests.support import run_monitor, time_zone
+from tests.support import SLOW, run_monitor, time_zone
 
 #: What a run over a range's lines and the stored range count alike: everything but
 #: what depends on what came before the range (late, invalid, the alerts).
@@ -63,7 +63,7 @@ class FromStoreTest(unittest.TestCase):
         with tempfile.TemporaryDirectory() as name:
             for zone in ("UTC", "Asia/Kolkata"):
                 with time_zone(zone):
-                    for seed in range(3):
+                    for seed in range(8 if SLOW else 2):
                         for timed in (False, True):
                             with self.subTest(zone=zone, seed=seed, timed=timed):
                                 self.run_case(Path(name), seed, timed=timed)

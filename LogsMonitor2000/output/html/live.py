@@ -40,9 +40,9 @@ from urllib.parse import parse_qs
 from ...net.auth import CHALLENGE, authorized, basic_authorization
 from ...net.http import Exchange, HttpServer, Reply, Request
 from ...net.loop import Stream
-from ...reports import Report, Summary
+from ...reports import AlertReport, Report, Summary
 from .. import LiveState, RunInfo
-from ..history import History
+from ..history import History, Point
 from ..prometheus import CONTENT_TYPE as METRICS_TYPE
 from ..prometheus import exposition
 from .page import render
@@ -294,6 +294,17 @@ class ServeNotifier:
     def start(self, run: RunInfo) -> None:
         self.run = run
         self._changed = True
+
+    def prime(self, past: list[Point | AlertReport]) -> None:
+        """Start the pictures with a stored past (``--store``): the stats windows and
+        the alerts of the runs before, in order."""
+        for item in past:
+            if isinstance(item, Point):
+                self.history.add_point(item)
+                self.history.records += 1
+            else:
+                self.history.add(item)
+            self._changed = True
 
     def emit(self, record: Report) -> None:
         self.history.add(record)
