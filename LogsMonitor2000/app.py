@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Sequence
 from types import FrameType
 from typing import IO, TYPE_CHECKING, TextIO
 
-from .calculators.panels import chunk_panels
+from .calculators.panels import chunk_minute_panels, chunk_panels
 from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
 from .errors import StateError, UsageError
@@ -170,7 +170,7 @@ def _open(
             jobs=settings.jobs,
             format_string=settings.format_string,
             json_fields=settings.json_fields,
-            **worker_options(settings, chunk_panels),
+            **worker_options(settings, chunk_minute_panels if settings.store else chunk_panels),
         )
         if parallel is not None:
             return parallel

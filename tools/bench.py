@@ -301,11 +301,17 @@ def main() -> None:
         "--listen-only", action="store_true", help="only the listeners' figures (--listen)"
     )
     options.add_argument(
+        "--store-only", metavar="LOG", help="only --store's figures, on this Combined log"
+    )
+    options.add_argument(
         "--baseline", metavar="DIR", help="also time the monitor of another checkout (its top)"
     )
     args = options.parse_args()
     if args.listen_only:
         bench_listeners(args.lines // 2, args.repeat)
+        return
+    if args.store_only:
+        bench_store(Path(args.store_only), args.repeat)
         return
     folder = Path(args.keep or tempfile.mkdtemp(prefix="logsmonitor-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -342,6 +348,7 @@ def main() -> None:
     if "clf" in args.formats.split(","):
         bench_goaccess(prepare(folder, "clf", args.lines)[0], args.repeat)
         bench_rules(prepare(folder, "clf", args.lines)[0], args.repeat)
+        bench_store(prepare(folder, "clf", args.lines)[0], args.repeat)
     if args.views:
         clf = prepare(folder, "clf", args.lines)[0]
         bench_report(clf, args.repeat)
@@ -400,6 +407,27 @@ def bench_rules(log: Path, repeat: int) -> None:
         f"(ratio {min(times['five']) / base:.2f}); with a rule on a path too "
         f"{min(times['path']):.2f} s (ratio {min(times['path']) / base:.2f})"
     )
+
+
+def bench_store(log: Path, repeat: int) -> None:
+    """The Combined log with and without ``--store``, interleaved: time, peak RSS, the
+    database's size."""
+    store = log.with_name(log.name + ".db")
+    command = [sys.executable, "-m", "LogsMonitor2000", str(log), "--output", "json"]
+    plain, stored, peaks = [], [], []
+    for _ in range(repeat):
+        plain.append(timed(command)[0])
+        for path in log.parent.glob(store.name + "*"):
+            path.unlink()
+        elapsed, peak = timed(command + ["--store", str(store)])
+        stored.append(elapsed)
+        peaks.append(peak)
+    print(
+        f"--store: {min(stored):.2f} s against {min(plain):.2f} s without "
+        f"(ratio {min(stored) / min(plain):.2f}), peak RSS {max(peaks) / 1024:.1f} MB, "
+        f"the database {store.stat().st_size / 1e6:.2f} MB"
+    )
+    store.unlink()
 
 
 def bench_report(log: Path, repeat: int) -> None:
@@ -530,8 +558,9 @@ elif kind == "http":
         answer = connection.getresponse()
         answer.read()
         sent += 1000 if answer.status == 200 else 0
-else:
-    handler = logging.handlers.HTTPHandler(f"127.0.0.1:{port}", "/ingest", method="POST")
+else:  # "handler" to /ingest, "chronologer" to the record API
+    path = "/ingest" if kind == "handler" else "/api/v1/record"
+    handler = logging.handlers.HTTPHandler(f"127.0.0.1:{port}", path, method="POST")
     logger = logging.getLogger("bench")
     logger.propagate = False
     logger.addHandler(handler)
@@ -604,7 +633,9 @@ def bench_listeners(lines: int, repeat: int) -> None:
         ("TCP syslog", "syslog+tcp", "tcp", lines),
         ("HTTP batches of 1,000 lines", "http", "http", lines),
         ("HTTPHandler, a record per request", "http", "handler", max(lines // 10, 1000)),
-    ]
+        ("HTTPHandler to the record API of a --store", "http", "chronologer",
+         max(lines // 10, 1000)),
+    ]  # fmt: skip
     for title, scheme, kind, count in cases:
         best, peak, counted, sent = math.inf, 0, 0, 0
         for _ in range(repeat):
@@ -627,9 +658,11 @@ def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, 
     import re
     import signal
 
+    folder = Path(tempfile.mkdtemp(prefix="logsmonitor-bench-"))
+    stored = ["--store", str(folder / "records.db")] if kind == "chronologer" else []
     process = subprocess.Popen(
         [sys.executable, "-m", "LogsMonitor2000", "--listen", f"{scheme}://127.0.0.1:0"]
-        + ["--output", "json", "--buffer", "3600"],
+        + ["--output", "json", "--buffer", "3600", *stored],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=TOP,
@@ -649,6 +682,7 @@ def _listener_run(scheme: str, kind: str, count: int) -> tuple[float, int, int, 
     out, _ = process.communicate(timeout=300)
     elapsed = time.perf_counter() - started
     summary = json.loads(out.splitlines()[-1])
+    shutil.rmtree(folder)
     return elapsed, peak, summary["events"] + summary["invalid"], int(loader.stdout)
 
 

@@ -62,6 +62,30 @@ def chunk_panels(batches: list[Batch]) -> dict[str, Any]:
     return {PANELS: panels}
 
 
+#: The key of a chunk's panels of each minute (``chunk_minute_panels``).
+MINUTES = "minutes"
+MINUTE = 60
+
+
+def chunk_minute_panels(batches: list[Batch]) -> dict[str, Any]:
+    """With a store (``store/``): the panels of each minute of a chunk apart, their
+    visits spread once, by the minute.  The whole run's panels take each of them
+    (``PanelsTally.add_part``), the store each minute's: the main process merges them,
+    the workers only count."""
+    minutes: dict[int, Panels] = {}
+    for batch in sorted(batches, key=lambda batch: batch.second):
+        if getattr(batch, "visits", None):
+            minute = batch.second - batch.second % MINUTE
+            panels = minutes.get(minute)
+            if panels is None:
+                panels = minutes[minute] = Panels()
+            panels.count(batch)
+            setattr(batch, "visits", VisitLog())
+    for panels in minutes.values():
+        panels.settle()
+    return {PANELS: list(minutes.values()), MINUTES: minutes}  # (pickled once)
+
+
 class Panels:
     """The whole run's panels (see the module's docstring)."""
 
@@ -228,6 +252,10 @@ class Panels:
         (a file's chunk that starts on the day the one before ended)."""
         for older in sorted(self.visitors)[1:-2]:
             self.finished_visitors += self.visitors.pop(older).count()
+
+    def is_empty(self) -> bool:
+        """Whether it has counted nothing."""
+        return not (self._hits or self.days or self.visitors or self.finished_visitors)
 
     def settle(self) -> None:
         """Spread what is pending and let the memos go (before it is pickled)."""

@@ -225,8 +225,10 @@ class PanelsTally(Tally):
         self.panels.restore(validate.mapping(data))
 
     def add_part(self, part: Any) -> None:
-        assert isinstance(part, Panels)
-        self.panels.merge(part)
+        """A worker's panels of a chunk, or of each of its minutes (a list)."""
+        for panels in part if isinstance(part, list) else [part]:
+            assert isinstance(panels, Panels)
+            self.panels.merge(panels)
 
 
 #: Shape -> how a panel of that shape counts.

@@ -407,15 +407,14 @@ def worker_options(settings: Settings, panels: Summarizer) -> dict[str, Any]:
     window's counts by (0: per second, for an alert rule that reads more than a
     second's hits), and what they count of the whole run's summary (``panels``; none
     with ``--anonymize``, whose anonymous sources are the main process's, or with a
-    rule on paths, which reads the visits the panels would take out, or with a
-    ``--store``, which counts the panels of each minute)."""
+    rule on paths, which reads the visits the panels would take out)."""
     per_second = (
         settings.slow_ms is not None
         or any(spec.scope is not None or spec.kind == "percentile" for spec in settings.alerts)
-        or (settings.store is not None and 60 % settings.stats_interval != 0)
+        or (settings.store is not None and 60 % settings.stats_interval != 0)  # (minutes)
     )
     paths = any(spec.scope is not None and spec.scope.kind == "path" for spec in settings.alerts)
     return {
         "interval": 0 if per_second else settings.stats_interval,
-        "summarize": None if settings.anonymize or paths or settings.store else panels,
+        "summarize": None if settings.anonymize or paths else panels,
     }

@@ -44,7 +44,7 @@ from .input_pipeline import InputPipeline
 from .summary import counted_so_far, live_state, still_open_of, summary_of
 from .reorder import Downstream, Reorderer
 from .watermarks import Watermarks
-from .windows import Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
+from .windows import TakesParts, Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
 
 
 class StopRequested(Exception):
@@ -378,6 +378,9 @@ class Monitor:
     def _add_summary(self, parts: dict[str, Any]) -> None:
         if self.totals is not None:
             self.totals.add_parts(parts)
+        for window in self.attached:  # (a store's minutes)
+            if isinstance(window, TakesParts):
+                window.add_parts(parts)
 
     def _finish_attached(self) -> None:
         """A stop: the windows of the run's own (a store's) count the seconds still

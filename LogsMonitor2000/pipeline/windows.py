@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from ..checkpoint import validate
 from .batch import Batch
@@ -52,6 +52,14 @@ class Window(Protocol):
 
     def restore(self, data: dict[str, Any]) -> None:
         """Carry on from ``to_json``'s output."""
+
+
+@runtime_checkable
+class TakesParts(Protocol):
+    """A window that also takes what workers counted of the Batches it is handed
+    (``inputs/parallel.py``: the Batches no longer hold it)."""
+
+    def add_parts(self, parts: dict[str, Any]) -> None: ...
 
 
 Calc = TypeVar("Calc", bound=SlidingCalculator)

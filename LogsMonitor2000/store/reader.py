@@ -92,8 +92,9 @@ def _replay(
     run = RunInfo(
         path=settings.from_store,
         format_name=meta.get("format"),
-        format_description=meta.get("description"),
+        format_description=f"{meta.get('description')}, stored minutes",
         stats_interval=MINUTE,
+        filters=tuple(settings.selection.as_options()),
         lateness=settings.lateness,
         follow=False,
         unit=family.unit,
@@ -104,7 +105,7 @@ def _replay(
     if report is not None:
         report.start(run)
         _minutes_to(report.emit, db, family, settings, span, alerts)
-    summary = _summary(db, family, settings, span, alerts)
+    summary = _summary(db, family, settings, span)
     notifier.finish(summary)
     if report is not None:
         report.finish(summary)
@@ -116,7 +117,6 @@ def _summary(
     family: Family,
     settings: Settings,
     span: rows.Range,
-    alerts: list[StoredAlert],
 ) -> Summary:
     events, late, invalid, first, last, most = db.execute(
         "SELECT TOTAL(events), TOTAL(late), TOTAL(invalid), MIN(first), MAX(last),"
@@ -125,9 +125,11 @@ def _summary(
     ).fetchone()
     stats = Stats(family, top_n=settings.top, bounded=True)
     rows.read_stats(db, span, stats)
+    # Each rule's state at the range's end: its last alert or recovery by then.
     since: dict[str, int | None] = {TRAFFIC: None}
-    for alert in alerts:
-        since[alert.rule] = alert.time if alert.raised else None
+    query = "SELECT rule, type, time FROM alerts WHERE time < ? ORDER BY time, id"
+    for rule, kind, time in db.execute(query, (span[1] + MINUTE,)):
+        since[rule] = time if kind == "alert" else None
     return Summary(
         events=int(events),
         invalid=int(invalid),

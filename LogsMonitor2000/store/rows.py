@@ -10,14 +10,16 @@ those of the minutes' logs whenever no minute had more.
 
 from __future__ import annotations
 
+import heapq
 import json
-from array import array
 import sqlite3
-from collections.abc import Callable, Iterable
+import struct
+from bisect import bisect_left
+from collections.abc import Callable
 from typing import Any
 
 from ..calculators.bounded import DurationSketch
-from ..calculators.distinct import HASH_BITS, DayVisitors
+from ..calculators.distinct import DayVisitors
 from ..calculators.entries import EXACT_TIMES, Entry, Table
 from ..calculators.panels import Panels
 from ..calculators.stats import (
@@ -38,20 +40,21 @@ KEEP = 100
 #: The visitors of a panel's entry in a minute kept one by one (beyond: their number
 #: only, and the entry's visitors over several minutes are the sum of the minutes').
 KEPT_IDS = 256
-ID_BYTES = HASH_BITS // 8
+#: A visitor's id is stored in 8 bytes (big-endian), a place among a minute's in 2.
+ID_BYTES, PLACE_BYTES = 8, 2
 #: ``entries.panel`` of the time-of-day and per-day tables.
 HOURS, DAYS = "visit_time", "visitors"
 
 Range = tuple[int, int]  # [first minute, last minute]
 
 
-def pack(ids: Iterable[int]) -> bytes:
-    """Visitors' ids, ``ID_BYTES`` each, in order."""
-    return b"".join(visitor.to_bytes(ID_BYTES, "big") for visitor in sorted(ids))
+def pack(ordered: list[int]) -> bytes:
+    """Visitors' ids, in order."""
+    return struct.pack(f">{len(ordered)}Q", *ordered)
 
 
 def unpack(blob: bytes) -> list[int]:
-    return [int.from_bytes(blob[i : i + ID_BYTES], "big") for i in range(0, len(blob), ID_BYTES)]
+    return list(struct.unpack(f">{len(blob) // ID_BYTES}Q", blob))
 
 
 # -- into the store ----------------------------------------------------------------------
@@ -64,8 +67,8 @@ def write(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
 
 def _write_counts(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
     if isinstance(tally, TopTally):
-        counted: dict[str, int] = dict(tally.counts.counts)
-        ranked = sorted(counted.items(), key=lambda item: (-item[1], item[0]))[:KEEP]
+        counted: dict[str, int] = tally.counts.counts
+        ranked = heapq.nsmallest(KEEP, counted.items(), key=lambda item: (-item[1], item[0]))
     else:
         assert isinstance(tally, ClassTally)
         ranked = list(tally.counts.items())
@@ -98,14 +101,14 @@ def _write_panels(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
     panels = tally.panels
     panels.settle()
     #: Each day's visitors in order: an entry's are their places there.
-    places: dict[str, dict[int, int]] = {}
+    places: dict[str, list[int]] = {}
     for day, seen in panels.visitors.items():
         ids = None
         if seen.registers is None:
             ordered = sorted(seen.ids.values())
             ids = pack(ordered)
             if len(ordered) <= 1 << 16:
-                places[day] = {visitor: place for place, visitor in enumerate(ordered)}
+                places[day] = ordered
         db.execute("INSERT INTO visitors VALUES (?, ?, ?, ?)", (minute, day, seen.count(), ids))
     rows: list[tuple[Any, ...]] = []
     for name, table in panels.tables.items():
@@ -120,7 +123,7 @@ def _write_panels(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
 
 
 def _entry_rows(
-    minute: int, panel: str, entries: list[tuple[str, Entry]], places: dict[str, dict[int, int]]
+    minute: int, panel: str, entries: list[tuple[str, Entry]], places: dict[str, list[int]]
 ) -> list[tuple[Any, ...]]:
     """An entry's rows: one per day (a minute has one, or two across a change of the
     clocks); its visitors' places among the minute's, when it has few."""
@@ -129,10 +132,11 @@ def _entry_rows(
         sketch = entry.settle_times()
         times = json.dumps(sketch.to_json()) if sketch is not None else None
         for day, seen in sorted(entry.days.items()) or [("", set())]:
-            where = places.get(day)
+            ordered = places.get(day)
             kept = None
-            if where is not None and not entry.done and len(seen) <= KEPT_IDS:
-                kept = array("H", sorted(where[visitor] for visitor in seen)).tobytes()
+            if ordered is not None and not entry.done and len(seen) <= KEPT_IDS:
+                found = sorted(bisect_left(ordered, visitor) for visitor in seen)
+                kept = struct.pack(f"<{len(found)}H", *found)
             rows.append(
                 (minute, panel, key, day, entry.hits, len(seen) + entry.done, entry.bytes,
                  entry.overcount, times, kept)  # fmt: skip
@@ -220,7 +224,8 @@ def _read_panels(db: sqlite3.Connection, minutes: Range, tally: Tally) -> None:
             entry.bytes = nbytes
             if ids is not None:
                 where = ordered[day]
-                entry.days[day] = {where[place] for place in array("H", ids)}
+                places = struct.unpack(f"<{len(ids) // PLACE_BYTES}H", ids)
+                entry.days[day] = {where[place] for place in places}
             else:
                 entry.done = visitors
             if times is not None:

@@ -19,7 +19,8 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from ..calculators.stats import Stats
+from ..calculators.panels import MINUTES, Panels
+from ..calculators.stats import PanelsTally, Stats
 from ..checkpoint import validate
 from ..errors import MonitorError, UsageError
 from ..families import FAMILIES, Family
@@ -205,6 +206,13 @@ class MinuteStats:
         self.last: int | None = None
         #: (late, invalid) of the run when the minute before was written.
         self.written = (0, 0)
+        #: The panels of minutes that workers counted (a large file's, never a
+        #: followed one's: not checkpointed).
+        self.parts: dict[int, list[Panels]] = {}
+
+    def add_panels(self, minute: int, panels: Panels) -> None:
+        """Panels of ``minute`` counted elsewhere, added when it is written."""
+        self.parts.setdefault(minute, []).append(panels)
 
     def count(self, batch: Batch) -> None:
         self.stats.count(batch)
@@ -216,6 +224,9 @@ class MinuteStats:
         self.last = batch.second
 
     def report(self, start: int, end: int) -> Report:
+        parts = self.parts.pop(start, None)
+        if parts is not None:
+            self._add_panels(parts)
         late, invalid, most = self.progress()
         counted = {
             "late": late - self.written[0],
@@ -227,6 +238,15 @@ class MinuteStats:
         self.store.write_minute(start, self.stats, counted, self.lines)
         self.written = (late, invalid)
         return StatsReport(start=start, end=end, hits=self.stats.hits)
+
+    def _add_panels(self, parts: list[Panels]) -> None:
+        """The workers' panels of the minute; a single one taken as it is when the
+        minute counted none of its own (no copy: it is the minute's alone)."""
+        tally = next(t for t in self.stats.tallies if isinstance(t, PanelsTally))
+        if len(parts) == 1 and tally.panels.is_empty():
+            tally.panels = parts[0]
+        else:
+            tally.add_part(parts)
 
     def reset(self) -> None:
         self.stats.reset()
@@ -253,6 +273,13 @@ class MinuteStats:
 
 class StoreWindow(TumblingWindow):
     """The minutes of the run, written as they close (they report nothing)."""
+
+    calculator: MinuteStats
+
+    def add_parts(self, parts: dict[str, Any]) -> None:
+        """The panels of each minute a worker counted (``chunk_minute_panels``)."""
+        for minute, panels in parts.get(MINUTES, {}).items():
+            self.calculator.add_panels(minute, panels)
 
     def close(self, batches: list[Batch], through: int, beat: int | None = None) -> list[Report]:
         super().close(batches, through, beat)

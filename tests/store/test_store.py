@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.calculators.test_panels import NGINX_TIMED, line_of, random_hits
-from tests.support import SLOW, run_monitor, time_zone
+from LogsMonitor2000.inputs.parallel import MIN_BYTES
+from tests.support import SLOW, run_monitor, run_process, slow, time_zone
 
 #: What a run over a range's lines and the stored range count alike: everything but
 #: what depends on what came before the range (late, invalid, the alerts).
@@ -67,6 +68,42 @@ class FromStoreTest(unittest.TestCase):
                         for timed in (False, True):
                             with self.subTest(zone=zone, seed=seed, timed=timed):
                                 self.run_case(Path(name), seed, timed=timed)
+
+
+def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows in order, but the late and invalid records of each minute
+    (those read since the minute before: when they were read depends on how)."""
+    with sqlite3.connect(db) as stored:
+        tables = ["counts", "figures", "entries", "visitors", "windows"]
+        rows = {table: sorted(stored.execute(f"SELECT * FROM {table}")) for table in tables}
+        rows["alerts"] = list(stored.execute("SELECT record FROM alerts ORDER BY time, id"))
+        rows["minutes"] = sorted(
+            stored.execute("SELECT minute, events, bytes, first, last FROM minutes")
+        )
+    return rows
+
+
+class WorkersTest(unittest.TestCase):
+    @slow
+    def test_workers_store_what_one_process_stores(self) -> None:
+        rng = random.Random(12)
+        hits = random_hits(rng, 45_000, True)
+        with tempfile.TemporaryDirectory() as name:
+            log = Path(name) / "access.log"
+            log.write_text("".join(line_of(hit, True) for hit in hits))
+            self.assertGreater(log.stat().st_size, MIN_BYTES)
+            outputs = []
+            for jobs in ("1", "2"):
+                db = Path(name) / f"{jobs}.db"
+                done = run_process(
+                    str(log), "--output", "json", "--log-format", NGINX_TIMED, "--jobs", jobs,
+                    "--store", str(db), "--alert", "e: share(5xx) > 17% over 1d", TZ="UTC",
+                )  # fmt: skip
+                self.assertEqual(done.returncode, 0, done.stderr)
+                outputs.append((done.stdout, dump(db)))
+            self.assertEqual(outputs[0][0], outputs[1][0])
+            self.assertEqual(outputs[0][1], outputs[1][1])
+            self.assertGreater(len(outputs[0][1]["minutes"]), 100)
 
 
 class RetentionTest(unittest.TestCase):
