@@ -87,7 +87,7 @@ class WorkersTest(unittest.TestCase):
     @slow
     def test_workers_store_what_one_process_stores(self) -> None:
         rng = random.Random(12)
-        hits = random_hits(rng, 45_000, True)
+        hits = random_hits(rng, 50_000, True)
         with tempfile.TemporaryDirectory() as name:
             log = Path(name) / "access.log"
             log.write_text("".join(line_of(hit, True) for hit in hits))
