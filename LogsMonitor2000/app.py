@@ -100,6 +100,8 @@ class Run:
         if settings.store is not None:
             from .store.run import StoredRun
 
+            _not_an_input("--store", settings.store, settings)
+
             self.stored = StoredRun(settings)
         stored = self.stored
         sources += _listeners(settings, warn, stored.api if stored else None)
