@@ -24,6 +24,7 @@ from ..output import Notifier, RunInfo
 from ..output.history import MAX_POINTS, Point
 from ..reports import AlertReport, Report, RuleState, Summary
 from ..settings import Settings
+from ..words import local_time
 from . import rows
 from .schema import open_store
 from .writer import MINUTE
@@ -50,8 +51,12 @@ class StoredAlert(AlertReport):
         return dict(self.data)
 
     def describe(self, unit: str) -> str:
+        """``errors: alert at 2019-02-07T21:16:18+00:00, value 15.2, threshold 5``."""
         value, threshold = self.data.get("value"), self.data.get("threshold")
-        return f"{self.rule}: {self.kind} at {value} (threshold {threshold})"
+        said = f"{self.rule}: {self.kind} at {local_time(self.time)}"
+        if isinstance(value, (int, float)) and isinstance(threshold, (int, float)):
+            said += f", value {value:,.4g}, threshold {threshold:,.4g}"
+        return said
 
 
 def family_of(db: sqlite3.Connection, path: str) -> tuple[Family, dict[str, str]]:

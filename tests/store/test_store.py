@@ -13,7 +13,8 @@ from typing import Any
 
 from tests.calculators.test_panels import NGINX_TIMED, line_of, random_hits
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
-from tests.support import SLOW, run_monitor, run_process, slow, time_zone
+from tests.pages import number, read_page
+from tests.support import DATA, SLOW, run_monitor, run_process, slow, time_zone
 
 #: What a run over a range's lines and the stored range count alike: everything but
 #: what depends on what came before the range (late, invalid, the alerts).
@@ -59,6 +60,28 @@ class FromStoreTest(unittest.TestCase):
         for key in NOT_COUNTS:
             got.pop(key, None), expected.pop(key, None)
         self.assertEqual(got, expected)
+
+    def test_the_report_of_a_range(self) -> None:
+        # The bundled sample stored, then the report of five of its minutes: one row
+        # a minute, their hits those of the range, the alert in it.
+        with tempfile.TemporaryDirectory() as name:
+            db, report = Path(name) / "h.db", Path(name) / "range.html"
+            self.assertEqual(
+                run_monitor(str(DATA / "sample.log"), "--store", str(db)).returncode, 0
+            )
+            first, last = 1549574100, 1549574400  # 21:15 to 21:20 UTC
+            done = run_monitor(
+                "--from-store", str(db), "--since", _iso(first), "--until", _iso(last),
+                "--report", str(report), "--output", "json",
+            )  # fmt: skip
+            self.assertEqual(done.returncode, 0, done.stderr)
+            page = read_page(report.read_text())
+            rows = [(int(row[0]), int(row[1]), number(row[3])) for row in page.timeline]
+            self.assertEqual([row[0] for row in rows], list(range(first, last, 60)))
+            self.assertEqual(sum(row[2] for row in rows), summary_of(done.stdout)["events"])
+            self.assertIn(
+                "traffic: alert at 2019-02-07T21:16:18+00:00, value 10.16, threshold 10", page.text
+            )
 
     def test_a_range_counts_what_a_run_over_its_lines_counts(self) -> None:
         with tempfile.TemporaryDirectory() as name:
