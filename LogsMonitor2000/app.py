@@ -102,7 +102,7 @@ class Run:
 
             _not_an_input("--store", settings.store, settings)
 
-            self.stored = StoredRun(settings)
+            self.stored = StoredRun(settings, warn)
         stored = self.stored
         sources += _listeners(settings, warn, stored.api if stored else None)
         self.views.open()

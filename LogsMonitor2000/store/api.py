@@ -73,6 +73,8 @@ class RecordApi:
             exchange.reply(self._answer(request))
         except sqlite3.Error as error:
             exchange.reply(Reply(HTTPStatus.SERVICE_UNAVAILABLE, f"the store: {error}"))
+        except (ValueError, OverflowError) as error:  # (what no check above foresaw)
+            exchange.reply(Reply(HTTPStatus.BAD_REQUEST, f"can't be read: {error}"))
 
     def _answer(self, request: Request) -> Reply:
         if request.path != PATH:

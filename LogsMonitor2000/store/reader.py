@@ -1,5 +1,5 @@
 """``--from-store FILE``: the summary and the report of a range of stored minutes,
-without the logs (docs/store.md, "Reading a store").
+without the logs (docs/store.md, "Reading a range").
 
 The range is of whole minutes: those that start at or after ``--since`` and end at or
 before ``--until``.  Its counts are summed again from the minutes' rows
@@ -82,8 +82,8 @@ def replay(settings: Settings, notifier: Notifier, report: Notifier | None) -> S
     db = open_store(settings.from_store, write=False)
     try:
         return _replay(db, settings, notifier, report)
-    except sqlite3.Error as error:
-        raise UsageError(f"cannot read the store {settings.from_store}: {error}") from None
+    except (sqlite3.Error, KeyError, TypeError, ValueError) as error:  # (a damaged one)
+        raise UsageError(f"cannot read the store {settings.from_store}: {error!r}") from None
     finally:
         db.close()
 
@@ -188,7 +188,7 @@ def past(path: str, before: int) -> list[Point | AlertReport]:
                 isinstance(item, Point),
             ),
         )
-    except sqlite3.Error:
+    except (sqlite3.Error, KeyError, TypeError, ValueError):
         return []  # (a past that can't be read: the page starts empty, as without one)
     finally:
         db.close()

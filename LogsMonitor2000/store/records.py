@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import ast
 import json
-import math
 import sqlite3
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from ..parsers.access_fields import MAX_SECOND
 from ..parsers.pylog import exception_type, level_number
 
 #: The attributes of every ``LogRecord`` (``meta``); the others are ``data``.
@@ -46,7 +46,7 @@ def record_row(fields: Mapping[str, str], *, sender: str, kept: bool) -> tuple[A
         created = float(fields.get("created", ""))
     except ValueError:
         raise BadRecord("no created time") from None
-    if not math.isfinite(created) or created < 0:
+    if not 0 <= created <= MAX_SECOND:  # (NaN too)
         raise BadRecord("created is not a time")
     level = level_number(fields.get("levelno", "")) or level_number(fields.get("levelname", ""))
     if level is None:
@@ -180,8 +180,8 @@ def shown(row: tuple[Any, ...], *, full: bool) -> dict[str, Any]:
 def _timestamp(text: str, key: str) -> float:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.astimezone()  # (local time, as the summary's times are)
+        return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(seconds=1)
+    except (ValueError, OverflowError, OSError):
         raise ValueError(f"{key} is an ISO-8601 time (2024-05-01T12:00:00Z)") from None
-    if moment.tzinfo is None:
-        moment = moment.astimezone()  # (local time, as the summary's times are)
-    return (moment - datetime(1970, 1, 1, tzinfo=timezone.utc)) / timedelta(seconds=1)

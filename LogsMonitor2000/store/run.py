@@ -24,11 +24,11 @@ if TYPE_CHECKING:
 class StoredRun:
     """A run's store, opened (``UsageError`` when it can't be)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, warn: Callable[[str], None]) -> None:
         assert settings.store is not None
         self.settings = settings
         shown: Callable[[str], str] = anonymous if settings.anonymize else str
-        self.store = Store(settings.store, retain=settings.retain, shown_sender=shown)
+        self.store = Store(settings.store, retain=settings.retain, shown_sender=shown, warn=warn)
         self.api: RecordApi | None = None
         if any(url.startswith("http") for url in settings.listen):
             self.api = RecordApi(

@@ -27,9 +27,9 @@ from ..families import FAMILIES, Family
 from ..parsers import ParserFactory
 from ..pipeline.batch import Batch
 from ..pipeline.windows import TumblingWindow, Window
-from ..reports import AlertReport, Report, StatsReport, Summary
 from ..output.history import point_of
 from ..parsers.pylog import fields_of
+from ..reports import AlertReport, Report, StatsReport, Summary
 from . import records, rows
 from .schema import open_store
 
@@ -48,11 +48,20 @@ class StoreError(MonitorError):
 class Store:
     """A store being written (see the module's docstring)."""
 
-    def __init__(self, path: str, *, retain: int, shown_sender: Callable[[str], str] = str) -> None:
+    def __init__(
+        self,
+        path: str,
+        *,
+        retain: int,
+        shown_sender: Callable[[str], str] = str,
+        warn: Callable[[str], None],
+    ) -> None:
         self.path = path
         self.retain = retain
         #: What is stored of a record's sender (``--anonymize``: anonymous).
         self.shown_sender = shown_sender
+        self.warn = warn
+        self._warned = False
         self.db = open_store(path, write=True)
         #: Alerts and stats windows not written yet.
         self.alerts: list[tuple[Any, ...]] = []
@@ -66,9 +75,10 @@ class Store:
         family = factory.family
         meta = dict(self.db.execute("SELECT key, value FROM meta"))
         if meta.get("family", family.name) != family.name:
+            held = FAMILIES.get(meta["family"])
             raise UsageError(
-                f"--store {self.path} holds {FAMILIES[meta['family']].described}, not "
-                f"{family.described}: use another file"
+                f"--store {self.path} holds {held.described if held else 'other events'}, "
+                f"not {family.described}: use another file"
             )
         with self.transaction() as db:
             db.executemany(
@@ -82,11 +92,26 @@ class Store:
     def transaction(self) -> _Transaction:
         return _Transaction(self)
 
+    def failed(self, error: StoreError) -> None:
+        """A write failed (a full disk, say): the run goes on, and the next one tries
+        again; said once."""
+        if not self._warned:
+            self._warned = True
+            self.warn(f"warning: {error}; the monitor goes on, and tries again")
+
     def write_minute(
         self, start: int, stats: Stats, counted: dict[str, int | None], lines: list[str]
     ) -> None:
         """Write the minute ``start`` (its rows replaced) with the records read in it
         (``lines``), and let the old ones go."""
+        try:
+            self._write_minute(start, stats, counted, lines)
+        except StoreError as error:
+            self.failed(error)
+
+    def _write_minute(
+        self, start: int, stats: Stats, counted: dict[str, int | None], lines: list[str]
+    ) -> None:
         kept = []
         for line in lines:
             fields = fields_of(line)
@@ -111,6 +136,7 @@ class Store:
             if self.newest is None or start > self.newest:
                 self.newest = start
             self._forget(db)
+        self.alerts, self.stats_windows = [], []  # (committed)
 
     def alert(self, record: AlertReport) -> None:
         data = record.to_json()
@@ -128,8 +154,13 @@ class Store:
 
     def flush(self) -> None:
         if self.alerts or self.stats_windows:
-            with self.transaction() as db:
-                self._write_alerts(db)
+            try:
+                with self.transaction() as db:
+                    self._write_alerts(db)
+            except StoreError as error:
+                self.failed(error)  # (they are written with the next minute)
+                return
+            self.alerts, self.stats_windows = [], []
 
     def _write_alerts(self, db: sqlite3.Connection) -> None:
         db.executemany(
@@ -140,7 +171,6 @@ class Store:
         db.executemany(
             "INSERT OR REPLACE INTO windows VALUES (?, ?, ?, ?, ?, ?, ?)", self.stats_windows
         )
-        self.alerts, self.stats_windows = [], []
 
     def _forget(self, db: sqlite3.Connection) -> None:
         """Delete what is older than ``retain`` before the newest minute's end."""
@@ -158,8 +188,11 @@ class Store:
         run stopped writes the minutes it was counting, as far as it got, ``Monitor``'s
         ``_finish_attached``: a restart with ``--state`` writes them again, whole.)"""
         self.flush()
-        with self.transaction() as db:
-            self._forget(db)
+        try:
+            with self.transaction() as db:
+                self._forget(db)
+        except StoreError as error:
+            self.failed(error)
 
     def close(self) -> None:
         self.db.close()

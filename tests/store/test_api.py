@@ -183,6 +183,10 @@ class RecordApiTest(unittest.TestCase):
         self.assertEqual(api.ask("GET", "/api/v1/record/99999999999999999999999")[0], 404)
         self.assertEqual(api.ask("DELETE", "/api/v1/record")[0], 405)
         self.assertEqual(api.ask("POST", "/api/v1/record", body=b"name=x&msg=m")[0], 400)
+        far = b"name=x&msg=m&levelno=20&created=1e30"
+        self.assertEqual(api.ask("POST", "/api/v1/record", body=far)[0], 400)
+        for odd in ("after=0001-01-01T00:00:00", "before=9999-12-31T23:59:59-23:59", "after=x"):
+            self.assertIn(api.ask("HEAD", f"/api/v1/record?{odd}")[0], (200, 400), odd)
 
 
 if __name__ == "__main__":
