@@ -11,7 +11,6 @@ import argparse
 import difflib
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
@@ -25,6 +24,7 @@ from ..parsers import PARSERS
 from ..parsers.jsonlog import parse_json_fields
 from ..parsers.pylog import level_number
 from ..pipeline import filters
+from .help import DESCRIPTION, EXAMPLES, Formatter, program_name
 
 PROG = "LogsMonitor2000"
 
@@ -102,15 +102,6 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def program_name() -> str:
-    """How the program was started, for --help: ``logsmonitor2000`` (the installed
-    command, or whatever it is called) or ``python -m LogsMonitor2000``."""
-    started = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else ""
-    if not started or started.endswith(".py") or " " in started or started.startswith("python"):
-        return "python -m LogsMonitor2000"
-    return started
-
-
 def _level(text: str) -> int:
     number = level_number(text)
     if number is None:
@@ -130,46 +121,9 @@ def _size(text: str) -> int:
     return int(digits) * scale
 
 
-def _retention(text: str) -> int:
-    """A duration: 30d, 12h, 90m (``calculators/expression.py``'s forms)."""
-    return whole_seconds(text, text)
-
-
 def _json_fields(text: str) -> str:
     parse_json_fields(text)  # (ValueError: a usage error)
     return text
-
-
-DESCRIPTION = """\
-Every few seconds of log time a compact summary, an alert when traffic is high and a
-message when it recovers, and at the end a report of the whole run.
-
-Reads web servers' access logs (nginx, Apache, Caddy, Traefik: Common/Combined Log
-Format, the server's own format string, JSON, CSV), Python logging records and
-pymongowatch's MongoDB operations; from files (gzip too), rotated sets, standard
-input, growing files (--follow), or received over syslog and HTTP (--listen)."""
-
-EXAMPLES = """\
-examples:
-  {prog} /var/log/nginx/access.log
-  {prog} access.log.2.gz access.log.1 access.log    # a rotated set: one run
-  {prog} access.log --log-format \\
-      '$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent $request_time'
-  {prog} -f /var/log/nginx/access.log --report /var/www/html/monitor.html
-  {prog} --listen syslog+udp://:5514 --listen http://:8514 \\
-      --listen-auth @/etc/monitor.auth --serve 127.0.0.1:8080
-
-exit status: 0 done, 1 no valid record (a wrong --format?) or an internal error, 2 a usage
-or input error, 130 Ctrl-C (SIGINT), 143 SIGTERM, 129 SIGHUP: the summary printed first."""
-
-
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """The description and the examples as written; the options' help wrapped."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(
-            prog, max_help_position=30, width=min(shutil.get_terminal_size().columns, 100)
-        )
 
 
 def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
@@ -178,10 +132,10 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
     prog = program_name()
     parser = _ArgumentParser(
         prog=prog,
-        usage=f"{prog} [options] FILE... | --listen URL",
+        usage=f"{prog} [options] FILE... | --listen URL | --from-store FILE",
         description=DESCRIPTION,
         epilog=EXAMPLES.format(prog=prog),
-        formatter_class=_Formatter,
+        formatter_class=Formatter,
         allow_abbrev=False,
     )
     parser.stdout = stdout
@@ -482,22 +436,20 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
     history.add_argument(
         "--store",
         metavar="FILE",
-        help="keep the run's history in this SQLite database: each minute's counts and "
-        "top lists, the alerts, Python logging records; --listen http:// then also takes "
-        "Chronologer's record API",
+        help="keep the history in this SQLite database (each minute's counts, the alerts, "
+        "logging records); http:// listeners then take Chronologer's record API too",
     )
     history.add_argument(
         "--retain",
         metavar="DURATION",
-        type=_option(_retention),
+        type=_option(lambda text: whole_seconds(text, text)),
         default=30 * 86400,
-        help="with --store: delete what is older than this, in log time (default: 30d)",
+        help="with --store: delete what is older, in log time (default: 30d)",
     )
     history.add_argument(
         "--from-store",
         metavar="FILE",
-        help="no logs: print the summary (and --report) of the stored minutes between "
-        "--since and --until",
+        help="read no logs: the summary (and --report) of stored minutes, --since to --until",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     # The older spellings keep working.

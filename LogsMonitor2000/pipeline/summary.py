@@ -3,20 +3,46 @@ and what a live view shows besides the records (``Monitor.live``)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from ..families import Family
 from ..families.base import TOP
 from ..output import LiveState
 from ..reports import InputTotals, StatsReport, Summary
+from ..settings import Settings
 from .batch import Batch
-from .windows import SlidingWindow
+from .windows import SlidingWindow, Window
 
 if TYPE_CHECKING:
+    from ..calculators import AlertRule
+    from ..calculators.counters import EventCounters
+    from ..calculators.stats import Stats
+    from .filters import Anonymizer
     from .input_pipeline import InputPipeline
-    from .monitor import Monitor
+    from .watermarks import Watermarks
 
 
-def live_state(monitor: Monitor) -> LiveState:
+class Run(Protocol):
+    """What the summary is made of: a run's state (``Monitor``)."""
+
+    settings: Settings
+    inputs: list[InputPipeline]
+    family: Family | None
+    totals: Stats | None
+    watermarks: Watermarks | None
+    anonymizer: Anonymizer | None
+    counters: EventCounters | None
+    rule_windows: list[Window]
+    stopped_by: int | None
+
+    def summary(self) -> Summary: ...
+
+    def rules_so_far(self) -> list[AlertRule]: ...
+
+    def dropped(self) -> int | None: ...
+
+
+def live_state(monitor: Run) -> LiveState:
     """The run so far, for a live view (the summary's top keys get their own
     labels in the /metrics counters)."""
     summary = monitor.summary()
@@ -42,7 +68,7 @@ def live_state(monitor: Monitor) -> LiveState:
     )
 
 
-def summary_of(monitor: Monitor) -> Summary:
+def summary_of(monitor: Run) -> Summary:
     """The run so far: what the summary says."""
     per_input = [input_totals(stage) for stage in monitor.inputs]
     firsts = [t.first for t in per_input if t.first is not None]
@@ -73,7 +99,7 @@ def summary_of(monitor: Monitor) -> Summary:
     )
 
 
-def counted_so_far(monitor: Monitor) -> tuple[int, int, int]:
+def counted_so_far(monitor: Run) -> tuple[int, int, int]:
     """Late and invalid records so far, and the largest lateness."""
     per_input = [input_totals(stage) for stage in monitor.inputs]
     return (
@@ -96,7 +122,7 @@ def input_totals(stage: InputPipeline) -> InputTotals:
     )
 
 
-def totals_so_far(monitor: Monitor) -> StatsReport | None:
+def totals_so_far(monitor: Run) -> StatsReport | None:
     """The whole run's counts, with the seconds still open (a run stopped by a
     signal does not report them in windows, but the summary counts every event)."""
     totals = monitor.totals
@@ -114,7 +140,7 @@ def totals_so_far(monitor: Monitor) -> StatsReport | None:
     return totals.report(min(firsts), max(lasts) + 1)
 
 
-def still_open_of(monitor: Monitor) -> list[Batch]:
+def still_open_of(monitor: Run) -> list[Batch]:
     """The seconds not closed yet, in order (as the windows would see them)."""
     assert monitor.watermarks is not None
     still_open = list(monitor.watermarks.pending)

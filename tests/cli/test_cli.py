@@ -431,12 +431,14 @@ class HelpTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0)
         text = done.stdout
         self.assertRegex(
-            text.splitlines()[0], r"^usage: .* \[options\] FILE\.\.\. \| --listen URL$"
+            text.splitlines()[0],
+            r"^usage: .* \[options\] FILE\.\.\. \| --listen URL \| --from-store FILE$",
         )
         for words in ("nginx", "Apache", "Caddy", "JSON", "logging records", "MongoDB",
                       "syslog", "HTTP", "--follow", "--listen"):  # fmt: skip
             self.assertIn(words, text.split("options:")[0])
-        for group in ("what to read", "windows and alerts", "output", "live logs", "filters"):
+        for group in ("what to read", "windows and alerts", "output", "live logs", "filters",
+                      "history"):  # fmt: skip
             self.assertIn(f"\n{group}:", text)
         examples = text.split("examples:")[1].split("exit status:")[0]
         commands = examples.replace("\\\n", " ").strip().splitlines()
