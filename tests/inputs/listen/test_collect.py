@@ -13,6 +13,7 @@ import re
 import shlex
 import shutil
 import socket
+import sqlite3
 import subprocess
 import tempfile
 import time
@@ -204,6 +205,31 @@ class DocumentedExamplesTest(unittest.TestCase):
                         addresses(live, words.count("--listen"))
                         self.assertEqual(live.stop(), 130, live.stderr)
                     self.assertNotIn("error", live.stderr)
+
+    def test_the_chronologer_handler(self) -> None:
+        code = [block for kind, block in BLOCKS if kind == "python"][1]
+        self.assertIn("/api/v1/record", code)
+        with tempfile.TemporaryDirectory() as folder:
+            db = Path(folder) / "records.db"
+            options = ["--listen", "http://127.0.0.1:0", "--listen-auth", "app:secret"]
+            with listen(*options, "--store", str(db), "--format", "pylog") as live:
+                ((_, _, http),) = addresses(live, 1)
+                code = code.replace('"logs.example:8514"', f'"127.0.0.1:{http}"')
+                root = logging.getLogger()
+                before = list(root.handlers)
+                try:
+                    exec(compile(code, "docs/collecting.md", "exec"), {"logging": logging})
+                    logging.getLogger("app.billing").error("a card was refused")
+                finally:
+                    for handler in root.handlers[:]:
+                        if handler not in before:
+                            root.removeHandler(handler)
+                            handler.close()
+                self.assertEqual(live.stop(), 130)
+            with sqlite3.connect(db) as stored:
+                found = stored.execute("SELECT name, message FROM records").fetchall()
+        self.assertEqual(found, [("app.billing", "a card was refused")])
+        self.assertEqual(summary(live)["events"], 1)
 
     def test_the_python_handlers(self) -> None:
         code = next(block for kind, block in BLOCKS if kind == "python")
