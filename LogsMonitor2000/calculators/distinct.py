@@ -33,36 +33,45 @@ def visitor_id(source: str, agent: str) -> int:
 
 
 class DayVisitors:
-    """The distinct visitors of one day (see the module's docstring)."""
+    """The distinct visitors of one day (see the module's docstring): their ids, a set
+    of integers that merges and travels (between processes, into a store) as numbers,
+    while exact; then HyperLogLog's registers.  ``memo`` remembers the ids of the
+    (source, user agent) pairs met here, so a visitor is hashed once a day."""
 
     def __init__(self) -> None:
-        #: (source, agent) -> its id, while exact; then only those seen before.
-        self.ids: dict[tuple[str, str], int] = {}
+        self.ids: set[int] = set()
         self.registers: bytearray | None = None
+        #: (source, agent) -> its id, for those counted here (not part of the state).
+        self.memo: dict[tuple[str, str], int] = {}
 
     def id_of(self, source: str, agent: str) -> int:
         """The visitor's id, counting it."""
         key = (source, agent)
-        found = self.ids.get(key)
+        found = self.memo.get(key)
         if found is not None:
             return found
         found = visitor_id(source, agent)
-        if self.registers is None:
-            self.ids[key] = found
-            if len(self.ids) > EXACT_VISITORS:
-                self.registers = bytearray(_REGISTERS)
-                for known in self.ids.values():
-                    self._register(known)
-        else:
-            self._register(found)
+        if len(self.memo) < EXACT_VISITORS:
+            self.memo[key] = found
+        self.add_ids((found,))
         return found
 
     def add_ids(self, ids: Iterable[int]) -> None:
-        """Count visitors known by their ids only (a store's): each is keyed by its id,
-        which no source and user agent are, so ``id_of`` never meets them again."""
-        known = DayVisitors()
-        known.ids = {("", f"#{visitor}"): visitor for visitor in ids}
-        self.merge(known)
+        """Count visitors by their ids (a store's, say)."""
+        if self.registers is None:
+            self.ids.update(ids)
+            if len(self.ids) > EXACT_VISITORS:
+                self._estimate()
+        else:
+            for hashed in ids:
+                self._register(hashed)
+
+    def _estimate(self) -> None:
+        """Past ``EXACT_VISITORS``: from now on, HyperLogLog."""
+        self.registers = bytearray(_REGISTERS)
+        for known in self.ids:
+            self._register(known)
+        self.ids = set()
 
     def _register(self, hashed: int) -> None:
         assert self.registers is not None
@@ -83,38 +92,34 @@ class DayVisitors:
         return round(estimate)
 
     def merge(self, other: DayVisitors) -> None:
-        if other.registers is None and self.registers is None:
-            self.ids.update(other.ids)
-            if len(self.ids) <= EXACT_VISITORS:
-                return
-            self.registers = bytearray(_REGISTERS)
-            for known in self.ids.values():
-                self._register(known)
+        if other.registers is None:
+            self.add_ids(other.ids)
             return
         if self.registers is None:
-            self.registers = bytearray(_REGISTERS)
-            for known in self.ids.values():
-                self._register(known)
-        if other.registers is None:
-            for known in other.ids.values():
-                self._register(known)
-        else:
-            mine = self.registers
-            for index, rank in enumerate(other.registers):
-                if rank > mine[index]:
-                    mine[index] = rank
+            self._estimate()
+        assert self.registers is not None
+        mine = self.registers
+        for index, rank in enumerate(other.registers):
+            if rank > mine[index]:
+                mine[index] = rank
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "ids": [list(key) for key in self.ids],
+            "ids": sorted(self.ids),
             "registers": None if self.registers is None else self.registers.hex(),
         }
 
     def restore(self, data: dict[str, Any]) -> None:
-        self.ids = {}
-        for pair in validate.listed(data["ids"]):
-            source, agent = (validate.text(part) for part in validate.listed(pair))
-            self.ids[(source, agent)] = visitor_id(source, agent)
+        self.__init__()  # type: ignore[misc]
+        for item in validate.listed(data["ids"]):
+            if isinstance(item, list):  # (a checkpoint of an earlier version: the pair)
+                source, agent = (validate.text(part) for part in item)
+                self.memo[(source, agent)] = visitor = visitor_id(source, agent)
+            else:
+                visitor = validate.count(item)
+                if visitor >> HASH_BITS:
+                    raise ValueError("a visitor's id has more bits than a hash")
+            self.ids.add(visitor)
         registers = data["registers"]
         self.registers = None if registers is None else bytearray.fromhex(validate.text(registers))
         if self.registers is not None and len(self.registers) != _REGISTERS:

@@ -167,7 +167,7 @@ class Panels:
         visitors = self.visitors.get(day)
         if visitors is None:
             visitors = self._new_day(day)
-        known_visitors, id_of = visitors.ids, visitors.id_of
+        known_visitors, id_of = visitors.memo, visitors.id_of
         tables = self.tables
         requests = tables["requests"]
         static, not_found = tables["static_requests"], tables["not_found"]
@@ -261,6 +261,8 @@ class Panels:
         """Spread what is pending and let the memos go (before it is pickled)."""
         self._spread()
         self._urls, self._sites, self._agents = {}, {}, {}
+        for visitors in self.visitors.values():
+            visitors.memo = {}
 
     def unique_visitors(self) -> int:
         self._spread()

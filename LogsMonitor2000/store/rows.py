@@ -105,7 +105,7 @@ def _write_panels(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
     for day, seen in panels.visitors.items():
         ids = None
         if seen.registers is None:
-            ordered = sorted(seen.ids.values())
+            ordered = sorted(seen.ids)
             ids = pack(ordered)
             if len(ordered) <= 1 << 16:
                 places[day] = ordered
