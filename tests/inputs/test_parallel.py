@@ -134,7 +134,7 @@ class ParallelTest(unittest.TestCase):
     def test_workers_read_as_one_process_does(self) -> None:
         read_again = 0
         with tempfile.TemporaryDirectory() as tmp:
-            for seed in range(30) if SLOW else (0, 1, 3):  # the slow group tries more
+            for seed in range(30) if SLOW else (0, 3):  # the slow group tries more
                 rng = random.Random(seed)
                 format_name = rng.choice(["csv", "clf"])
                 options = {

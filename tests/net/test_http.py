@@ -190,7 +190,7 @@ class HttpCoreTest(unittest.TestCase):
             self.assertTrue(sock.recv(100).startswith(b"HTTP/1.1 200 "))
 
     def test_a_head_sent_a_byte_at_a_time_is_cut_off(self) -> None:
-        self.shorten("HEAD_SECONDS", 1.0)
+        self.shorten("HEAD_SECONDS", 0.5)
         with socket.create_connection(("127.0.0.1", self.port), timeout=PATIENCE) as sock:
             started = time.monotonic()
             answer = b""
@@ -199,7 +199,7 @@ class HttpCoreTest(unittest.TestCase):
                     sock.sendall(bytes([byte]))
                 except OSError:
                     break
-                time.sleep(0.1)  # (each byte well inside the idle time)
+                time.sleep(0.05)  # (each byte well inside the idle time)
                 sock.setblocking(False)
                 try:
                     answer += sock.recv(1000)

@@ -41,6 +41,7 @@ def intact(db: Path) -> bool:
         return stored.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
 
+@slow
 class ReaderTest(unittest.TestCase):
     def test_a_reader_while_the_monitor_writes(self) -> None:
         with tempfile.TemporaryDirectory() as name:
