@@ -48,7 +48,9 @@ def record_row(fields: Mapping[str, str], *, sender: str, kept: bool) -> tuple[A
         raise BadRecord("no created time") from None
     if not 0 <= created <= MAX_SECOND:  # (NaN too)
         raise BadRecord("created is not a time")
-    level = level_number(fields.get("levelno", "")) or level_number(fields.get("levelname", ""))
+    level = level_number(fields.get("levelno", ""))  # (a custom level has one too)
+    if level is None:
+        level = level_number(fields.get("levelname", ""))
     if level is None:
         raise BadRecord("no level")
     name = fields.get("name") or "root"
