@@ -25,6 +25,7 @@ from typing import IO, TYPE_CHECKING, TextIO
 from .calculators.panels import chunk_minute_panels, chunk_panels
 from .checkpoint import atomic
 from .checkpoint.state import DAMAGE, Saved, StateFile
+from .credentials import with_credentials
 from .errors import StateError, UsageError
 from .inputs import Position, Source, open_source
 from .inputs.listen import Listener, ListenOptions, open_listeners
@@ -37,7 +38,6 @@ from .output.progress import PROGRESS_BYTES, ProgressLine
 from .output.text import TextNotifier
 from .pipeline.monitor import Monitor
 from .reports import Summary
-from .credentials import with_credentials
 from .settings import Settings
 from .words import local_time, printable
 
@@ -101,7 +101,6 @@ class Run:
             from .store.run import StoredRun
 
             _not_an_input("--store", settings.store, settings)
-
             self.stored = StoredRun(settings, warn)
         stored = self.stored
         sources += _listeners(settings, warn, stored.api if stored else None)

@@ -41,8 +41,8 @@ from ..reports import Summary
 from ..settings import Settings
 from .filters import Anonymizer
 from .input_pipeline import InputPipeline
-from .summary import counted_so_far, live_state, still_open_of, summary_of
 from .reorder import Downstream, Reorderer
+from .summary import counted_so_far, live_state, still_open_of, summary_of
 from .watermarks import Watermarks
 from .windows import TakesParts, Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
 
