@@ -19,7 +19,8 @@ monitor's HTTP server, ``net/http.py``, one thread on a selector loop - answers
 with the bytes last published.  The ``Broadcaster`` writes the ring to every
 subscriber from that thread, in rounds at most ``ROUND_SECONDS`` apart; a subscriber
 that falls a whole ring behind, or has ``MAX_PENDING`` bytes unsent, is dropped (its
-browser reconnects, and reloads).  Bounded too: ``MAX_SUBSCRIBERS`` streams,
+browser reconnects, and reloads).  A stop sends each subscriber the rest, the summary
+last, and closes its stream (``Broadcaster.drain``: ``DRAIN_SECONDS`` at most).  Bounded too: ``MAX_SUBSCRIBERS`` streams,
 ``MAX_CONNECTIONS`` connections, ``REQUEST_SECONDS`` for a connection to send its
 request.  Credentials (``--serve-auth``) are compared in constant time;
 ``--tls-cert`` serves https.
@@ -59,6 +60,8 @@ REQUEST_SECONDS = 10.0
 ROUND_SECONDS = 0.1
 #: A comment line on idle streams, so that proxies and dead peers are noticed.
 KEEPALIVE_SECONDS = 15.0
+#: At a stop, how long a subscriber has to take what it was not sent yet.
+DRAIN_SECONDS = 2.0
 #: The page, summary and metrics are published at most this often.
 PUBLISH_SECONDS = 0.5
 #: ... and this often when no record came (the summary's counts move all the same).
@@ -128,6 +131,34 @@ class Broadcaster:
         exchange.on_close = lambda: self._remove(subscriber)
         self._send(subscriber)
         return True
+
+    def drain(self, seconds: float = DRAIN_SECONDS) -> None:
+        """(At a stop.)  Send every subscriber the records it was not sent yet - the
+        summary last - and close its stream once they are sent; one that has not
+        taken them in ``seconds`` is dropped (a client that doesn't read holds no
+        stop).  Returns when every stream is closed, or the time is up."""
+        done = threading.Event()
+        deadline = time.monotonic() + seconds
+
+        def start() -> None:
+            for subscriber in list(self._subscribers):
+                self._send(subscriber)
+                subscriber.stream.close()  # (once what was written is sent)
+            check()
+
+        def check() -> None:
+            late = time.monotonic() >= deadline
+            for subscriber in list(self._subscribers):
+                if late or not subscriber.stream.unsent:
+                    self._remove(subscriber)
+                    subscriber.stream.abort()  # (nothing left to send, or too late)
+            if self._subscribers:
+                self.server.loop.call_later(ROUND_SECONDS, check)
+            else:
+                done.set()
+
+        if self.server.loop.call(start):
+            done.wait(seconds + 1)
 
     # the server's thread
 
@@ -275,6 +306,9 @@ class LiveServer:
         self.server.start()
 
     def stop(self) -> None:
+        """Stop: the subscribers get what they were not sent yet (``drain``), then
+        every connection is let go."""
+        self.broadcaster.drain()
         self.server.stop()
 
 

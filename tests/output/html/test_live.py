@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 from pathlib import Path
 
-from LogsMonitor2000.output.html.live import LiveServer
+from LogsMonitor2000.output.html.live import DRAIN_SECONDS, LiveServer
 from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url
@@ -147,6 +149,50 @@ class ServeTest(unittest.TestCase):
         live.wait_for(lambda records: len(stats(records)) >= 19_999, timeout=60)
         self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 0, "dropped")
         self.assertEqual(live.stop(), 130)
+
+    def test_a_stop_sends_every_reader_the_rest_and_the_summary(self) -> None:
+        # A reader that keeps up, one that only reads once the stop came (slowly,
+        # everything queued for it), and one that never reads: at SIGTERM the first
+        # two get every record and the summary last; the third is dropped after 2 s,
+        # and the monitor is gone soon after.
+        live, url = self.serve()
+        stuck = socket.create_connection(("127.0.0.1", _port(url)))
+        self.addCleanup(stuck.close)
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        streams = [EventStream(url), EventStream(url)]
+        for stream in streams:
+            self.addCleanup(stream.close)
+        self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 3, "subscribed")
+        got: list[list[str]] = [[], []]
+        stopped = threading.Event()
+
+        def read(index: int) -> None:
+            if index == 1:
+                stopped.wait(PATIENCE)
+            while (event := streams[index].next()) is not None:
+                got[index].append(event.event)
+                if event.event == "summary":
+                    got[index].append(event.data)
+                if index == 1:
+                    time.sleep(0.002)
+
+        readers = [threading.Thread(target=read, args=(i,), daemon=True) for i in (0, 1)]
+        for reader in readers:
+            reader.start()
+        append(self.log, windows(1010, 400))  # (within the ring of 1,000 records)
+        live.wait_for(lambda records: len(stats(records)) >= 399)
+        started = time.monotonic()
+        stopped.set()
+        self.assertEqual(live.stop(signal.SIGTERM), 143)
+        self.assertLess(time.monotonic() - started, DRAIN_SECONDS + 3)
+        for reader in readers:
+            reader.join(PATIENCE)
+        summary = live.records[-1]
+        for events in got:
+            self.assertEqual(events.count("stats"), len(stats(live.records)))
+            self.assertEqual(events[-2], "summary")
+            self.assertEqual(json.loads(events[-1]), summary)
 
     @slow
     def test_tls(self) -> None:
@@ -334,6 +380,30 @@ class BroadcasterTest(unittest.TestCase):
         ids = [int(line[4:]) for line in body.split(b"\n") if line.startswith(b"id: ")]
         self.assertEqual(ids, [2, 3])
         self.assertIn(b'data: {"n": 3}', body)
+
+    def test_a_stop_drops_a_client_that_does_not_take_the_rest(self) -> None:
+        # A client that never reads, its socket full and records still unsent: the
+        # stop's drain waits for it no longer than it was given.
+        port = _port(self.live.url)
+        stuck = socket.create_connection(("127.0.0.1", port))
+        self.addCleanup(stuck.close)
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.sendall(b"GET /events HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        broadcaster = self.live.broadcaster
+        deadline = time.monotonic() + PATIENCE
+        while broadcaster.subscribers == 0:
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.01)
+        subscriber = broadcaster._subscribers[0]  # (what the server has not sent it)
+        while not subscriber.stream.unsent:
+            self.assertLess(time.monotonic(), deadline, "its socket never filled")
+            broadcaster.publish("stats", json.dumps({"pad": "x" * 20_000}))
+            broadcaster.wake()
+            time.sleep(0.02)
+        started = time.monotonic()
+        broadcaster.drain(0.5)
+        self.assertLess(abs(time.monotonic() - started - 0.5), 0.4)
+        self.assertEqual(broadcaster.subscribers, 0)
 
     def test_an_id_it_never_sent_is_told_to_reload(self) -> None:
         self.assertIn(b"event: reload", self.subscribe(7))  # (newer than its newest)
