@@ -139,8 +139,11 @@ class LiveState:
     #: The alert rules, and their values for ``/metrics``.
     rules: tuple[RuleInfo, ...] = ()
     gauges: tuple[Gauge, ...] = ()
-    #: The /metrics counters (when served).
+    #: The /metrics counters (when served), and the late, invalid and filtered
+    #: records counted before the process started (a restored run's), which its
+    #: counters leave out: every counter starts from zero with the process.
     counters: EventCounters | None = None
+    before: tuple[int, int, int] = (0, 0, 0)
     #: (second, hits) of the seconds with events in the rate rule's window, and the
     #: newest closed second.
     per_second: tuple[tuple[int, int], ...] = ()

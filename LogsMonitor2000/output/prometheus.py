@@ -3,7 +3,10 @@
 One monitor per host, scraped by Prometheus: its federation adds the hosts up and
 Alertmanager routes the alerts.  The counters are the family's (``families/``),
 counted by ``calculators/counters.py`` (monotonic, bounded labels); late, invalid and
-filtered come from the summary so far; the gauges from the alert rules.
+filtered come from the summary so far, less what a restored run had counted before the
+process started: every counter starts from zero with the process, as Prometheus
+expects of one (``rate`` and ``increase`` take the reset); the gauges come from the
+alert rules.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 def exposition(state: LiveState) -> str:
     """The metrics, as the text Prometheus scrapes."""
     summary, counters = state.summary, state.counters
+    late, invalid, filtered = state.before
     family = _Families()
     for counter, value in counters.counted() if counters is not None else ():
         if counter.kind == TOTAL:
@@ -43,17 +47,20 @@ def exposition(state: LiveState) -> str:
         "late_events_total",
         "counter",
         "Events that arrived later than the allowed lateness.",
-        [("", summary.late)],
+        [("", summary.late - late)],
     )
     family.add(
-        "invalid_records_total", "counter", "Records skipped as invalid.", [("", summary.invalid)]
+        "invalid_records_total",
+        "counter",
+        "Records skipped as invalid.",
+        [("", summary.invalid - invalid)],
     )
     if summary.filtered is not None:
         family.add(
             "filtered_events_total",
             "counter",
             "Events turned away by the filters.",
-            [("", summary.filtered)],
+            [("", summary.filtered - filtered)],
         )
     gauges: dict[str, list[Gauge]] = {}
     for gauge in state.gauges:  # (gauges of one name are one metric, by their labels)

@@ -42,7 +42,7 @@ from ..settings import Settings
 from .filters import Anonymizer
 from .input_pipeline import InputPipeline
 from .reorder import Downstream, Reorderer
-from .summary import counted_so_far, live_state, still_open_of, summary_of
+from .summary import counted_so_far, live_state, still_open_of, summary_of, turned_away
 from .watermarks import Watermarks
 from .windows import TakesParts, Tap, TumblingWindow, WholeRun, Window, Windows, rule_window
 
@@ -105,6 +105,9 @@ class Monitor:
         #: True while an item is being processed: a stop then waits for its end, so that
         #: the summary counts every event read.
         self.busy = False
+        #: Late, invalid and filtered records a restored run had counted (the /metrics
+        #: counters start from zero with the process).
+        self.turned_away_before = (0, 0, 0)
         #: True once the inputs are done with (checkpoint, summary, alerts delivered).
         self.finishing = False
         #: Set by ``quit`` (the dashboard's q): the run ends as at the inputs' end.
@@ -155,6 +158,7 @@ class Monitor:
         ``sources``, those are the inputs (named after ``settings.paths``)."""
         if sources is not None:
             self.add_inputs(self.settings.inputs, sources)
+        self.turned_away_before = turned_away(self)
         items = {stage.index: iter(stage.source) for stage in self.inputs}
         try:
             while self.stopped_by is None and not self.quitting:

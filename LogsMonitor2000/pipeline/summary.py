@@ -34,6 +34,7 @@ class Run(Protocol):
     counters: EventCounters | None
     rule_windows: list[Window]
     stopped_by: int | None
+    turned_away_before: tuple[int, int, int]
 
     def summary(self) -> Summary: ...
 
@@ -65,6 +66,7 @@ def live_state(monitor: Run) -> LiveState:
         gauges=tuple(gauge for rule in monitor.rules_so_far() for gauge in rule.gauges()),
         unit=monitor.family.unit if monitor.family else "hit",
         counters=counters,
+        before=monitor.turned_away_before,
     )
 
 
@@ -107,6 +109,14 @@ def counted_so_far(monitor: Run) -> tuple[int, int, int]:
         sum(t.invalid for t in per_input),
         max((t.max_lateness for t in per_input), default=0),
     )
+
+
+def turned_away(monitor: Run) -> tuple[int, int, int]:
+    """Late, invalid and filtered records so far (the /metrics counters' baseline at
+    the process's start: a restored run's counts are its runs' before)."""
+    late, invalid, _ = counted_so_far(monitor)
+    filtered = sum(stage.filter.filtered for stage in monitor.inputs if stage.filter)
+    return late, invalid, filtered
 
 
 def input_totals(stage: InputPipeline) -> InputTotals:
