@@ -61,9 +61,11 @@ def get_json(url: str, path: str, **options: Any) -> Any:
 
 @dataclass
 class Event:
+    #: The record's number in its run (``id: RUN:N``), and the run.
     id: int | None
     event: str
     data: str
+    run: str = ""
 
 
 class EventStream:
@@ -73,7 +75,7 @@ class EventStream:
         self,
         url: str,
         *,
-        last_event_id: int | None = None,
+        last_event_id: int | str | None = None,
         path: str = "/events",
         headers: dict[str, str] | None = None,
         timeout: float = 20,
@@ -97,11 +99,12 @@ class EventStream:
             line = raw.decode().rstrip("\n")
             if not line:
                 if "event" in fields or "data" in fields:
-                    identifier = fields.get("id")
+                    run, _, number = fields.get("id", "").rpartition(":")
                     return Event(
-                        int(identifier) if identifier else None,
+                        int(number) if number else None,
                         fields.get("event", "message"),
                         fields.get("data", ""),
+                        run,
                     )
                 fields = {}
                 continue

@@ -74,8 +74,10 @@ class History:
         self.recent: deque[AlertReport] = deque(maxlen=RECENT_ALERTS)
         #: The last stats window (as reported, not merged).
         self.latest: StatsReport | None = None
-        #: How many records have been added (the live page's version).
+        #: How many records have been added (the live page's version), and the run
+        #: whose records they are (the live server's: the page's events name it).
         self.records = 0
+        self.run = ""
 
     def add(self, record: Report) -> None:
         self.records += 1

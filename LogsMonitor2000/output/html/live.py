@@ -4,10 +4,12 @@ Served (GET or HEAD, nothing else):
 
 * ``/`` - the page of ``page.py``, live: it subscribes to ``/events``;
 * ``/events`` - a ``text/event-stream`` of the records ``--output json`` prints: ``id:``
-  their sequence number (1, 2, ...), ``event:`` their type, ``data:`` the JSON.  A
-  client that sends ``Last-Event-ID`` (a browser reconnecting does) or ``?after=N``
-  gets the records after N from a ring of the last ``RING`` ones first; one that
-  missed more than the ring holds is sent ``event: reload``;
+  the run (a token of this process) and their sequence number (``RUN:1``, ``RUN:2``,
+  ...), ``event:`` their type, ``data:`` the JSON.  A client that sends
+  ``Last-Event-ID`` (a browser reconnecting does) or ``?after=RUN:N`` gets the records
+  after N from a ring of the last ``RING`` ones first; one that missed more than the
+  ring holds, or whose RUN is another's (the monitor restarted), is sent ``event:
+  reload``;
 * ``/summary`` - the summary so far, as the JSON summary record;
 * ``/metrics`` - Prometheus' text format (``prometheus.py``);
 * ``/healthz`` - ``{"status": "ok", ...}`` (no credentials asked: for load balancers).
@@ -20,15 +22,16 @@ with the bytes last published.  The ``Broadcaster`` writes the ring to every
 subscriber from that thread, in rounds at most ``ROUND_SECONDS`` apart; a subscriber
 that falls a whole ring behind, or has ``MAX_PENDING`` bytes unsent, is dropped (its
 browser reconnects, and reloads).  A stop sends each subscriber the rest, the summary
-last, and closes its stream (``Broadcaster.drain``: ``DRAIN_SECONDS`` at most).  Bounded too: ``MAX_SUBSCRIBERS`` streams,
-``MAX_CONNECTIONS`` connections, ``REQUEST_SECONDS`` for a connection to send its
-request.  Credentials (``--serve-auth``) are compared in constant time;
+last, and closes its stream (``Broadcaster.drain``: ``DRAIN_SECONDS`` at most).
+Bounded too: ``MAX_SUBSCRIBERS`` streams, ``MAX_CONNECTIONS`` connections,
+``REQUEST_SECONDS`` for a connection to send its request.  Credentials (``--serve-auth``) are compared in constant time;
 ``--tls-cert`` serves https.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import ssl
 import threading
 import time
@@ -84,6 +87,9 @@ class Broadcaster:
 
     def __init__(self, server: HttpServer, ring: int = RING) -> None:
         self.server = server
+        #: This process's run: event ids are ``RUN:N``, and an id of another run is
+        #: told to reload (its N means nothing here).
+        self.run = secrets.token_hex(4)
         self._lock = threading.Lock()
         self._ring: deque[bytes] = deque(maxlen=ring)
         #: The sequence number of the newest record (0: none yet).
@@ -101,7 +107,9 @@ class Broadcaster:
         """Add a record to the ring (sent at the next round: see ``wake``)."""
         with self._lock:
             self.newest += 1
-            self._ring.append(f"id: {self.newest}\nevent: {kind}\ndata: {data}\n\n".encode())
+            self._ring.append(
+                f"id: {self.run}:{self.newest}\nevent: {kind}\ndata: {data}\n\n".encode()
+            )
 
     def wake(self) -> None:
         """Start a round soon (after records were published)."""
@@ -111,9 +119,10 @@ class Broadcaster:
             self._scheduled = True
         self.server.loop.call(self._round)
 
-    def subscribe(self, exchange: Exchange, after: int | None) -> bool:
+    def subscribe(self, exchange: Exchange, after: tuple[str | None, int] | None) -> bool:
         """(In the server's thread.)  A new stream; False when there are too many.
-        ``after``: the last record it has seen (None: it wants the records from now)."""
+        ``after``: the last record it has seen, and of which run (None: this one's;
+        None for both: it wants the records from now)."""
         if len(self._subscribers) >= MAX_SUBSCRIBERS:
             return False
         stream = exchange.stream({"X-Accel-Buffering": "no"}, "text/event-stream")
@@ -122,11 +131,14 @@ class Broadcaster:
         with self._lock:
             newest, oldest = self.newest, self.newest - len(self._ring) + 1
         stream.write(b"retry: 2000\n\n")
-        if after is not None and (after > newest or after + 1 < oldest):
+        seen = after[1] if after is not None else None
+        if after is not None and (
+            after[0] not in (None, self.run) or after[1] > newest or after[1] + 1 < oldest
+        ):
             stream.write(b"event: reload\ndata: {}\n\n")
             stream.close()
             return True
-        subscriber = _Subscriber(stream, newest + 1 if after is None else after + 1)
+        subscriber = _Subscriber(stream, newest + 1 if seen is None else seen + 1)
         self._subscribers.append(subscriber)
         exchange.on_close = lambda: self._remove(subscriber)
         self._send(subscriber)
@@ -252,6 +264,7 @@ class LiveApp:
                 "status": "ok",
                 "records": broadcaster.newest if broadcaster else 0,
                 "subscribers": broadcaster.subscribers if broadcaster else 0,
+                "run": broadcaster.run if broadcaster else "",
             }
             exchange.reply(
                 Reply(200, json.dumps(health), content_type="application/json", raw=True)
@@ -264,13 +277,14 @@ class LiveApp:
                 exchange.reply(Reply(HTTPStatus.SERVICE_UNAVAILABLE, "too many subscribers"))
 
 
-def _last_seen(header: str | None, query: str) -> int | None:
-    """The last record a client has seen: ``Last-Event-ID``, else ``?after=``."""
+def _last_seen(header: str | None, query: str) -> tuple[str | None, int] | None:
+    """The last record a client has seen, ``RUN:N`` (or ``N``: of this run):
+    ``Last-Event-ID``, else ``?after=``."""
     after = parse_qs(query).get("after") or []
     for value in (header, after[0] if after else None):
-        value = (value or "").strip()
-        if value.isdigit() and value.isascii() and len(value) < 19:  # (not "²")
-            return int(value)
+        run, colon, number = (value or "").strip().rpartition(":")
+        if number.isdigit() and number.isascii() and len(number) < 19:  # (not "²")
+            return (run if colon else None), int(number)
     return None
 
 
@@ -319,6 +333,7 @@ class ServeNotifier:
     def __init__(self, server: LiveServer, *, interval: int) -> None:
         self.server = server
         self.history = History(interval)
+        self.history.run = server.broadcaster.run
         self.run: RunInfo | None = None
         #: The run so far (set by the composition root: ``Monitor.live``).
         self.probe: Callable[[], LiveState] | None = None
@@ -331,14 +346,16 @@ class ServeNotifier:
 
     def prime(self, past: list[Point | AlertReport]) -> None:
         """Start the pictures with a stored past (``--store``): the stats windows and
-        the alerts of the runs before, in order."""
+        the alerts of the runs before, in order (not among this run's records: the
+        page's version stays that of its events)."""
+        records = self.history.records
         for item in past:
             if isinstance(item, Point):
                 self.history.add_point(item)
-                self.history.records += 1
             else:
                 self.history.add(item)
             self._changed = True
+        self.history.records = records
 
     def emit(self, record: Report) -> None:
         self.history.add(record)

@@ -75,7 +75,7 @@ def render(run: RunInfo | None, history: History, summary: Summary, *, live: boo
         '<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(printable(title))}</title><style>{STYLE}</style></head>\n"
-        f'<body><main data-records="{history.records}">\n'
+        f'<body><main data-records="{history.records}" data-run="{history.run}">\n'
         + "\n".join(body)
         + "\n</main>"
         + (f"<script>{SCRIPT}</script>" if live else "")

@@ -72,7 +72,8 @@ footer { color: var(--muted); font-size: .85em; border-top: 1px solid var(--line
 #: The live page's script: each record of ``/events`` shows at once in the latest
 #: window's line; the rest of the page is fetched again (at most every 0.5 s) and
 #: swapped in, once it includes that record.  A browser that missed more than the
-#: server keeps is told to reload.
+#: server keeps, or whose page is of another run (the monitor restarted), is told to
+#: reload.
 SCRIPT = """
 (() => {
   const main = () => document.querySelector("main");
@@ -91,13 +92,14 @@ SCRIPT = """
       } catch (error) { refresh(); }
     }, 500);
   }
-  const events = new EventSource("events?after=" + main().dataset.records);
+  const events = new EventSource(
+    "events?after=" + main().dataset.run + ":" + main().dataset.records);
   events.onopen = () => { state.textContent = "live"; };
   events.onerror = () => { state.textContent = "reconnecting..."; };
   events.addEventListener("reload", () => location.reload());
   for (const kind of ["stats", "alert", "recovery", "slow", "slow-recovery"]) {
     events.addEventListener(kind, (message) => {
-      wanted = Math.max(wanted, Number(message.lastEventId));
+      wanted = Math.max(wanted, Number(message.lastEventId.split(":").pop()));
       if (kind === "stats") {
         const record = JSON.parse(message.data);
         const latest = document.getElementById("latest");

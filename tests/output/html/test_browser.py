@@ -11,6 +11,7 @@ from pathlib import Path
 from tests.browser import CHROMIUM, Browser, png_size, screenshot
 from tests.live import LiveMonitor, append, csv_row, stats
 from tests.sse import get_json, served_url
+from tests.servers import free_port
 from tests.support import DATA, run_monitor, slow
 
 #: (width, height) of the screens the pages are looked at on.
@@ -105,3 +106,35 @@ class BrowserTest(unittest.TestCase):
                 self.assertLess(time.monotonic() - closed, 2.0)
                 browser.wait_for(f"{rows} === 2", 5)
                 self.assertEqual(live.stop(), 130)
+
+
+@unittest.skipIf(CHROMIUM is None, "no chromium (Debian package chromium)")
+@slow
+class RestartTest(unittest.TestCase):
+    def test_the_page_reloads_into_the_new_run_after_a_restart(self) -> None:
+        # The monitor restarted on the same port (--state): the page's stream comes
+        # back with an id of the old run, is told to reload, and shows the new run.
+        with tempfile.TemporaryDirectory() as folder:
+            log, state = Path(folder) / "access.csv", Path(folder) / "state.json"
+            log.write_text("".join(csv_row(1000 + t) for t in range(15)))
+            serve = ["--serve", f"127.0.0.1:{free_port()}", "--state", str(state)]
+            with Browser() as browser:
+                with LiveMonitor(str(log), *serve) as first:
+                    url = served_url(first)
+                    old = get_json(url, "/healthz")["run"]
+                    browser.open(url)
+                    browser.wait_for("document.getElementById('live').textContent === 'live'")
+                    self.assertEqual(
+                        browser.evaluate("document.querySelector('main').dataset.run"), old
+                    )
+                    self.assertEqual(first.stop(), 130)
+                with LiveMonitor(str(log), *serve) as second:
+                    # (more records than the page had seen: its id's number is one
+                    # this run has too, before the browser comes back)
+                    append(log, "".join(csv_row(1015 + t) for t in range(60)))
+                    second.wait_for(lambda records: len(stats(records)) >= 5)
+                    new = get_json(served_url(second), "/healthz")["run"]
+                    self.assertNotEqual(new, old)
+                    browser.wait_for(f"document.querySelector('main').dataset.run === '{new}'", 15)
+                    browser.wait_for("document.getElementById('live').textContent === 'live'")
+                    self.assertEqual(second.stop(), 130)

@@ -354,7 +354,7 @@ class BroadcasterTest(unittest.TestCase):
         for n in range(1, 4):
             self.live.broadcaster.publish("stats", json.dumps({"n": n}))
 
-    def subscribe(self, last_event_id: int) -> bytes:
+    def subscribe(self, last_event_id: int | str) -> bytes:
         """What a stream sends after ``Last-Event-ID``, until it ends or goes quiet."""
         port = _port(self.live.url)
         with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
@@ -377,7 +377,9 @@ class BroadcasterTest(unittest.TestCase):
         self.assertTrue(head.startswith(b"HTTP/1.1 200 OK"), head)
         self.assertIn(b"Content-Type: text/event-stream", head)
         self.assertTrue(body.startswith(b"retry: 2000\n\n"), body)
-        ids = [int(line[4:]) for line in body.split(b"\n") if line.startswith(b"id: ")]
+        ids = [
+            int(line.rpartition(b":")[2]) for line in body.split(b"\n") if line.startswith(b"id: ")
+        ]
         self.assertEqual(ids, [2, 3])
         self.assertIn(b'data: {"n": 3}', body)
 
@@ -404,6 +406,16 @@ class BroadcasterTest(unittest.TestCase):
         broadcaster.drain(0.5)
         self.assertLess(abs(time.monotonic() - started - 0.5), 0.4)
         self.assertEqual(broadcaster.subscribers, 0)
+
+    def test_an_id_of_another_run_is_told_to_reload(self) -> None:
+        # The ids carry the run: RUN:2 of this one gets 3; the same number of another
+        # run (a monitor restarted, its numbers from 1 again) means nothing here.
+        run = self.live.broadcaster.run
+        answer = self.subscribe(f"{run}:2")
+        self.assertIn(f"id: {run}:3\n".encode(), answer)
+        self.assertNotIn(b"event: reload", answer)
+        self.assertIn(b"event: reload", self.subscribe("0123abcd:2"))
+        self.assertIn(b"event: reload", self.subscribe(":2"))  # (an empty run is another)
 
     def test_an_id_it_never_sent_is_told_to_reload(self) -> None:
         self.assertIn(b"event: reload", self.subscribe(7))  # (newer than its newest)
