@@ -20,6 +20,7 @@ from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url
 from tests.support import DATA, run_process, slow
+from tests.test_hostile import resident_kb
 
 
 def windows(first: int, count: int, step: int = 10) -> str:
@@ -193,6 +194,23 @@ class ServeTest(unittest.TestCase):
             self.assertEqual(events.count("stats"), len(stats(live.records)))
             self.assertEqual(events[-2], "summary")
             self.assertEqual(json.loads(events[-1]), summary)
+
+    @slow
+    def test_memory_levels_off_once_the_ring_and_the_timeline_are_full(self) -> None:
+        # A run of many windows, its /events ring (1,000 records) and its pictures'
+        # timeline (2,000 points) full early on: past that, it grows no more.
+        live, url = self.serve("--stats-interval", "1")
+        resident = []
+        for part in range(4):
+            append(self.log, windows(1001 + 6000 * part, 6000, step=1))
+            live.wait_for(lambda records: len(stats(records)) >= 6000 * (part + 1) - 1)
+            self.wait_until(
+                lambda: get_json(url, "/healthz")["records"] >= 6000 * (part + 1) - 1, "published"
+            )
+            time.sleep(1)  # (the page published)
+            resident.append(resident_kb(live.process.pid))
+        self.assertLess(resident[3] - resident[1], 2048, resident)  # (KiB)
+        self.assertEqual(live.stop(), 130)
 
     @slow
     def test_tls(self) -> None:
