@@ -151,6 +151,7 @@ class ServeTest(unittest.TestCase):
         self.wait_until(lambda: get_json(url, "/healthz")["subscribers"] == 0, "dropped")
         self.assertEqual(live.stop(), 130)
 
+    @slow
     def test_a_stop_sends_every_reader_the_rest_and_the_summary(self) -> None:
         # A reader that keeps up, one that only reads once the stop came (slowly,
         # everything queued for it), and one that never reads: at SIGTERM the first
