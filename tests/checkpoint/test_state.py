@@ -383,7 +383,8 @@ class StateFaultTest(unittest.TestCase):
         for state, words in cases:
             for reset in ([], ["--state-reset"]):
                 with self.subTest(state=str(state), reset=reset):
-                    result = self.follow(*reset, state=state)
+                    # (refused at start: in this process, as a usage error is)
+                    result = run_monitor(str(self.log), "--follow", "--state", str(state), *reset)
                     self.assertEqual(result.returncode, 2, result.stderr)
                     self.assertIn(words, result.stderr)
                     self.assertEqual(len(result.stderr.splitlines()), 1)

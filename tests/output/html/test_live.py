@@ -19,7 +19,7 @@ from LogsMonitor2000.output.html.live import DRAIN_SECONDS, LiveServer
 from tests.live import PATIENCE, LiveMonitor, append, csv_row, stats
 from tests.pages import read_page
 from tests.sse import EventStream, basic, get, get_json, served_url
-from tests.support import DATA, run_process, slow
+from tests.support import DATA, run_monitor, run_process, slow
 from tests.test_hostile import resident_kb
 
 
@@ -306,7 +306,7 @@ class ServeOptionsTest(unittest.TestCase):
         ]
         for args, message in cases:
             with self.subTest(args=args):
-                done = run_process(*args, timeout=PATIENCE)
+                done = run_monitor(*args)  # (refused at start: in this process)
                 self.assertEqual(done.returncode, 2, done.stderr)
                 self.assertIn(message, done.stderr)
                 self.assertEqual(len(done.stderr.splitlines()), 1, done.stderr)
@@ -416,11 +416,12 @@ class BroadcasterTest(unittest.TestCase):
             self.assertLess(time.monotonic(), deadline)
             time.sleep(0.01)
         subscriber = broadcaster._subscribers[0]  # (what the server has not sent it)
-        while not subscriber.stream.unsent:
+        while not subscriber.stream.unsent:  # (half a MiB a round: below MAX_PENDING)
             self.assertLess(time.monotonic(), deadline, "its socket never filled")
-            broadcaster.publish("stats", json.dumps({"pad": "x" * 20_000}))
+            for _ in range(5):
+                broadcaster.publish("stats", json.dumps({"pad": "x" * 100_000}))
             broadcaster.wake()
-            time.sleep(0.02)
+            time.sleep(0.12)  # (a round)
         started = time.monotonic()
         broadcaster.drain(0.5)
         self.assertLess(abs(time.monotonic() - started - 0.5), 0.4)
