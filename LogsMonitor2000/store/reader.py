@@ -105,7 +105,7 @@ def _replay(
         unit=family.unit,
         noun=family.noun,
     )
-    alerts = _alerts(db, span)
+    alerts = _alerts(db, span[0], span[1] + MINUTE)
     notifier.start(run)
     if report is not None:
         report.start(run)
@@ -173,13 +173,7 @@ def past(path: str, before: int) -> list[Point | AlertReport]:
             Point(start, end, hits, json.loads(classes), None if p50 is None else (p50, p95, p99))
             for start, end, hits, classes, p50, p95, p99 in reversed(found)
         ]
-        alerts = [
-            StoredAlert.of(json.loads(record))
-            for (record,) in db.execute(
-                "SELECT record FROM alerts WHERE time >= ? AND time < ? ORDER BY time, id",
-                (points[0].start, before),
-            )
-        ]
+        alerts = _alerts(db, points[0].start, before)
         items: list[Point | AlertReport] = [*points, *alerts]
         return sorted(
             items,
@@ -194,14 +188,10 @@ def past(path: str, before: int) -> list[Point | AlertReport]:
         db.close()
 
 
-def _alerts(db: sqlite3.Connection, span: rows.Range) -> list[StoredAlert]:
-    return [
-        StoredAlert.of(json.loads(record))
-        for (record,) in db.execute(
-            "SELECT record FROM alerts WHERE time BETWEEN ? AND ? ORDER BY time, id",
-            (span[0], span[1] + MINUTE - 1),
-        )
-    ]
+def _alerts(db: sqlite3.Connection, first: int, end: int) -> list[StoredAlert]:
+    """The stored alerts and recoveries of the seconds ``[first, end)``, in order."""
+    query = "SELECT record FROM alerts WHERE time >= ? AND time < ? ORDER BY time, id"
+    return [StoredAlert.of(json.loads(record)) for (record,) in db.execute(query, (first, end))]
 
 
 def _minutes_to(

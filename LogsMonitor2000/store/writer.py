@@ -19,7 +19,7 @@ import sqlite3
 from collections.abc import Callable
 from typing import Any
 
-from ..calculators.panels import MINUTES, Panels
+from ..calculators.panels import MINUTE, MINUTES, Panels
 from ..calculators.stats import PanelsTally, Stats
 from ..checkpoint import validate
 from ..errors import MonitorError, UsageError
@@ -33,7 +33,6 @@ from ..reports import AlertReport, Report, StatsReport, Summary
 from . import records, rows
 from .schema import open_store
 
-MINUTE = 60
 #: The tables whose rows belong to a minute.
 MINUTE_TABLES = ("minutes", "counts", "figures", "entries", "visitors")
 

@@ -6,6 +6,7 @@ packages nginx-light, rsyslog, bsdutils and curl, which .ci/run installs)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import os
@@ -20,6 +21,7 @@ import time
 import unittest
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tests.live import PATIENCE, LiveMonitor
@@ -183,6 +185,24 @@ def loopback(command: str) -> str:
     return re.sub(r"://(?:0\.0\.0\.0)?:\d+", "://127.0.0.1:0", command)
 
 
+@contextlib.contextmanager
+def handlers_added() -> Iterator[Callable[[], list[logging.Handler]]]:
+    """The root logger's handlers a documented example adds (``added()``), removed and
+    closed at the end, whatever happened."""
+    root = logging.getLogger()
+    before = list(root.handlers)
+
+    def added() -> list[logging.Handler]:
+        return [handler for handler in root.handlers if handler not in before]
+
+    try:
+        yield added
+    finally:
+        for handler in added():
+            root.removeHandler(handler)
+            handler.close()
+
+
 @slow
 class DocumentedExamplesTest(unittest.TestCase):
     def test_the_monitor_command_lines(self) -> None:
@@ -215,16 +235,9 @@ class DocumentedExamplesTest(unittest.TestCase):
             with listen(*options, "--store", str(db), "--format", "pylog") as live:
                 ((_, _, http),) = addresses(live, 1)
                 code = code.replace('"logs.example:8514"', f'"127.0.0.1:{http}"')
-                root = logging.getLogger()
-                before = list(root.handlers)
-                try:
+                with handlers_added():
                     exec(compile(code, "docs/collecting.md", "exec"), {"logging": logging})
                     logging.getLogger("app.billing").error("a card was refused")
-                finally:
-                    for handler in root.handlers[:]:
-                        if handler not in before:
-                            root.removeHandler(handler)
-                            handler.close()
                 self.assertEqual(live.stop(), 130)
             with sqlite3.connect(db) as stored:
                 found = stored.execute("SELECT name, message FROM records").fetchall()
@@ -240,18 +253,10 @@ class DocumentedExamplesTest(unittest.TestCase):
             (_, _, http), (_, _, udp) = addresses(live, 2)
             code = code.replace('"logs.example:8514"', f'"127.0.0.1:{http}"')
             code = code.replace('("logs.example", 5514)', f'("127.0.0.1", {udp})')
-            root = logging.getLogger()
-            before = list(root.handlers)
-            try:
+            with handlers_added() as added:
                 exec(compile(code, "docs/collecting.md", "exec"), {})
-                added = [handler for handler in root.handlers if handler not in before]
-                self.assertEqual(len(added), 2)
+                self.assertEqual(len(added()), 2)
                 logging.getLogger("app.billing").error("a card was refused")
-            finally:
-                for handler in root.handlers[:]:
-                    if handler not in before:
-                        root.removeHandler(handler)
-                        handler.close()
             live.wait_for(lambda records: sum(r["hits"] for r in records) >= 2)
             self.assertEqual(live.stop(), 130)
         done = summary(live)
