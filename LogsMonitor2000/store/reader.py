@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..calculators.panels import MINUTE
 from ..calculators.stats import Stats
 from ..errors import UsageError
 from ..families import FAMILIES, Family
@@ -27,7 +28,6 @@ from ..settings import Settings
 from ..words import local_time
 from . import rows
 from .schema import open_store
-from .writer import MINUTE
 
 #: The stats windows a live page starts with, at most.
 PAST_WINDOWS = 4 * MAX_POINTS
