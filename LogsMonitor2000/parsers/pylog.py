@@ -180,7 +180,9 @@ class PylogParser(LineParser):
         if number is None:
             return "no level"
         levelname = (
-            given.upper()[:MAX_KEY_CHARS] if given and not given.isdigit() else _name_of(number)
+            given.upper()[:MAX_KEY_CHARS]
+            if given and not given.isdigit()
+            else level_name_of(number)
         )
         name = fields.get("name", "root")[:MAX_KEY_CHARS] or "root"
         second = math.floor(created)
@@ -212,7 +214,7 @@ class PylogParser(LineParser):
         return None
 
 
-def _name_of(number: int) -> str:
+def level_name_of(number: int) -> str:
     return {50: "CRITICAL", 40: "ERROR", 30: "WARNING", 20: "INFO", 10: "DEBUG"}.get(
         number, f"Level {number}"
     )

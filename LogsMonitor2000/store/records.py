@@ -17,7 +17,7 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from ..parsers.access_fields import MAX_SECOND
-from ..parsers.pylog import exception_type, level_number
+from ..parsers.pylog import exception_type, level_name_of, level_number
 
 #: The attributes of every ``LogRecord`` (``meta``); the others are ``data``.
 META = frozenset(
@@ -61,7 +61,7 @@ def record_row(fields: Mapping[str, str], *, sender: str, kept: bool) -> tuple[A
         int(created // 60 * 60),
         int(kept),
         level,
-        fields.get("levelname") or str(level),
+        fields.get("levelname") or level_name_of(level),  # (as the parser names it)
         name,
         message_of(fields),
         sender,

@@ -99,6 +99,7 @@ class RecordApiTest(unittest.TestCase):
                 )
                 self.assertEqual(status, 201, body)
                 posted = json.loads(body)["id"]
+                self.assertEqual(api.get(f"/api/v1/record/{posted}")["levelname"], "INFO")
                 self.assertEqual(headers["Location"], f"/api/v1/record/{posted}")
                 self.check_queries(api, posted)
                 live.stop()
