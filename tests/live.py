@@ -32,10 +32,15 @@ def append(path: Path, text: str) -> None:
 
 class LiveMonitor:
     """``python -m LogsMonitor2000 ... --follow --output json`` in the background (or
-    ``--output text``, its lines kept in ``text``)."""
+    ``--output text``, its lines kept in ``text``); the monitor of this checkout, or of
+    the one at ``checkout``."""
 
     def __init__(
-        self, *args: str, stdin: int | IO[bytes] | None = None, output: str = "json"
+        self,
+        *args: str,
+        stdin: int | IO[bytes] | None = None,
+        output: str = "json",
+        checkout: Path = TOP,
     ) -> None:
         self.output = output
         self.text: list[str] = []
@@ -44,7 +49,7 @@ class LiveMonitor:
             stdin=stdin,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            cwd=TOP,
+            cwd=checkout,
             env=environment(),
         )
         self.lines: list[tuple[float, dict[str, Any]]] = []
