@@ -10,7 +10,6 @@ those of the minutes' logs whenever no minute had more.
 
 from __future__ import annotations
 
-import heapq
 import json
 import sqlite3
 import struct
@@ -19,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..calculators.bounded import DurationSketch
+from ..calculators.counting import top
 from ..calculators.distinct import DayVisitors
 from ..calculators.entries import EXACT_TIMES, Entry, Table
 from ..calculators.panels import Panels
@@ -67,8 +67,7 @@ def write(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
 
 def _write_counts(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
     if isinstance(tally, TopTally):
-        counted: dict[str, int] = tally.counts.counts
-        ranked = heapq.nsmallest(KEEP, counted.items(), key=lambda item: (-item[1], item[0]))
+        ranked = top(tally.counts.counts, KEEP)
     else:
         assert isinstance(tally, ClassTally)
         ranked = list(tally.counts.items())
