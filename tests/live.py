@@ -65,6 +65,8 @@ class LiveMonitor:
     def _read_stdout(self) -> None:
         assert self.process.stdout is not None
         for raw in self.process.stdout:
+            if not raw.endswith(b"\n"):
+                break  # (a line cut short by kill -9)
             with self._changed:
                 if self.output == "json":
                     self.lines.append((time.monotonic(), json.loads(raw)))

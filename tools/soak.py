@@ -369,6 +369,7 @@ def problems(result: Soak) -> list[str]:
 
 def _client_problems(client: Client, result: Soak) -> list[str]:
     found = []
+    final = len(result.runs) - 1
     got: dict[int, list[int]] = {}  # the id numbers each run gave it
     for segment in client.segments:
         records = [r for r in result.runs[segment.run].records if r["type"] != "summary"]
@@ -385,14 +386,15 @@ def _client_problems(client: Client, result: Soak) -> list[str]:
                     found.append("a summary that is not the run's")
                 continue
             numbers = got.setdefault(segment.run, [])
+            if number is not None and number > len(records) and segment.run < final:
+                break  # (sent, then the process was killed before it printed it whole)
             if number is None or number != len(numbers) + 1:
                 found.append(f"run {segment.run}: record {number} after {len(numbers)}")
                 break
             numbers.append(number)
-            if json.loads(data) != records[number - 1]:
+            if number > len(records) or json.loads(data) != records[number - 1]:
                 found.append(f"run {segment.run}: record {number} is not what it printed")
                 break
-    final = len(result.runs) - 1
     printed = sum(1 for r in result.runs[final].records if r["type"] != "summary")
     if len(got.get(final, [])) != printed:
         found.append(f"of the last run's {printed} records, {len(got.get(final, []))}")
