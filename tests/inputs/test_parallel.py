@@ -294,6 +294,7 @@ class ParallelCommandTest(unittest.TestCase):
                 runs.append((done.returncode, done.stdout, done.stderr, int(peak.read_text())))
         return runs
 
+    @slow
     def test_a_long_line_is_cut_as_one_process_cuts_it(self) -> None:
         # Before: a 10 MB line gave 4,343 events with workers and 4,344 without.
         with tempfile.TemporaryDirectory() as tmp:

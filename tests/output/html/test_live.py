@@ -402,6 +402,7 @@ class BroadcasterTest(unittest.TestCase):
         self.assertEqual(ids, [2, 3])
         self.assertIn(b'data: {"n": 3}', body)
 
+    @slow  # (the quick suite's time; the drain end to end is in the slow group too)
     def test_a_stop_drops_a_client_that_does_not_take_the_rest(self) -> None:
         # A client that never reads, its socket full and records still unsent: the
         # stop's drain waits for it no longer than it was given.
