@@ -283,31 +283,27 @@ def soak(plan: Plan) -> Soak:
         runs: list[Run] = []
         writer.start()
         watchers.start()
-        while True:
-            monitor = LiveMonitor(*command, checkout=plan.checkout)
-            monitor.wait_for_stderr("serving ")
-            watchers.serving = len(runs)
-            first = resident_kb(monitor.process.pid)
-            stuck = never_reading(port)
-            if len(runs) < len(kills):
-                time.sleep(max(0.0, kills[len(runs)] - (time.monotonic() - started)))
-                last = resident_kb(monitor.process.pid)
-                watchers.serving = None
-                monitor.kill()
-            else:
-                writer.join()
-                end = writer.last_second + HORIZON
-                monitor.wait_for(
-                    lambda records: any(r.get("end", 0) > end for r in records), timeout=120
-                )
-                last = resident_kb(monitor.process.pid)
-                monitor.stop(signal.SIGTERM)
-            if stuck is not None:
-                stuck.close()
+        while len(runs) <= len(kills):
+            with LiveMonitor(*command, checkout=plan.checkout) as monitor:
+                monitor.wait_for_stderr("serving ")
+                watchers.serving = len(runs)
+                first = resident_kb(monitor.process.pid)
+                stuck = never_reading(port)
+                if len(runs) < len(kills):
+                    time.sleep(max(0.0, kills[len(runs)] - (time.monotonic() - started)))
+                    last = resident_kb(monitor.process.pid)
+                    watchers.serving = None
+                    monitor.kill()
+                else:
+                    writer.join()
+                    end = writer.last_second + HORIZON
+                    monitor.wait_for(lambda rs: any(r.get("end", 0) > end for r in rs), 120)
+                    last = resident_kb(monitor.process.pid)
+                    monitor.stop(signal.SIGTERM)
+                if stuck is not None:
+                    stuck.close()
             scrapes = watchers.scrapes.get(len(runs), [])
             runs.append(Run(monitor.records, monitor.process.returncode, (first, last), scrapes))
-            if len(runs) > len(kills):
-                break
         watchers.over.set()
         for thread in watchers.threads:
             thread.join(30)
