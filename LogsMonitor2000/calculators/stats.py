@@ -11,6 +11,7 @@ the run has (``bounded.py``), where a window's are exact.
 from __future__ import annotations
 
 import heapq
+from operator import attrgetter
 from typing import Any
 
 from ..bounds import add_capped
@@ -22,13 +23,19 @@ from ..reports import Figure, Percentiles, StatsReport
 from .bounded import TOP_CAPACITY, DurationSketch, TopCounts
 from .panels import Panels
 
+
+def _nothing(batch: Batch) -> tuple[()]:
+    return ()
+
+
 #: The panels the inputs' formats carry, by key (``vhosts``, ``hosts``): an optional
 #: panel is shown when its key is here, or when it has counted something.
 Carried = set[str]
 
 
 class Tally:
-    """A panel's running totals (see ``Stats``); one subclass per shape."""
+    """A panel's running totals (see ``Stats``); one subclass per shape.  A Batch
+    whose field is empty (falsy) counts nothing: ``Stats`` lets such Batches go by."""
 
     def __init__(self, panel: Panel, *, bounded: bool, family: Family) -> None:
         self.panel = panel
@@ -268,11 +275,18 @@ class Stats:
             if bounded or not panel.summary_only
         ]
         self._counts = [tally.count for tally in self.tallies]
+        #: The fields its tallies count, read in one call (in C).
+        fields = sorted({tally.field for tally in self.tallies})
+        self._fields = attrgetter(*fields, *fields) if fields else _nothing  # (a tuple even of one)
 
     def count(self, batch: Batch) -> None:
+        """Count a Batch.  Most of the Batches from workers hold hits only (their
+        counts went to their window's first, ``inputs/parallel.py``): those are not
+        handed to every tally (each would find its field empty)."""
         self.hits += batch.hits
-        for count in self._counts:
-            count(batch)
+        if any(self._fields(batch)):
+            for count in self._counts:
+                count(batch)
 
     def merge(self, other: Stats) -> None:
         """Add what ``other`` (stats of the same family) counted."""

@@ -120,6 +120,26 @@ class BatchContractTest(unittest.TestCase):
 
 
 class StatsContractTest(unittest.TestCase):
+    def test_a_batch_with_one_field_is_counted_as_every_tally_counts_it(self) -> None:
+        # Stats lets a Batch with no field filled go by (hits only, as most of a
+        # worker's are): one with any single field filled is still counted, as the
+        # plain way - every tally handed every Batch - counts it.
+        for family in FAMILIES.values():
+            for bounded in (False, True):
+                for aggregate in family.batch.FIELDS:
+                    with self.subTest(family=family.name, bounded=bounded, field=aggregate.name):
+                        batch = family.batch(1000, hits=3)
+                        full = random_batch(family, 1000, random.Random(7))
+                        setattr(batch, aggregate.name, getattr(full, aggregate.name))
+                        quick = Stats(family, top_n=5, bounded=bounded)
+                        quick.count(batch)
+                        quick.count(family.batch(1001, hits=2))  # (hits only)
+                        plain = Stats(family, top_n=5, bounded=bounded)
+                        plain.hits = 5
+                        for tally in plain.tallies:
+                            tally.count(batch)
+                        self.assertEqual(shown(quick.report(0, 9)), shown(plain.report(0, 9)))
+
     def test_two_halves_merged_are_the_whole(self) -> None:
         for family in FAMILIES.values():
             for bounded in (False, True):
