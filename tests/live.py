@@ -157,6 +157,35 @@ class LiveMonitor:
             self.kill()
 
 
+def grow(
+    log: Path, lines_of: Callable[[int], str], seconds: range, pause: float
+) -> threading.Event:
+    """A log growing in the background: ``lines_of(second)`` appended for each second
+    of ``seconds``, one every ``pause`` s.  The event is set once all are written."""
+    done = threading.Event()
+
+    def write() -> None:
+        for second in seconds:
+            append(log, lines_of(second))
+            time.sleep(pause)
+        done.set()
+
+    threading.Thread(target=write, daemon=True).start()
+    return done
+
+
+def settled(records: list[dict[str, Any]], through: int) -> set[str]:
+    """The records the lines alone decide, as JSON text: all but the summary and the
+    records after the second ``through`` (the empty windows of a silence after the
+    last line, which depend on the wall clock)."""
+    kept = set()
+    for record in records:
+        time_ = record.get("time", record.get("end", 0) - 1)
+        if record["type"] != "summary" and time_ <= through:
+            kept.add(json.dumps(record, sort_keys=True))
+    return kept
+
+
 def stats(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [record for record in records if record["type"] == "stats"]
 

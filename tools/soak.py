@@ -50,7 +50,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tests.live import LiveMonitor, append
+from tests.live import LiveMonitor, append, settled
 from tests.servers import free_port
 from tests.sse import EventStream
 from tests.support import TOP, environment, monitor_command
@@ -327,22 +327,12 @@ def soak(plan: Plan) -> Soak:
         )
 
 
-def settled(records: list[dict[str, Any]], last: int) -> set[str]:
-    """The records an input decides on its own (not the windows of the silence after)."""
-    kept = set()
-    for record in records:
-        time_ = record.get("time", record.get("end", 0) - 1)
-        if record["type"] != "summary" and time_ <= last + HORIZON:
-            kept.add(json.dumps(record, sort_keys=True))
-    return kept
-
-
 def problems(result: Soak) -> list[str]:
     """Every way the soak went wrong, one sentence each (none: it went right)."""
     found = []
     last = result.last_second
-    union = set().union(*(settled(run.records, last) for run in result.runs))
-    expected = settled(result.whole, last)
+    union = set().union(*(settled(run.records, last + HORIZON) for run in result.runs))
+    expected = settled(result.whole, last + HORIZON)
     if union != expected:
         found.append(
             f"windows: {len(union - expected)} records no whole run printed, "

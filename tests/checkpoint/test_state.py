@@ -11,9 +11,9 @@ import signal
 import stat
 import subprocess
 import tempfile
-import threading
 import time
 import unittest
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from LogsMonitor2000.pipeline.monitor import Monitor, StopRequested
 from LogsMonitor2000.calculators.expression import parse_rule
 from LogsMonitor2000.settings import Settings
 from LogsMonitor2000.inputs import Idle
-from tests.live import LiveMonitor, append, csv_row, hits_seen
+from tests.live import LiveMonitor, append, csv_row, grow, hits_seen, settled
 from tests.support import (
     Blocks,
     Collector,
@@ -50,16 +50,6 @@ def log_lines(rng: random.Random, second: int) -> str:
     return "".join(lines)
 
 
-def settled(records: list[dict[str, Any]], last: int) -> set[str]:
-    """The records an input decides on its own (not the empty windows of a silence)."""
-    kept = set()
-    for record in records:
-        time_ = record.get("time", record.get("end", 0) - 1)
-        if record["type"] != "summary" and time_ <= last + HORIZON:
-            kept.add(json.dumps(record, sort_keys=True))
-    return kept
-
-
 @slow
 class KillTest(unittest.TestCase):
     def test_kill_9_and_restart_print_what_one_run_prints(self) -> None:
@@ -69,16 +59,8 @@ class KillTest(unittest.TestCase):
             state = Path(folder) / "state.json"
             append(log, "")
             start, seconds = 1_000_000, 260
-            done = threading.Event()
-
-            def write() -> None:  # a log growing one second of log time every 40 ms
-                for second in range(start, start + seconds):
-                    append(log, log_lines(rng, second))
-                    time.sleep(0.04)
-                done.set()
-
-            writer = threading.Thread(target=write)
-            writer.start()
+            # (one second of log time every 40 ms)
+            done = grow(log, partial(log_lines, rng), range(start, start + seconds), 0.04)
             union: set[str] = set()
             restarts = 0
             while True:
@@ -86,16 +68,15 @@ class KillTest(unittest.TestCase):
                 if done.wait(random.Random(restarts).uniform(0.3, 1.5)):
                     break
                 monitor.kill()
-                union |= settled(monitor.records, start + seconds)
+                union |= settled(monitor.records, start + seconds + HORIZON)
                 restarts += 1
-            writer.join()
             monitor.wait_for(
                 lambda r: any(
                     x["type"] == "stats" and x["end"] > start + seconds + HORIZON for x in r
                 )
             )
             self.assertEqual(monitor.stop(), 130)
-            union |= settled(monitor.records, start + seconds)
+            union |= settled(monitor.records, start + seconds + HORIZON)
             self.assertGreaterEqual(restarts, 3)
 
             with LiveMonitor(str(log), *OPTIONS) as whole:
@@ -105,7 +86,7 @@ class KillTest(unittest.TestCase):
                     )
                 )
                 whole.stop()
-            expected = settled(whole.records, start + seconds)
+            expected = settled(whole.records, start + seconds + HORIZON)
 
         self.assertEqual(union, expected)
         kinds = {json.loads(record)["type"] for record in expected}

@@ -8,12 +8,12 @@ import random
 import signal
 import sqlite3
 import tempfile
-import threading
 import time
 import unittest
+from functools import partial
 from pathlib import Path
 
-from tests.live import PATIENCE, LiveMonitor, append, csv_row
+from tests.live import PATIENCE, LiveMonitor, append, csv_row, grow
 from tests.pages import number, read_page
 from tests.sse import get, served_url
 from tests.support import run_monitor, slow
@@ -80,16 +80,8 @@ class KillTest(unittest.TestCase):
             log, state, db = folder / "access.log", folder / "state.json", folder / "h.db"
             append(log, "")
             start, seconds = 1_000_000, 300
-            done = threading.Event()
-
-            def write() -> None:  # one second of log time every 30 ms
-                for second in range(start, start + seconds):
-                    append(log, log_lines(rng, second))
-                    time.sleep(0.03)
-                done.set()
-
-            writer = threading.Thread(target=write)
-            writer.start()
+            # (one second of log time every 30 ms)
+            done = grow(log, partial(log_lines, rng), range(start, start + seconds), 0.03)
             kills = 0
             args = [str(log), *OPTIONS, "--state", str(state), "--store", str(db)]
             while True:
@@ -100,7 +92,6 @@ class KillTest(unittest.TestCase):
                 kills += 1
                 if db.exists():
                     self.assertTrue(intact(db))
-            writer.join()
             append(log, csv_row(start + seconds + 120))  # (closes the last minutes)
             monitor.wait_for(lambda r: any(x.get("end", 0) > start + seconds + 100 for x in r))
             self.assertEqual(monitor.stop(), 130)
@@ -109,10 +100,6 @@ class KillTest(unittest.TestCase):
             self.assertEqual(once.returncode, 0, once.stderr)
             self.assertEqual(per_minute(db), per_minute(folder / "once.db"))
             self.assertTrue(intact(db))
-
-
-if __name__ == "__main__":
-    unittest.main()
 
 
 @slow
@@ -144,3 +131,7 @@ class LivePastTest(unittest.TestCase):
             self.assertEqual(rows[0], (start, start + 5, 5))
             self.assertEqual([row[0] for row in rows], list(range(start, start + 300, 5)))
             self.assertEqual(sum(hits for _, _, hits in rows), 300, rows)
+
+
+if __name__ == "__main__":
+    unittest.main()
