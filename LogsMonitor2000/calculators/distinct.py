@@ -5,13 +5,18 @@ the same in every process, so checkpoints and merged halves agree).  ``DayVisito
 keeps the day's visitors exactly until there are ``EXACT_VISITORS`` of them; past that
 it counts them with HyperLogLog (Flajolet et al., 2007) of 2^14 registers, whose
 standard error is 1.04 / 2^7 = 0.8% (docs/panels.md).
+
+Ids cross between processes (a worker's panels, pickled) packed, 8 bytes each
+(``packed``): the main process adds them to the sets it merges them into straight from
+the bytes, without building a set of them first (``shipped``).
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from array import array
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from ..checkpoint import validate
@@ -26,6 +31,15 @@ _ALPHA = 0.7213 / (1 + 1.079 / _REGISTERS)
 HASH_BITS = 56
 
 
+def packed(ids: Iterable[int]) -> bytes:
+    """Visitors' ids as they cross between processes (native 8-byte integers)."""
+    return array("Q", ids).tobytes()
+
+
+def unpacked(blob: bytes) -> Collection[int]:
+    return array("Q", blob)
+
+
 def visitor_id(source: str, agent: str) -> int:
     """A stable hash of a visitor (its date is where it is counted)."""
     text = f"{source}\0{agent}".encode("utf-8", "surrogatepass")
@@ -36,13 +50,29 @@ class DayVisitors:
     """The distinct visitors of one day (see the module's docstring): their ids, a set
     of integers that merges and travels (between processes, into a store) as numbers,
     while exact; then HyperLogLog's registers.  ``memo`` remembers the ids of the
-    (source, user agent) pairs met here, so a visitor is hashed once a day."""
+    (source, user agent) pairs met here, so a visitor is hashed once a day (once a
+    chunk with ``hashed``, which the panels of a chunk's minutes share)."""
 
-    def __init__(self) -> None:
+    def __init__(self, hashed: dict[tuple[str, str], int] | None = None) -> None:
         self.ids: set[int] = set()
         self.registers: bytearray | None = None
         #: (source, agent) -> its id, for those counted here (not part of the state).
         self.memo: dict[tuple[str, str], int] = {}
+        self.hashed = hashed
+        #: The ids as another process packed them (``ids`` empty meanwhile): merged
+        #: from the bytes, made a set only should this count on.
+        self.shipped: bytes | None = None
+
+    def __getstate__(self) -> tuple[bytes, bytearray | None]:
+        return packed(self.known()), self.registers
+
+    def __setstate__(self, state: tuple[bytes, bytearray | None]) -> None:
+        self.__init__()  # type: ignore[misc]
+        self.shipped, self.registers = state
+
+    def known(self) -> Collection[int]:
+        """The ids, while exact."""
+        return self.ids if self.shipped is None else unpacked(self.shipped)
 
     def id_of(self, source: str, agent: str) -> int:
         """The visitor's id, counting it."""
@@ -50,7 +80,12 @@ class DayVisitors:
         found = self.memo.get(key)
         if found is not None:
             return found
-        found = visitor_id(source, agent)
+        hashed = self.hashed
+        found = hashed.get(key) if hashed is not None else None
+        if found is None:
+            found = visitor_id(source, agent)
+            if hashed is not None and len(hashed) < EXACT_VISITORS:
+                hashed[key] = found
         if len(self.memo) < EXACT_VISITORS:
             self.memo[key] = found
         self.add_ids((found,))
@@ -58,6 +93,8 @@ class DayVisitors:
 
     def add_ids(self, ids: Iterable[int]) -> None:
         """Count visitors by their ids (a store's, say)."""
+        if self.shipped is not None:
+            self.ids, self.shipped = set(unpacked(self.shipped)), None
         if self.registers is None:
             self.ids.update(ids)
             if len(self.ids) > EXACT_VISITORS:
@@ -69,9 +106,9 @@ class DayVisitors:
     def _estimate(self) -> None:
         """Past ``EXACT_VISITORS``: from now on, HyperLogLog."""
         self.registers = bytearray(_REGISTERS)
-        for known in self.ids:
+        for known in self.known():
             self._register(known)
-        self.ids = set()
+        self.ids, self.shipped = set(), None
 
     def _register(self, hashed: int) -> None:
         assert self.registers is not None
@@ -84,7 +121,7 @@ class DayVisitors:
     def count(self) -> int:
         registers = self.registers
         if registers is None:
-            return len(self.ids)
+            return len(self.known())
         estimate = _ALPHA * _REGISTERS**2 / sum(2.0**-rank for rank in registers)
         zeros = registers.count(0)
         if estimate <= 2.5 * _REGISTERS and zeros:
@@ -93,7 +130,7 @@ class DayVisitors:
 
     def merge(self, other: DayVisitors) -> None:
         if other.registers is None:
-            self.add_ids(other.ids)
+            self.add_ids(other.known())
             return
         if self.registers is None:
             self._estimate()
@@ -105,7 +142,7 @@ class DayVisitors:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "ids": sorted(self.ids),
+            "ids": sorted(self.known()),
             "registers": None if self.registers is None else self.registers.hex(),
         }
 

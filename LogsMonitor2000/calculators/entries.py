@@ -6,10 +6,12 @@ new key takes the place of the one with the fewest and starts from its hits,
 from __future__ import annotations
 
 import heapq
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from ..checkpoint import validate
 from .bounded import TOP_CAPACITY, DurationSketch
+from .distinct import packed, unpacked
 
 #: The days whose visitors an entry keeps one by one: its first and its latest two.
 KEPT_DAYS = 3
@@ -22,7 +24,7 @@ EXACT_TIMES = 64
 class Entry:
     """A panel's key: its hits, bytes, visitors and request times."""
 
-    __slots__ = ("hits", "bytes", "overcount", "done", "days", "times", "fresh")
+    __slots__ = ("hits", "bytes", "overcount", "done", "days", "times", "fresh", "shipped")
 
     def __init__(self, hits: int = 0, overcount: int = 0) -> None:
         self.hits = hits
@@ -36,10 +38,33 @@ class Entry:
         self.times: DurationSketch | None = None
         #: Request times not yet in ``times`` (added a few hundred at a time).
         self.fresh: list[float] | None = None
+        #: The visitors by day as another process packed them (``days`` empty
+        #: meanwhile, see ``distinct.packed``).
+        self.shipped: dict[str, bytes] | None = None
+
+    def __getstate__(self) -> tuple[Any, ...]:
+        days = {day: packed(seen) for day, seen in self.visitor_days().items()}
+        return self.hits, self.bytes, self.overcount, self.done, days, self.times, self.fresh
+
+    def __setstate__(self, state: tuple[Any, ...]) -> None:
+        self.hits, self.bytes, self.overcount, self.done, self.shipped, self.times, self.fresh = (
+            state
+        )
+        self.days = {}
+
+    def visitor_days(self) -> Mapping[str, Collection[int]]:
+        """The ids of its visitors by day (sets, or shipped ones: arrays)."""
+        shipped = self.shipped
+        if shipped is None:
+            return self.days
+        return {day: unpacked(blob) for day, blob in shipped.items()}
 
     def seen_on(self, day: str) -> set[int] | None:
         """The visitors of ``day`` (a new set for a new day); None for a day before the
         two it keeps (its visitors only counted)."""
+        if self.shipped is not None:  # (counting on: sets again)
+            self.days = {day: set(seen) for day, seen in self.visitor_days().items()}
+            self.shipped = None
         days = self.days
         found = days.get(day)
         if found is None:
@@ -76,19 +101,19 @@ class Entry:
 
     @property
     def visitors(self) -> int:
-        return self.done + sum(len(seen) for seen in self.days.values())
+        return self.done + sum(len(seen) for seen in self.visitor_days().values())
 
     def merge(self, other: Entry) -> None:
         self.hits += other.hits
         self.bytes += other.bytes
         self.overcount += other.overcount
         self.done += other.done
-        for day, theirs in sorted(other.days.items()):
+        for day, theirs in sorted(other.visitor_days().items()):
             mine = self.seen_on(day)
             if mine is None:
                 self.done += len(theirs)
             else:
-                mine |= theirs
+                mine.update(theirs)
         sketch = other.settle_times()
         if sketch is not None:
             if self.times is None:
@@ -120,7 +145,7 @@ class Entry:
             self.bytes,
             self.overcount,
             self.done,
-            {day: sorted(seen) for day, seen in self.days.items()},
+            {day: sorted(seen) for day, seen in self.visitor_days().items()},
             times,
         ]
 

@@ -73,12 +73,13 @@ def chunk_minute_panels(batches: list[Batch]) -> dict[str, Any]:
     (``PanelsTally.add_part``), the store each minute's: the main process merges them,
     the workers only count."""
     minutes: dict[int, Panels] = {}
+    memos = Memos()  # (a URL, a user agent, a visitor met in every minute: looked at once)
     for batch in sorted(batches, key=lambda batch: batch.second):
         if getattr(batch, "visits", None):
             minute = batch.second - batch.second % MINUTE
             panels = minutes.get(minute)
             if panels is None:
-                panels = minutes[minute] = Panels()
+                panels = minutes[minute] = Panels(memos)
             panels.count(batch)
             setattr(batch, "visits", VisitLog())
     for panels in minutes.values():
@@ -86,10 +87,24 @@ def chunk_minute_panels(batches: list[Batch]) -> dict[str, Any]:
     return {PANELS: list(minutes.values()), MINUTES: minutes}  # (pickled once)
 
 
+class Memos:
+    """What panels remember of the strings they met, to look at each once: whether a
+    URL is static, a referrer's site, a user agent's browser and system, a visitor's
+    id.  Not part of the counts (never pickled, never checkpointed)."""
+
+    __slots__ = ("urls", "sites", "agents", "visitors")
+
+    def __init__(self) -> None:
+        self.urls: dict[str, bool] = {}
+        self.sites: dict[str, str | None] = {}
+        self.agents: dict[str, tuple[str, str]] = {}
+        self.visitors: dict[tuple[str, str], int] = {}
+
+
 class Panels:
     """The whole run's panels (see the module's docstring)."""
 
-    def __init__(self) -> None:
+    def __init__(self, memos: Memos | None = None) -> None:
         self.tables = {key: Table() for key in TOP_PANELS}
         self.hours = {hour: Table(None) for hour in HOURS}
         self.days: dict[str, Table] = {}
@@ -99,9 +114,10 @@ class Panels:
         #: Whether some request had a request time: the entries then show times.
         self.timed = False
         self.users = False
-        self._urls: dict[str, bool] = {}
-        self._sites: dict[str, str | None] = {}
-        self._agents: dict[str, tuple[str, str]] = {}
+        #: Its own, or shared by the panels of a chunk's minutes: visitors' ids are
+        #: then remembered across them (a day's own memo remembers them otherwise).
+        self._memos = memos if memos is not None else Memos()
+        self._hashed = memos.visitors if memos is not None else None
         self._second = -1
         self._when_found = ("", "")
         #: The visits of the hour ``_pending_at`` (day, hour) not yet spread: their
@@ -171,7 +187,7 @@ class Panels:
         tables = self.tables
         requests = tables["requests"]
         static, not_found = tables["static_requests"], tables["not_found"]
-        urls = self._urls
+        urls = self._memos.urls
         groups: dict[tuple[str, str, str, str], Gathered] = {}
         for key, hits in pending.items():
             source, user, url, status, referrer, agent = key
@@ -203,7 +219,7 @@ class Panels:
         self, groups: dict[tuple[str, str, str, str], Gathered], day: str, hour: str
     ) -> None:
         """Add the gathered visits to the panels keyed by what they were gathered by."""
-        tables, known_sites, agents = self.tables, self._sites, self._agents
+        tables, known_sites, agents = self.tables, self._memos.sites, self._memos.agents
         every = Gathered()
         for (status, referrer, agent, user), group in groups.items():
             if referrer == "":  # (a format without one)
@@ -240,7 +256,7 @@ class Panels:
 
     def _new_day(self, day: str) -> DayVisitors:
         """Start counting the visitors of ``day``."""
-        found = self.visitors[day] = DayVisitors()
+        found = self.visitors[day] = DayVisitors(self._hashed)
         self.days.setdefault(day, Table(None))
         self._finish_days()
         return found
@@ -260,9 +276,9 @@ class Panels:
     def settle(self) -> None:
         """Spread what is pending and let the memos go (before it is pickled)."""
         self._spread()
-        self._urls, self._sites, self._agents = {}, {}, {}
+        self._memos, self._hashed = Memos(), None
         for visitors in self.visitors.values():
-            visitors.memo = {}
+            visitors.memo, visitors.hashed = {}, None
 
     def unique_visitors(self) -> int:
         self._spread()

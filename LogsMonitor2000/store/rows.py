@@ -104,7 +104,7 @@ def _write_panels(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
     for day, seen in panels.visitors.items():
         ids = None
         if seen.registers is None:
-            ordered = sorted(seen.ids)
+            ordered = sorted(seen.known())
             ids = pack(ordered)
             if len(ordered) <= 1 << 16:
                 places[day] = ordered
@@ -130,7 +130,7 @@ def _entry_rows(
     for key, entry in entries:
         sketch = entry.settle_times()
         times = json.dumps(sketch.to_json()) if sketch is not None else None
-        for day, seen in sorted(entry.days.items()) or [("", set())]:
+        for day, seen in sorted(entry.visitor_days().items()) or [("", set())]:
             ordered = places.get(day)
             kept = None
             if ordered is not None and not entry.done and len(seen) <= KEPT_IDS:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 import json
+import pickle
 import unittest
 
 from LogsMonitor2000.calculators.distinct import EXACT_VISITORS, DayVisitors, visitor_id
@@ -59,6 +60,32 @@ class DayVisitorsTest(unittest.TestCase):
             self.assertEqual(
                 (back.count(), back.ids, back.registers), (day.count(), day.ids, day.registers)
             )
+
+    def test_visitors_shipped_between_processes_count_as_the_others(self) -> None:
+        # Pickled (a worker's, to the main process), the ids travel packed: merged
+        # from the bytes, merged into or counting on, the same as the ones that never
+        # crossed, exact or not.
+        whole = counted(0, MOST)
+        for cut in (1_000, EXACT_VISITORS - 10):
+            with self.subTest(cut=cut):
+                first, second = counted(0, cut), counted(cut, MOST)
+                shipped = pickle.loads(pickle.dumps(first))
+                self.assertEqual((shipped.count(), shipped.to_json()), (cut, first.to_json()))
+                plain = DayVisitors()
+                plain.merge(first)
+                plain.merge(second)
+                from_bytes = DayVisitors()
+                from_bytes.merge(shipped)
+                from_bytes.merge(pickle.loads(pickle.dumps(second)))
+                self.assertEqual(from_bytes.to_json(), plain.to_json())
+                self.assertEqual(plain.registers, whole.registers)
+                shipped.merge(second)  # (past EXACT_VISITORS: HyperLogLog of the bytes)
+                self.assertEqual(shipped.registers, whole.registers)
+        counting_on = pickle.loads(pickle.dumps(counted(0, 10)))
+        for n in (3, 10, 11, 3):
+            counting_on.id_of(*pair(n))
+        self.assertEqual(counting_on.count(), 12)
+        self.assertEqual(counting_on.ids, set(ids()[:12]))
 
     def test_a_visitor_is_named_by_source_and_agent(self) -> None:
         day = DayVisitors()

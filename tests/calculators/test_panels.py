@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import random
 import shutil
 import subprocess
@@ -21,7 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from LogsMonitor2000.calculators.panels import Panels
+from LogsMonitor2000.calculators.panels import MINUTE, MINUTES, Panels, chunk_minute_panels
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
 from tests.reference import accept
 from LogsMonitor2000.parsers import Rejects, parser_factory
@@ -290,6 +291,55 @@ class PanelsTest(unittest.TestCase):
                 first.merge(second)
                 self.assertEqual(first.value(50), whole.value(50))
                 self.assertGreater(len(whole.value(50)["visitors"]), 1)
+
+    def test_panels_shipped_between_processes_count_as_the_others(self) -> None:
+        # A worker's panels reach the main process pickled, their visitors' ids packed
+        # (distinct.packed): merged from the bytes, they are the panels that never
+        # crossed; merged into, or counting on, they are the whole.
+        for seed in range(4):
+            with self.subTest(seed=seed), time_zone("UTC"):
+                batches = timed_batches(seed)
+                seconds = sorted(batches)
+                cut = seconds[len(seconds) // 2]
+                whole, first, second = Panels(), Panels(), Panels()
+                for at in seconds:
+                    whole.count(batches[at])
+                    (first if at < cut else second).count(batches[at])
+                first.settle()
+                second.settle()
+                plain = Panels()
+                plain.merge(first)
+                plain.merge(second)
+                shipped = Panels()
+                shipped.merge(pickle.loads(pickle.dumps(first)))
+                shipped.merge(pickle.loads(pickle.dumps(second)))
+                self.assertEqual(shipped.value(50), plain.value(50))
+                self.assertEqual(shipped.to_json(), plain.to_json())
+                self.assertEqual(plain.value(50), whole.value(50))
+                merged_into = pickle.loads(pickle.dumps(first))
+                merged_into.merge(pickle.loads(pickle.dumps(second)))
+                self.assertEqual(merged_into.value(50), whole.value(50))
+                counting_on = pickle.loads(pickle.dumps(first))
+                self.assertEqual(counting_on.to_json(), first.to_json())
+                for at in seconds:
+                    if at >= cut:
+                        counting_on.count(batches[at])
+                self.assertEqual(counting_on.value(50), whole.value(50))
+
+    def test_the_minutes_of_a_chunk_are_each_minute_counted_alone(self) -> None:
+        # With a store, a worker counts each minute of its chunk apart; the minutes
+        # share what they remember (a visitor's id, a user agent's browser), never
+        # what they counted.
+        for seed in range(3):
+            with self.subTest(seed=seed), time_zone("UTC"):
+                alone: dict[int, Panels] = {}
+                for at, batch in sorted(timed_batches(seed).items()):
+                    alone.setdefault(at - at % MINUTE, Panels()).count(batch)
+                minutes = chunk_minute_panels(list(timed_batches(seed).values()))[MINUTES]
+                self.assertEqual(sorted(minutes), sorted(alone))
+                self.assertGreater(len(minutes), 3)
+                for minute, panels in minutes.items():
+                    self.assertEqual(panels.to_json(), alone[minute].to_json(), minute)
 
     def test_a_checkpoint_and_what_follows_is_the_whole(self) -> None:
         # Panels written to JSON halfway and read back (--state), then counting on.
