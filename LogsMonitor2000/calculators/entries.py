@@ -188,16 +188,21 @@ class Gathered:
         if other.times is not None:
             self.add_times(other.times)
 
-    def into(self, table: Table, key: str, day: str) -> None:
+    def counts_into(self, table: Table, key: str) -> Entry:
+        """Add the hits, bytes and times to ``key``'s entry (its visitors: ``into``)."""
         entry = table.entry(key, self.hits)
         entry.bytes += self.bytes
+        if self.times is not None:
+            entry.time(self.times)
+        return entry
+
+    def into(self, table: Table, key: str, day: str) -> None:
+        entry = self.counts_into(table, key)
         seen = entry.seen_on(day)
         if seen is None:
             entry.done += len(self.seen)
         else:
             seen |= self.seen
-        if self.times is not None:
-            entry.time(self.times)
 
 
 class Table:

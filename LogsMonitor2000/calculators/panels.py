@@ -243,7 +243,7 @@ class Panels:
                 self.users = True
             every.merge(group)
         every.into(self.hours[hour], "", day)
-        every.into(self.days[day], "", day)
+        every.counts_into(self.days[day], "")  # (its visitors: ``visitors[day]``)
         self.timed = self.timed or every.times is not None
 
     def _when(self, second: int) -> tuple[str, str]:
@@ -264,10 +264,13 @@ class Panels:
     def _finish_days(self) -> None:
         """The visitors of the days between the first and the latest two are final:
         seconds come in order (give or take the seconds still open that a summary
-        counts), and only their number is kept.  The first day is kept for a merge
-        (a file's chunk that starts on the day the one before ended)."""
+        counts), and only their number is kept, in the day's entry of ``days``.  The
+        first day is kept for a merge (a file's chunk that starts on the day the one
+        before ended)."""
         for older in sorted(self.visitors)[1:-2]:
-            self.finished_visitors += self.visitors.pop(older).count()
+            count = self.visitors.pop(older).count()
+            self.finished_visitors += count
+            self.days.setdefault(older, Table(None)).entry("", 0).done += count
 
     def is_empty(self) -> bool:
         """Whether it has counted nothing."""
@@ -300,7 +303,7 @@ class Panels:
             {"key": hour, **self._day_entry(table, timed)} for hour, table in self.hours.items()
         ]
         data["visitors"] = [
-            {"key": day, **self._day_entry(table, timed)}
+            {"key": day, **self._day_entry(table, timed), "visitors": self.day_visitors(day)}
             for day, table in sorted(self.days.items())
         ]
         data["unique_visitors"] = self.unique_visitors()
@@ -310,6 +313,15 @@ class Panels:
     def _day_entry(table: Table, timed: bool) -> dict[str, Any]:
         entry = table.entries.get("", Entry())
         return entry.to_json(timed=timed, estimated=False)
+
+    def day_visitors(self, day: str) -> int:
+        """The distinct visitors of a day: those of ``visitors[day]`` while it is
+        counted, then the number its entry of ``days`` keeps (the day's own entry holds
+        no ids: a day's are in one place, and are let go when the day is final)."""
+        table = self.days.get(day)
+        entry = table.entries.get("") if table is not None else None
+        live = self.visitors.get(day)
+        return (entry.visitors if entry is not None else 0) + (live.count() if live else 0)
 
     def merge(self, other: Panels) -> None:
         self._spread()
@@ -354,6 +366,12 @@ class Panels:
         for day, value in validate.mapping(data["visitors"]).items():
             self.visitors[day] = visitors = DayVisitors()
             visitors.restore(validate.mapping(value))
+        for day, table in self.days.items():  # (a checkpoint of an earlier version)
+            for entry in table.entries.values():
+                if entry.days:  # (the day's visitors listed there too: now a number)
+                    if day not in self.visitors:
+                        entry.done += sum(len(seen) for seen in entry.days.values())
+                    entry.days = {}
         self.finished_visitors = validate.count(data["finished_visitors"])
         self.timed = validate.boolean(data["timed"])
         self.users = validate.boolean(data["users"])

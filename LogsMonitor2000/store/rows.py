@@ -114,8 +114,10 @@ def _write_panels(db: sqlite3.Connection, minute: int, tally: Tally) -> None:
         rows += _entry_rows(minute, name, table.top(KEEP), places)
     for hour, table in panels.hours.items():
         rows += _entry_rows(minute, HOURS, [(hour, e) for e in table.entries.values()], places)
-    for day, table in panels.days.items():
-        rows += _entry_rows(minute, DAYS, [(day, e) for e in table.entries.values()], places)
+    for day, table in panels.days.items():  # (its visitors: the minute's, in ``visitors``)
+        for entry in table.entries.values():
+            rows.append((minute, DAYS, day, day, entry.hits, panels.day_visitors(day),
+                         entry.bytes, entry.overcount, _times_of(entry), None))  # fmt: skip
     db.executemany("INSERT INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
     flags = {"timed": panels.timed, "users": panels.users}
     db.execute("INSERT INTO figures VALUES (?, ?, ?)", (minute, PANELS, json.dumps(flags)))
@@ -128,8 +130,7 @@ def _entry_rows(
     clocks); its visitors' places among the minute's, when it has few."""
     rows = []
     for key, entry in entries:
-        sketch = entry.settle_times()
-        times = json.dumps(sketch.to_json()) if sketch is not None else None
+        times = _times_of(entry)
         for day, seen in sorted(entry.visitor_days().items()) or [("", set())]:
             ordered = places.get(day)
             kept = None
@@ -143,6 +144,11 @@ def _entry_rows(
             entry = Entry()  # (the counts go to the first day)
             times = None
     return rows
+
+
+def _times_of(entry: Entry) -> str | None:
+    sketch = entry.settle_times()
+    return json.dumps(sketch.to_json()) if sketch is not None else None
 
 
 # -- out of the store --------------------------------------------------------------------
@@ -221,7 +227,9 @@ def _read_panels(db: sqlite3.Connection, minutes: Range, tally: Tally) -> None:
         ):
             entry = Entry(hits, overcount)
             entry.bytes = nbytes
-            if ids is not None:
+            if panel == DAYS:  # (the day's visitors: the minute's, but where not kept)
+                entry.done = 0 if day in ordered else visitors
+            elif ids is not None:
                 where = ordered[day]
                 places = struct.unpack(f"<{len(ids) // PLACE_BYTES}H", ids)
                 entry.days[day] = {where[place] for place in places}

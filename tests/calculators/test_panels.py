@@ -22,6 +22,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from LogsMonitor2000.calculators.distinct import visitor_id
 from LogsMonitor2000.calculators.panels import MINUTE, MINUTES, Panels, chunk_minute_panels
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
 from tests.reference import accept
@@ -341,6 +342,61 @@ class PanelsTest(unittest.TestCase):
                 for minute, panels in minutes.items():
                     self.assertEqual(panels.to_json(), alone[minute].to_json(), minute)
 
+    def test_a_long_log_keeps_the_visitors_of_three_days(self) -> None:
+        # Twelve days: the visitors of each day and in all are the reference's, while
+        # the panels hold the visitors' ids of three days at most (the first and the
+        # latest two), the days' own entries none: memory follows the days counted
+        # at once, not the log's length.
+        hits = twelve_days()
+        with time_zone("UTC"):
+            panels = Panels()
+            held = 0
+            for _, batch in sorted(batches_of(hits).items()):
+                panels.count(batch)
+                panels.unique_visitors()  # (spread what is pending)
+                self.assertLessEqual(len(panels.visitors), 3)
+                for table in panels.days.values():
+                    for entry in table.entries.values():
+                        self.assertEqual(entry.visitor_days(), {})
+                for table in (*panels.tables.values(), *panels.hours.values()):
+                    for entry in table.entries.values():
+                        self.assertLessEqual(len(entry.visitor_days()), 3)
+                held = max(held, sum(len(day.known()) for day in panels.visitors.values()))
+            expected = reference_panels(hits, lateness=2, top=50, timed=True)
+            got = panels.value(50)
+            self.assert_panels_equal({key: got[key] for key in expected}, expected)
+        self.assertEqual(len(expected["visitors"]), 12)
+        self.assertLess(held, expected["unique_visitors"] / 3)
+
+    def test_a_checkpoint_of_an_earlier_version_counts_on(self) -> None:
+        # Before, a day's own entry listed the day's visitors as the day's
+        # ``visitors`` did: restored, they are counted once, and a finished day keeps
+        # its number.
+        for seed in range(3):
+            with self.subTest(seed=seed), time_zone("UTC"):
+                batches = timed_batches(seed) if seed else batches_of(twelve_days())
+                seconds = sorted(batches)
+                whole, before = Panels(), Panels()
+                for at in seconds:
+                    whole.count(batches[at])
+                for at in seconds[: len(seconds) // 2]:
+                    before.count(batches[at])
+                days: dict[str, set[int]] = defaultdict(set)
+                for at in seconds[: len(seconds) // 2]:
+                    day = time.strftime("%Y-%m-%d", time.localtime(at))
+                    days[day] |= {visitor_id(key[0], key[5]) for key in batches[at].visits.keys}
+                state = json.loads(json.dumps(before.to_json()))
+                for day, table in state["days"].items():
+                    entry = table["entries"][""]
+                    entry[3], entry[4] = 0, {day: sorted(days[day])}  # (done, days)
+                self.assertEqual(sorted(state["days"]), sorted(days))
+                earlier = Panels()
+                earlier.restore(state)
+                self.assertEqual(earlier.value(50), before.value(50))
+                for at in seconds[len(seconds) // 2 :]:
+                    earlier.count(batches[at])
+                self.assertEqual(earlier.value(50), whole.value(50))
+
     def test_a_checkpoint_and_what_follows_is_the_whole(self) -> None:
         # Panels written to JSON halfway and read back (--state), then counting on.
         for seed in range(6):
@@ -362,8 +418,23 @@ class PanelsTest(unittest.TestCase):
 
 def timed_batches(seed: int) -> dict[int, Batch]:
     """The Batches of a random nginx log with request times, parsed for real."""
-    rng = random.Random(seed)
-    text = "".join(line_of(hit, True) for hit in sorted(random_hits(rng, 500, True)))
+    return batches_of(sorted(random_hits(random.Random(seed), 500, True)))
+
+
+def twelve_days() -> list[Hit]:
+    """60 random hits a day (UTC) for twelve days, in order."""
+    rng = random.Random(5)
+    start = 1_699_920_000  # (a midnight, UTC)
+    return sorted(
+        random_hits(rng, 1, True)[0]._replace(time=start + day * 86400 + rng.randrange(86400))
+        for day in range(12)
+        for _ in range(60)
+    )
+
+
+def batches_of(hits: list[Hit]) -> dict[int, Batch]:
+    """The Batches of an nginx log with request times, parsed for real."""
+    text = "".join(line_of(hit, True) for hit in hits)
     factory = parser_factory("format", format_string=NGINX_TIMED)
     keep = KeepBatches()
     reorderer = Reorderer(lateness_seconds=10**12, downstream=keep, batch=factory.family.batch)

@@ -11,8 +11,13 @@ import unittest
 from pathlib import Path
 from typing import Any
 
-from tests.calculators.test_panels import NGINX_TIMED, line_of, random_hits
+from tests.calculators.test_panels import NGINX_TIMED, batches_of, line_of, random_hits
+from LogsMonitor2000.calculators.distinct import EXACT_VISITORS
+from LogsMonitor2000.calculators.stats import PanelsTally, Stats
+from LogsMonitor2000.families import FAMILIES
 from LogsMonitor2000.inputs.parallel import MIN_BYTES
+from LogsMonitor2000.store import rows
+from LogsMonitor2000.store.schema import open_store
 from tests.pages import number, read_page
 from tests.support import DATA, SLOW, run_monitor, run_process, slow, time_zone
 
@@ -91,6 +96,45 @@ class FromStoreTest(unittest.TestCase):
                         for timed in (False, True):
                             with self.subTest(zone=zone, seed=seed, timed=timed):
                                 self.run_case(Path(name), seed, timed=timed)
+
+
+class RowsTest(unittest.TestCase):
+    def test_a_minute_past_the_exact_visitors_is_read_back_as_their_number(self) -> None:
+        # A minute of more than 100,000 visitors keeps only their number (HyperLogLog):
+        # read back, its day has that many visitors, and the minutes with ids theirs.
+        with tempfile.TemporaryDirectory() as name, time_zone("UTC"):
+            db = open_store(str(Path(name) / "h.db"), write=True)
+            written, rng = [], random.Random(4)
+            one, two = 1_700_000_040, 1_700_000_100
+            for minute, estimated in ((one, False), (two, True)):
+                stats = Stats(FAMILIES["http"], top_n=rows.KEEP, bounded=True)
+                tally = next(t for t in stats.tallies if isinstance(t, PanelsTally))
+                hits = [hit._replace(time=minute + rng.randrange(60))
+                        for hit in random_hits(rng, 300, True)]  # fmt: skip
+                for _, batch in sorted(batches_of(sorted(hits)).items()):
+                    tally.count(batch)
+                if estimated:  # (as many more visitors as make the day's an estimate)
+                    tally.panels.unique_visitors()  # (its visits spread)
+                    for day in tally.panels.visitors.values():
+                        day.add_ids(rng.getrandbits(56) for _ in range(EXACT_VISITORS))
+                        self.assertIsNotNone(day.registers)
+                db.execute("INSERT INTO minutes VALUES (?, 1, 0, 0, 0, 0, 0, 0)", (minute,))
+                rows.write(db, minute, tally)
+                written.append(tally.panels.value(rows.KEEP))
+            for minute, expected in ((one, written[0]), (two, written[1])):
+                with self.subTest(minute=minute):
+                    back = Stats(FAMILIES["http"], top_n=rows.KEEP, bounded=True)
+                    rows.read_stats(db, (minute, minute), back)
+                    got = next(t for t in back.tallies if isinstance(t, PanelsTally))
+                    value = got.panels.value(rows.KEEP)
+                    for key in ("visitors", "unique_visitors", "visit_time"):
+                        self.assertEqual(value[key], expected[key], key)
+            both = Stats(FAMILIES["http"], top_n=rows.KEEP, bounded=True)
+            rows.read_stats(db, (one, two), both)
+            tally = next(t for t in both.tallies if isinstance(t, PanelsTally))
+            days = {e["key"]: e["visitors"] for e in tally.panels.value(rows.KEEP)["visitors"]}
+            self.assertEqual(sum(days.values()), tally.panels.unique_visitors())
+            db.close()
 
 
 def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
