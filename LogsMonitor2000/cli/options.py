@@ -39,11 +39,19 @@ class _ArgumentParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         if message.startswith("unrecognized arguments: "):
-            known = [option for option in self._option_string_actions if option.startswith("--")]
+            actions = self._option_string_actions
+            known = [option for option in actions if option.startswith("--")]
+            #: An older spelling (hidden from --help) is named by the one --help shows.
+            shown = {
+                actions[option].dest: option
+                for option in known
+                if actions[option].help != argparse.SUPPRESS
+            }
             for word in message.split()[2:]:
                 close = difflib.get_close_matches(word.partition("=")[0], known, n=1, cutoff=0.7)
                 if word.startswith("--") and close:
-                    message += f" (did you mean {close[0]}?)"
+                    named = shown.get(actions[close[0]].dest, close[0])
+                    message += f" (did you mean {named}?)"
                     break
         raise UsageError(message)
 

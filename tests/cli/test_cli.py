@@ -378,6 +378,8 @@ class MessagesTest(unittest.TestCase):
         for given, meant in [
             ("--treshold", "--threshold"),
             ("--stat-interval=5", "--stats-interval"),
+            ("--interval", "--stats-interval"),  # (not the older --stats_interval)
+            ("--high-traffic-interval", "--alert-window"),
         ]:
             with self.subTest(given=given):
                 done = run_monitor(str(DATA / "sample.log"), given, "5")
