@@ -40,8 +40,9 @@ class Settings:
     follow: bool = False
     #: With ``follow``: start at the current end of the file.
     from_end: bool = False
-    #: Processes that read a large finished file (see ``parallel.py``).
-    jobs: int = 1
+    #: Processes that read a large finished file (see ``parallel.py``); None: one per
+    #: core, for a file busy enough to gain from them.
+    jobs: int | None = 1
     #: Checkpoint file for ``follow``.
     state: str | None = None
     state_reset: bool = False

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import difflib
 import math
-import os
 import sys
 from collections.abc import Callable
 from typing import Any, NoReturn, TextIO, TypeVar
@@ -181,10 +180,10 @@ def argument_parser(stdout: TextIO | None = None) -> argparse.ArgumentParser:
         "--jobs",
         "-j",
         type=_positive_int,
-        default=os.cpu_count() or 1,
+        default=None,
         metavar="N",
         help="processes reading a large finished CSV or Combined log (default: one per "
-        "core; 1 reads in one process)",
+        "core, for a log of 4 lines a second or more; 1 reads in one process)",
     )
     counting = parser.add_argument_group("windows and alerts")
     counting.add_argument(

@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 from pathlib import Path
 from collections.abc import Callable, Iterator
@@ -23,6 +24,7 @@ from LogsMonitor2000.pipeline.monitor import Monitor
 from LogsMonitor2000.inputs.parallel import (
     worker_options,
     MIN_BYTES,
+    SPARSE_LINES,
     Chunk,
     ParallelFile,
     chunk_bounds,
@@ -248,6 +250,27 @@ class ParallelTest(unittest.TestCase):
                 parallel_source("-", "auto", lateness=2, selection=Selection(), interval=10, jobs=2)
             )
 
+    def test_a_sparse_log_is_read_in_one_process_unless_jobs_are_asked_for(self) -> None:
+        # By default (--jobs not given) a large log of fewer than SPARSE_LINES lines a
+        # second is read in one process: its seconds are nearly one per line.
+        with tempfile.TemporaryDirectory() as tmp:
+            for per_second, parallel in ((SPARSE_LINES - 1, False), (SPARSE_LINES, True)):
+                with self.subTest(per_second=per_second):
+                    path = Path(tmp) / f"{per_second}.log"
+                    write_busy(path, per_second)
+                    source = parallel_source(
+                        str(path), "auto", lateness=2, selection=Selection(), interval=10,
+                        jobs=None,
+                    )  # fmt: skip
+                    self.assertEqual(source is not None, parallel)
+                    asked = parallel_source(
+                        str(path), "auto", lateness=2, selection=Selection(), interval=10, jobs=2
+                    )
+                    self.assertIsNotNone(asked)
+                    for found in (source, asked):
+                        if found is not None:
+                            found.close()
+
 
 #: Runs the command after the file name; writes its peak RSS (KiB) to that file and
 #: exits with its status.
@@ -395,6 +418,18 @@ def write_big(path: Path, format_name: str) -> None:
     with open(path, "w") as out:
         while out.tell() < MIN_BYTES + (1 << 20):
             out.write(random_log(rng, format_name))
+
+
+def write_busy(path: Path, per_second: int) -> None:
+    """A Combined log of ``per_second`` lines every second, just large enough to be
+    read in parallel."""
+    with open(path, "w") as out:
+        second = 1_700_000_000
+        while out.tell() < MIN_BYTES + (1 << 20):
+            stamp = time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(second))
+            for n in range(per_second):
+                out.write(f'10.0.0.{n} - - [{stamp}] "GET /a/{n} HTTP/1.1" 200 {n} "-" "curl"\n')
+            second += 1
 
 
 def processes_reading(path: str) -> list[int]:
