@@ -60,11 +60,11 @@ SUMMARY_LEAD = 30
 #: Smaller files are not worth the workers.
 MIN_BYTES = 8 << 20
 #: Nor, unless ``--jobs`` asks for them, are logs of fewer lines a second than this (in
-#: their first ``SPARSE_SAMPLE`` bytes): a second is a Batch, which workers pickle and the main process unpickles,
-#: and in a sparse log there is one for nearly every line.  Measured on 300,000-line
-#: Combined logs, workers against one process: at 0.5 lines/s 1.33 times as long and
-#: 2.5 times the memory, at 2 lines/s as long and 1.7 times the memory, at 8 lines/s
-#: 0.77 times as long.
+#: their first ``SPARSE_SAMPLE`` bytes): a second is a Batch, which workers pickle and
+#: the main process unpickles, and in a sparse log there is one for nearly every line.
+#: Measured on 300,000-line Combined logs, workers against one process: at 0.5 lines/s
+#: 1.33 times as long and 2.5 times the memory, at 2 lines/s as long and 1.7 times the
+#: memory, at 8 lines/s 0.77 times as long.
 SPARSE_LINES = 4
 SPARSE_SAMPLE = 1 << 18
 #: Chunks read ahead per worker (each input): 2 took as long, and with three inputs
