@@ -50,15 +50,13 @@ class DayVisitors:
     """The distinct visitors of one day (see the module's docstring): their ids, a set
     of integers that merges and travels (between processes, into a store) as numbers,
     while exact; then HyperLogLog's registers.  ``memo`` remembers the ids of the
-    (source, user agent) pairs met here, so a visitor is hashed once a day (once a
-    chunk with ``hashed``, which the panels of a chunk's minutes share)."""
+    (source, user agent) pairs met here, so a visitor is hashed once a day."""
 
-    def __init__(self, hashed: dict[tuple[str, str], int] | None = None) -> None:
+    def __init__(self) -> None:
         self.ids: set[int] = set()
         self.registers: bytearray | None = None
         #: (source, agent) -> its id, for those counted here (not part of the state).
         self.memo: dict[tuple[str, str], int] = {}
-        self.hashed = hashed
         #: The ids as another process packed them (``ids`` empty meanwhile): merged
         #: from the bytes, made a set only should this count on.
         self.shipped: bytes | None = None
@@ -80,12 +78,7 @@ class DayVisitors:
         found = self.memo.get(key)
         if found is not None:
             return found
-        hashed = self.hashed
-        found = hashed.get(key) if hashed is not None else None
-        if found is None:
-            found = visitor_id(source, agent)
-            if hashed is not None and len(hashed) < EXACT_VISITORS:
-                hashed[key] = found
+        found = visitor_id(source, agent)
         if len(self.memo) < EXACT_VISITORS:
             self.memo[key] = found
         self.add_ids((found,))

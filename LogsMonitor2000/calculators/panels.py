@@ -73,7 +73,7 @@ def chunk_minute_panels(batches: list[Batch]) -> dict[str, Any]:
     (``PanelsTally.add_part``), the store each minute's: the main process merges them,
     the workers only count."""
     minutes: dict[int, Panels] = {}
-    memos = Memos()  # (a URL, a user agent, a visitor met in every minute: looked at once)
+    memos = Memos()  # (a URL, a user agent met in every minute: looked at once)
     for batch in sorted(batches, key=lambda batch: batch.second):
         if getattr(batch, "visits", None):
             minute = batch.second - batch.second % MINUTE
@@ -89,16 +89,15 @@ def chunk_minute_panels(batches: list[Batch]) -> dict[str, Any]:
 
 class Memos:
     """What panels remember of the strings they met, to look at each once: whether a
-    URL is static, a referrer's site, a user agent's browser and system, a visitor's
-    id.  Not part of the counts (never pickled, never checkpointed)."""
+    URL is static, a referrer's site, a user agent's browser and system.  Not part of
+    the counts (never pickled, never checkpointed)."""
 
-    __slots__ = ("urls", "sites", "agents", "visitors")
+    __slots__ = ("urls", "sites", "agents")
 
     def __init__(self) -> None:
         self.urls: dict[str, bool] = {}
         self.sites: dict[str, str | None] = {}
         self.agents: dict[str, tuple[str, str]] = {}
-        self.visitors: dict[tuple[str, str], int] = {}
 
 
 class Panels:
@@ -114,10 +113,8 @@ class Panels:
         #: Whether some request had a request time: the entries then show times.
         self.timed = False
         self.users = False
-        #: Its own, or shared by the panels of a chunk's minutes: visitors' ids are
-        #: then remembered across them (a day's own memo remembers them otherwise).
+        #: Its own, or shared by the panels of a chunk's minutes.
         self._memos = memos if memos is not None else Memos()
-        self._hashed = memos.visitors if memos is not None else None
         self._second = -1
         self._when_found = ("", "")
         #: The visits of the hour ``_pending_at`` (day, hour) not yet spread: their
@@ -256,7 +253,7 @@ class Panels:
 
     def _new_day(self, day: str) -> DayVisitors:
         """Start counting the visitors of ``day``."""
-        found = self.visitors[day] = DayVisitors(self._hashed)
+        found = self.visitors[day] = DayVisitors()
         self.days.setdefault(day, Table(None))
         self._finish_days()
         return found
@@ -279,9 +276,9 @@ class Panels:
     def settle(self) -> None:
         """Spread what is pending and let the memos go (before it is pickled)."""
         self._spread()
-        self._memos, self._hashed = Memos(), None
+        self._memos = Memos()
         for visitors in self.visitors.values():
-            visitors.memo, visitors.hashed = {}, None
+            visitors.memo = {}
 
     def unique_visitors(self) -> int:
         self._spread()

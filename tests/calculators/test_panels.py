@@ -329,8 +329,8 @@ class PanelsTest(unittest.TestCase):
 
     def test_the_minutes_of_a_chunk_are_each_minute_counted_alone(self) -> None:
         # With a store, a worker counts each minute of its chunk apart; the minutes
-        # share what they remember (a visitor's id, a user agent's browser), never
-        # what they counted.
+        # share what they remember (whether a URL is static, a user agent's browser),
+        # never what they counted.
         for seed in range(3):
             with self.subTest(seed=seed), time_zone("UTC"):
                 alone: dict[int, Panels] = {}
