@@ -282,13 +282,7 @@ class PanelsTest(unittest.TestCase):
         # inside a day, so the halves share its visitors and entries.
         for seed in range(6):
             with self.subTest(seed=seed), time_zone("UTC"):
-                batches = timed_batches(seed)
-                seconds = sorted(batches)
-                cut = seconds[len(seconds) // 2]
-                whole, first, second = Panels(), Panels(), Panels()
-                for at in seconds:
-                    whole.count(batches[at])
-                    (first if at < cut else second).count(batches[at])
+                whole, first, second = counted_halves(timed_batches(seed))
                 first.merge(second)
                 self.assertEqual(first.value(50), whole.value(50))
                 self.assertGreater(len(whole.value(50)["visitors"]), 1)
@@ -300,12 +294,7 @@ class PanelsTest(unittest.TestCase):
         for seed in range(4):
             with self.subTest(seed=seed), time_zone("UTC"):
                 batches = timed_batches(seed)
-                seconds = sorted(batches)
-                cut = seconds[len(seconds) // 2]
-                whole, first, second = Panels(), Panels(), Panels()
-                for at in seconds:
-                    whole.count(batches[at])
-                    (first if at < cut else second).count(batches[at])
+                whole, first, second = counted_halves(batches)
                 first.settle()
                 second.settle()
                 plain = Panels()
@@ -322,9 +311,9 @@ class PanelsTest(unittest.TestCase):
                 self.assertEqual(merged_into.value(50), whole.value(50))
                 counting_on = pickle.loads(pickle.dumps(first))
                 self.assertEqual(counting_on.to_json(), first.to_json())
-                for at in seconds:
-                    if at >= cut:
-                        counting_on.count(batches[at])
+                seconds = sorted(batches)
+                for at in seconds[len(seconds) // 2 :]:  # (the second half's)
+                    counting_on.count(batches[at])
                 self.assertEqual(counting_on.value(50), whole.value(50))
 
     def test_the_minutes_of_a_chunk_are_each_minute_counted_alone(self) -> None:
@@ -419,6 +408,17 @@ class PanelsTest(unittest.TestCase):
 def timed_batches(seed: int) -> dict[int, Batch]:
     """The Batches of a random nginx log with request times, parsed for real."""
     return batches_of(sorted(random_hits(random.Random(seed), 500, True)))
+
+
+def counted_halves(batches: dict[int, Batch]) -> tuple[Panels, Panels, Panels]:
+    """The panels of all the seconds, of the first half and of the second half."""
+    seconds = sorted(batches)
+    cut = seconds[len(seconds) // 2]
+    whole, first, second = Panels(), Panels(), Panels()
+    for at in seconds:
+        whole.count(batches[at])
+        (first if at < cut else second).count(batches[at])
+    return whole, first, second
 
 
 def twelve_days() -> list[Hit]:
